@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+// vpt-bench: reproduces visual-prompt-tuning papers' tables on a Swift tensor engine over OpenBLAS.
+import PackageDescription
+
+// Hot numeric code is compiled optimised even in debug builds, so `swift test` stays fast.
+let fast: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"])]
+
+let package = Package(
+    name: "vpt-bench",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bench", targets: ["bench"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System C libraries (Debian: libopenblas-dev, libcsv-dev) and our own C shim over libjpeg/libpng.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
+        .systemLibrary(name: "CCSV"),
+        .target(name: "CCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]),
+
+        // Seeded random streams shared by the engine (init, dropout) and the data loader (order, augmentation).
+        .target(name: "Random", swiftSettings: fast),
+        // Tensor + reverse-mode autograd + ops + optimisers + schedules.
+        .target(name: "Engine", dependencies: ["CBLAS", "Random"], swiftSettings: fast),
+        // Checkpoint containers: .npy/.npz, .safetensors, PyTorch .pth (zip + pickle subset).
+        .target(name: "Checkpoints", dependencies: ["ZIPFoundation"], swiftSettings: fast),
+        // Dataset readers, image decoding, transforms, built-in synthetic datasets, loader.
+        .target(name: "Data", dependencies: ["CCodecs", "CCSV", "Random"], swiftSettings: fast),
+        // Reported numbers from paper-tables/*.csv, parsed through libcsv.
+        .target(name: "PaperTables", dependencies: ["CCSV"]),
+        // ViT, Swin, ResNet/ResNeXt built on the engine and loaded from real checkpoints.
+        .target(name: "Backbones", dependencies: ["Engine", "Checkpoints"], swiftSettings: fast),
+        // One file per method: VPT, E2VPT, SA2VP, InsVP, DA-VPT, ILM-VP, DAM-VP and the baselines.
+        .target(name: "Methods", dependencies: ["Engine", "Backbones"], swiftSettings: fast),
+        // Registry of cells, recipes, the shared trainer, runner, reports, checks, throughput.
+        .target(name: "Bench", dependencies: [
+            "Engine", "Checkpoints", "Data", "PaperTables", "Backbones", "Methods",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "bench", dependencies: [
+            "Bench", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Checkpoints", "Random"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "PaperTablesTests", dependencies: ["PaperTables"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

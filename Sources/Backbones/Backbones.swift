@@ -1,0 +1,1 @@
+// Backbones: see Package.swift for what this target holds.

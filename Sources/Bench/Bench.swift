@@ -1,0 +1,1 @@
+// Bench: see Package.swift for what this target holds.

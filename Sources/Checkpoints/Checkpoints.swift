@@ -1,0 +1,1 @@
+// Checkpoints: see Package.swift for what this target holds.

@@ -1,0 +1,1 @@
+// Engine: see Package.swift for what this target holds.

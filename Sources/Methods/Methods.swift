@@ -1,0 +1,1 @@
+// Methods: see Package.swift for what this target holds.

@@ -1,0 +1,1 @@
+// PaperTables: see Package.swift for what this target holds.

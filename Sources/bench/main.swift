@@ -1,0 +1,1 @@
+print("vpt-bench: under construction")
