@@ -1,0 +1,144 @@
+// Tensor: Float32, contiguous, row-major. Shape legend used across the engine:
+// B batch, N tokens, C channels/features, H×W spatial, O output channels.
+import Foundation
+
+/// Owns one contiguous Float32 buffer; tensors are views (offset + shape) into it.
+public final class Storage {
+    public let ptr: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    public init(count: Int) {
+        self.count = count
+        // 64-byte alignment keeps AVX-512 loads aligned for BLAS and our loops.
+        var raw: UnsafeMutableRawPointer?
+        posix_memalign(&raw, 64, max(count, 1) * MemoryLayout<Float>.stride)
+        ptr = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+        Memory.allocated(count)
+    }
+
+    deinit {
+        Memory.freed(count)
+        free(ptr)
+    }
+}
+
+/// Live and peak bytes held by tensor storages (a cheap stand-in for peak RSS in tests).
+public enum Memory {
+    nonisolated(unsafe) static var live = 0
+    nonisolated(unsafe) public static var peakBytes = 0
+    static let lock = NSLock()
+    static func allocated(_ n: Int) {
+        lock.lock(); live += n * 4; if live > peakBytes { peakBytes = live }; lock.unlock()
+    }
+    static func freed(_ n: Int) { lock.lock(); live -= n * 4; lock.unlock() }
+    public static var liveBytes: Int { lock.lock(); defer { lock.unlock() }; return live }
+    public static func resetPeak() { lock.lock(); peakBytes = live; lock.unlock() }
+}
+
+/// A Float32 tensor with an optional autograd history.
+///
+/// Contiguous always: reshape and first-axis slices are views sharing storage; every other
+/// layout change (permute, concat) materialises a new buffer.
+public final class Tensor {
+    public let storage: Storage
+    public let offset: Int
+    public let shape: [Int]
+    public let count: Int
+    /// True for trainable leaves and for every result computed from one while grad mode is on.
+    public internal(set) var requiresGrad: Bool
+    /// Accumulated gradient (leaves only).
+    public var grad: Tensor?
+    /// How this tensor was computed; nil for leaves and for results that need no gradient.
+    var node: Node?
+
+    public init(storage: Storage, offset: Int = 0, shape: [Int]) {
+        let n = shape.reduce(1, *)
+        precondition(offset + n <= storage.count, "view \(shape) at \(offset) exceeds storage of \(storage.count)")
+        self.storage = storage
+        self.offset = offset
+        self.shape = shape
+        self.count = n
+        self.requiresGrad = false
+    }
+
+    /// Uninitialised tensor (callers overwrite every element).
+    public convenience init(uninitialized shape: [Int]) {
+        self.init(storage: Storage(count: shape.reduce(1, *)), shape: shape)
+    }
+
+    /// Zero-filled tensor.
+    public convenience init(zeros shape: [Int]) {
+        self.init(uninitialized: shape)
+        data.update(repeating: 0, count: count)
+    }
+
+    public convenience init(repeating value: Float, shape: [Int]) {
+        self.init(uninitialized: shape)
+        data.update(repeating: value, count: count)
+    }
+
+    /// Copies `values` (row-major) into a new tensor of `shape`.
+    public convenience init(_ values: [Float], shape: [Int]) {
+        precondition(values.count == shape.reduce(1, *), "\(values.count) values for shape \(shape)")
+        self.init(uninitialized: shape)
+        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    public convenience init(scalar: Float) { self.init([scalar], shape: []) }
+
+    /// Pointer to the first element.
+    @inline(__always) public var data: UnsafeMutablePointer<Float> { storage.ptr + offset }
+    public var rank: Int { shape.count }
+    public var scalars: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+    /// The single value of a one-element tensor.
+    public var item: Float { precondition(count == 1, "item of a tensor with \(count) elements"); return data[0] }
+
+    /// Marks a leaf as trainable (or not). Only leaves may change this.
+    @discardableResult
+    public func requiringGrad(_ flag: Bool = true) -> Tensor {
+        precondition(node == nil, "requiresGrad can only be set on leaves")
+        requiresGrad = flag
+        return self
+    }
+
+    /// A leaf copy with no history.
+    public func detached() -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        t.data.update(from: data, count: count)
+        return t
+    }
+
+    /// Same storage, no history (no copy).
+    public func detachedView() -> Tensor { Tensor(storage: storage, offset: offset, shape: shape) }
+
+    public func size(_ axis: Int) -> Int { shape[axis < 0 ? axis + rank : axis] }
+
+    /// Overwrites this tensor's values from `other` (same element count). Used by optimisers and loaders.
+    public func assign(_ other: Tensor) {
+        precondition(other.count == count, "assign \(other.shape) into \(shape)")
+        data.update(from: other.data, count: count)
+    }
+
+    public func fill(_ v: Float) { data.update(repeating: v, count: count) }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let head = scalars.prefix(8).map { String(format: "%.5g", $0) }.joined(separator: ", ")
+        return "Tensor\(shape)[\(head)\(count > 8 ? ", …" : "")]"
+    }
+}
+
+/// Shape helpers.
+@inline(__always) func product(_ s: ArraySlice<Int>) -> Int { s.reduce(1, *) }
+
+extension Array where Element == Int {
+    var elementCount: Int { reduce(1, *) }
+}
+
+/// Normalises a possibly negative axis.
+@inline(__always) func normAxis(_ axis: Int, _ rank: Int) -> Int {
+    let a = axis < 0 ? axis + rank : axis
+    precondition(a >= 0 && a < rank, "axis \(axis) out of range for rank \(rank)")
+    return a
+}

@@ -1,1 +1,0 @@
-// Engine: see Package.swift for what this target holds.
