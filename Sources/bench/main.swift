@@ -1,1 +1,38 @@
-print("vpt-bench: under construction")
+// The `bench` command line. With no arguments it runs the default job (for now the engine self-check;
+// the mini benchmark replaces it once it exists).
+import ArgumentParser
+import Bench
+import Engine
+import Foundation
+
+struct Root: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Reproduce visual prompt tuning papers' tables.",
+        subcommands: [SelfCheckCommand.self],
+        defaultSubcommand: SelfCheckCommand.self)
+}
+
+/// Options every command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Threads for OpenBLAS and the engine (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func apply() { Threads.set(threads) }
+}
+
+struct SelfCheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "selfcheck", abstract: "Train a tiny model on built-in data and print its accuracy.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Training steps.") var steps = 300
+
+    func run() throws {
+        common.apply()
+        let r = SelfCheck.run(steps: steps)
+        if !r.passed { throw ExitCode.failure }
+    }
+}
+
+Root.main()

@@ -2,71 +2,10 @@ import XCTest
 @testable import Engine
 import Random
 
-/// A tiny attention classifier: 8×8 images → 4×4 patches (conv) → 1 attention block → CLS-free mean → head.
-final class TinyAttentionNet {
-    let patch: Conv2d, qkv: Linear, proj: Linear, norm: LayerNorm, head: Linear
-    let pos: Parameter
-    let dim = 16
-
-    init(classes: Int, seed: UInt64) {
-        var rng = RandomStream(seed)
-        patch = Conv2d("patch_embed.proj", 1, dim, kernel: (4, 4), stride: (4, 4), rng: &rng)
-        qkv = Linear("blocks.0.attn.qkv", dim, 3 * dim, rng: &rng)
-        proj = Linear("blocks.0.attn.proj", dim, dim, rng: &rng)
-        norm = LayerNorm("norm", dim)
-        head = Linear("head", dim, classes, rng: &rng)
-        pos = Parameter("pos_embed", Init.truncatedNormal([1, 4, dim], std: 0.02, rng: &rng))
-        for p in parameters { p.trainable = true }
-    }
-
-    var parameters: [Parameter] { patch.parameters + qkv.parameters + proj.parameters + norm.parameters + head.parameters + [pos] }
-
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        let b = x.shape[0]
-        var t = patch(x).reshaped([b, dim, 4]).transposed(1, 2) + pos.value  // [B, 4, D]
-        let q3 = qkv(norm(t)).reshaped([b, 4, 3, 2, dim / 2]).permuted(2, 0, 3, 1, 4)  // [3, B, H, N, d]
-        let parts = q3.split([1, 1, 1], axis: 0).map { $0.reshaped([b, 2, 4, dim / 2]) }
-        let a = Tensor.attention(parts[0], parts[1], parts[2]).transposed(1, 2).reshaped([b, 4, dim])
-        t = t + proj(a)
-        return head(t.mean(axis: 1).gelu())
-    }
-}
-
-/// Toy task: which quadrant of an 8×8 image holds the bright 3×3 blob (4 classes), with noise.
-func quadrantTask(_ n: Int, seed: UInt64) -> (Tensor, [Int]) {
-    var rng = RandomStream(seed)
-    let x = Tensor(zeros: [n, 1, 8, 8])
-    var labels: [Int] = []
-    for i in 0..<n {
-        let c = rng.int(below: 4)
-        labels.append(c)
-        let oy = (c / 2) * 4 + rng.int(below: 2), ox = (c % 2) * 4 + rng.int(below: 2)
-        for p in 0..<64 { x.data[i * 64 + p] = rng.uniform(-0.3, 0.3) }
-        for dy in 0..<3 { for dx in 0..<3 where oy + dy < 8 && ox + dx < 8 { x.data[i * 64 + (oy + dy) * 8 + ox + dx] += 1 } }
-    }
-    return (x, labels)
-}
-
 func trainTiny(threads: Int, steps: Int = 150) -> (accuracy: Double, losses: [Float], params: [Float]) {
     Threads.set(threads)
-    let net = TinyAttentionNet(classes: 4, seed: 1)
-    let (x, y) = quadrantTask(256, seed: 2)
-    let opt = Optimizer(OptimizerConfig(kind: .adamw), groups: [ParamGroup(params: net.parameters, lr: 3e-3, weightDecay: 1e-4)])
-    var losses: [Float] = []
-    var order = RandomStream(3)
-    for step in 0..<steps {
-        let perm = order.permutation(256).prefix(32)
-        let xb = x.indexSelect(axis: 0, Array(perm)), yb = perm.map { y[$0] }
-        opt.apply(.stepWarmupCosine(warmupSteps: 10, totalSteps: steps), at: step)
-        opt.zeroGrad()
-        let loss = Tensor.crossEntropy(net(xb), labels: yb)
-        losses.append(loss.item)
-        loss.backward()
-        opt.step()
-    }
-    let pred = withoutGrad { net(x).argmaxLastAxis() }
-    let acc = Double(zip(pred, y).filter { $0 == $1 }.count) / Double(y.count)
-    return (acc, losses, net.parameters.flatMap { $0.value.scalars })
+    let r = TinyAttentionNet.train(steps: steps)
+    return (r.accuracy, r.losses, r.net.parameters.flatMap { $0.value.scalars })
 }
 
 final class TrainingTests: XCTestCase {
@@ -89,7 +28,7 @@ final class TrainingTests: XCTestCase {
     func testGraphIsReleasedAfterBackward() {
         Threads.set(1)
         let net = TinyAttentionNet(classes: 4, seed: 1)
-        let (x, y) = quadrantTask(16, seed: 2)
+        let (x, y) = QuadrantTask.make(16, seed: 2)
         let before = Memory.liveBytes
         for _ in 0..<3 {
             let loss = Tensor.crossEntropy(net(x), labels: y)

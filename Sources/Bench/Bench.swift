@@ -1,1 +1,0 @@
-// Bench: see Package.swift for what this target holds.
