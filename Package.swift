@@ -23,7 +23,7 @@ let package = Package(
         // System C libraries (Debian: libopenblas-dev, libcsv-dev) and our own C shim over libjpeg/libpng.
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CCSV"),
-        .target(name: "CCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]),
+        .target(name: "CCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png"), .linkedLibrary("z")]),
 
         // Seeded random streams shared by the engine (init, dropout) and the data loader (order, augmentation).
         .target(name: "Random", swiftSettings: fast),

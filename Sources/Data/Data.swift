@@ -1,1 +1,0 @@
-// Data: see Package.swift for what this target holds.
