@@ -86,6 +86,9 @@ public struct CellRegistry: Sendable {
         }
     }
 
+    /// Method ids that method-ids.csv marks as implemented by the suite (a default for `runnable`).
+    public var implementedMethods: Set<String> { Set(methodIds.values.filter { $0.implemented }.map { $0.id }) }
+
     public func status(_ key: CellKey, runnable: Set<String>) -> CellStatus {
         if runnable.contains(key.method) { return .runnable }
         return (cells[key] ?? []).contains { $0.value != nil } ? .reportedOnly : .missing

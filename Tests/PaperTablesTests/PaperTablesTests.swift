@@ -144,6 +144,9 @@ final class PaperTablesTests: XCTestCase {
         XCTAssertEqual(reg.keys(status: .missing, runnable: runnable).count, 6)
         let list = reg.listText(table: "insvp_hta_vit-b16-in21k.csv", status: .runnable, runnable: runnable)
         XCTAssertTrue(list.contains("hta/dtd/vpt-deep/vit-b16-in21k\trunnable\t65.8 (insvp,"))
+        XCTAssertTrue(reg.implementedMethods.isSuperset(of: ["insvp", "vpt-deep", "ilm-vp", "bias"]))
+        XCTAssertFalse(reg.implementedMethods.contains("lion"))
+        print(reg.coverageText(runnable: reg.implementedMethods))
         let cov = reg.coverageText(runnable: runnable)
         XCTAssertTrue(cov.contains("insvp_hta_vit-b16-in21k.csv\t198\t191\t180\t20"), cov)
     }
