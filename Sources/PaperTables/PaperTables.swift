@@ -1,1 +1,0 @@
-// PaperTables: see Package.swift for what this target holds.
