@@ -20,6 +20,9 @@ public struct Checkpoint: Sendable {
     public var metadata: [String: String]
     /// Entries that were not loaded, path -> why (e.g. opaque `argparse.Namespace`, never executed).
     public var skipped: [String: String]
+    /// Flattened paths that were real nested dicts in the file (`state_dict`), as opposed to dots inside
+    /// a key (`module.x`); `unwrapped` only descends into these.
+    public var dictPaths: Set<String> = []
 
     public init(format: CheckpointFormat, file: String, names: [String] = [], tensors: [String: StoredTensor] = [:],
                 metadata: [String: String] = [:], skipped: [String: String] = [:]) {
@@ -52,6 +55,7 @@ public struct Checkpoint: Sendable {
     /// Keeps only tensors whose name starts with `prefix`, with the prefix removed.
     public func selecting(prefix: String) -> Checkpoint {
         var out = self
+        out.dictPaths = Set(dictPaths.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
         out.names = names.filter { $0.hasPrefix(prefix) && tensors[$0] != nil }.map { String($0.dropFirst(prefix.count)) }
         out.tensors = [:]
         for n in names where n.hasPrefix(prefix) {
@@ -64,13 +68,14 @@ public struct Checkpoint: Sendable {
 
     /// Descends into the wrapping dicts training scripts save around a state dict
     /// (`{"model": ...}`, `{"state_dict": ...}`, `{"module": ...}`), repeatedly, dropping sibling entries
-    /// such as optimizer state. Returns self unchanged when no tensor lives under any of `keys`.
+    /// such as optimizer state. Only real nested dicts count: a DataParallel key prefix `module.x` is
+    /// left for `strippingPrefixes`. Returns self unchanged when no tensor lives under any of `keys`.
     public func unwrapped(keys: [String] = ["model", "state_dict", "module"]) -> Checkpoint {
         var current = self
         var changed = true
         while changed {
             changed = false
-            for k in keys {
+            for k in keys where current.dictPaths.contains(k) {
                 let prefix = k + "."
                 // Flattened names carry the wrapper as a prefix; the first wrapper present wins, then we
                 // look again because wrappers nest (`{"model": {"module": ...}}`).
