@@ -54,8 +54,13 @@ indirect enum Node {
     case tensor(TensorRef)
 }
 
+/// Caps how many values `finish` may produce: memo references let a tiny pickle describe a DAG whose
+/// expansion into a tree is exponential ("billion laughs"), which must fail cleanly, not exhaust memory.
+final class FinishBudget { var left = 20_000_000 }
+
 struct PickleMachine {
     let file: String
+    let budget = FinishBudget()
     var r: ByteReader
     var stack: [Node] = []
     var marks: [Int] = []
@@ -384,6 +389,8 @@ struct PickleMachine {
     /// (storage -> bytes). A depth limit guards against self-referencing (cyclic) pickles.
     func finish(_ n: Node, depth: Int, resolve: (TorchStorageRef) throws -> Data) throws -> PickleValue {
         guard depth < 200 else { throw CheckpointError(.malformed, file: file, "pickle: expected at most 200 levels of nesting (cyclic pickle?)") }
+        budget.left -= 1
+        guard budget.left >= 0 else { throw CheckpointError(.malformed, file: file, "pickle: expected at most 20M values, found more (self-referencing memo expansion?)") }
         switch n {
         case let .leaf(v): return v
         case let .tuple(items): return .tuple(try items.map { try finish($0, depth: depth + 1, resolve: resolve) })

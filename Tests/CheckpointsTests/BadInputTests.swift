@@ -88,6 +88,12 @@ final class BadInputTests: XCTestCase {
         // A list appended to itself: cycles are cut off by the nesting limit, not by a stack overflow.
         let cyc = try write([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E], "cycle.pkl")
         assertCheckpointError(.malformed, naming: "cycle.pkl") { try loadCheckpoint(cyc) }
+        // "Billion laughs": 40 levels of [x, x] built from memo references would expand to 2^40 values.
+        var laughs: [UInt8] = [0x80, 0x02, 0x4E]
+        for _ in 0..<40 { laughs += [0x71, 0x00, 0x68, 0x00, 0x86] }  // BINPUT 0, BINGET 0, TUPLE2
+        laughs += [0x85, 0x2E]
+        let lol = try write(laughs, "laughs.pkl")
+        assertCheckpointError(.malformed, naming: "laughs.pkl") { try loadCheckpoint(lol) }
         // Top-level eval("...") via GLOBAL builtins.eval + REDUCE: refused, never run.
         var evil: [UInt8] = [0x80, 0x02, 0x63] + Array("builtins\neval\n".utf8)
         evil += [0x58, 4, 0, 0, 0] + Array("1+1)".utf8) + [0x85, 0x52, 0x2E]
