@@ -1,1 +1,0 @@
-// Checkpoints: see Package.swift for what this target holds.
