@@ -50,7 +50,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Checkpoints", "Random"]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints"]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "ZIPFoundation"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "PaperTablesTests", dependencies: ["PaperTables"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
