@@ -32,9 +32,11 @@ let package = Package(
         // Checkpoint containers: .npy/.npz, .safetensors, PyTorch .pth (zip + pickle subset).
         .target(name: "Checkpoints", dependencies: ["ZIPFoundation"], swiftSettings: fast),
         // Dataset readers, image decoding, transforms, built-in synthetic datasets, loader.
-        .target(name: "Data", dependencies: ["CCodecs", "CCSV", "Random"], swiftSettings: fast),
-        // Reported numbers from paper-tables/*.csv, parsed through libcsv.
-        .target(name: "PaperTables", dependencies: ["CCSV"]),
+        .target(name: "Data", dependencies: ["CCodecs", "Tabular", "Checkpoints", "Random"], swiftSettings: fast),
+        // The project's only CSV code: a reader/writer over libcsv.
+        .target(name: "Tabular", dependencies: ["CCSV"]),
+        // Reported numbers from paper-tables/*.csv.
+        .target(name: "PaperTables", dependencies: ["Tabular"]),
         // ViT, Swin, ResNet/ResNeXt built on the engine and loaded from real checkpoints.
         .target(name: "Backbones", dependencies: ["Engine", "Checkpoints"], swiftSettings: fast),
         // One file per method: VPT, E2VPT, SA2VP, InsVP, DA-VPT, ILM-VP, DAM-VP and the baselines.
@@ -52,7 +54,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Checkpoints", "Random"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "ZIPFoundation"]),
         .testTarget(name: "DataTests", dependencies: ["Data"]),
-        .testTarget(name: "PaperTablesTests", dependencies: ["PaperTables"]),
+        .testTarget(name: "PaperTablesTests", dependencies: ["PaperTables", "Tabular"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,5 +1,6 @@
 // Checks on transcribed tables: printed means recompute from their row, marks agree with values.
 import Foundation
+import Tabular
 
 /// Per-table facts that the checks need, from paper-tables/tables.csv.
 public struct TableMeta: Equatable, Sendable {

@@ -1,5 +1,6 @@
 // The registry of cells: every (benchmark, dataset, method, backbone) printed in a paper table.
 import Foundation
+import Tabular
 
 /// Identity of a cell; its id is `<benchmark>/<dataset>/<method>/<backbone>`.
 public struct CellKey: Hashable, Comparable, Sendable, CustomStringConvertible {

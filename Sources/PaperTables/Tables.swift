@@ -1,5 +1,6 @@
 // Reported numbers from paper-tables/*.csv: one row per printed cell, with provenance.
 import Foundation
+import Tabular
 
 /// One printed cell of a paper's results table.
 public struct ReportedRow: Equatable, Sendable {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import PaperTables
+import Tabular
 
 final class CSVTests: XCTestCase {
     func testQuotesCommasNewlinesAndEmptyFields() throws {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import PaperTables
+import Tabular
 
 /// Repository root from this file: …/Tests/PaperTablesTests/X.swift → up 3 levels.
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
