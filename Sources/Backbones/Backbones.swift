@@ -1,1 +1,0 @@
-// Backbones: see Package.swift for what this target holds.
