@@ -310,3 +310,37 @@ public func openFood101(id: String, root: String, split: String, rule: TrainValR
     let rows = isTest ? Array(0..<paths.count) : try rule.indices(split: split, count: paths.count)
     return ListedDataset(id: id, split: split, numClasses: 101, paths: rows.map { paths[$0] }, labels: rows.map { labels[$0] }, listFile: file)
 }
+
+// MARK: - Flowers-102 (torchvision .mat layout)
+
+/// Oxford Flowers-102 in torchvision's layout `<root>/flowers-102/{jpg/image_%05d.jpg, imagelabels.mat, setid.mat}`:
+/// split ids from `setid.mat` (`trnid`, `valid`, `tstid`, 1-based image ids, file order), label =
+/// `imagelabels[id − 1] − 1`. NOTE: DAM-VP's HTA Flowers reads VPT's json split instead (`hta/oxford_flowers`);
+/// this reader serves the official split (torchvision `Flowers102`) and is not registered under `hta/`.
+public func openFlowers102Mat(id: String, root: String, split: String, checkFiles: Bool = true) throws -> ListedDataset {
+    let base = root + "/flowers-102"
+    guard FileManager.default.fileExists(atPath: base) else { throw DataError.missingRoot(path: base) }
+    let key: String
+    switch split {
+    case "train": key = "trnid"
+    case "val": key = "valid"
+    case "test": key = "tstid"
+    default: throw DataError.badSplit(spec: split, reason: "Flowers-102 splits are train, val, test")
+    }
+    let setPath = base + "/setid.mat", labPath = base + "/imagelabels.mat"
+    guard let ids = try readMatFile(setPath)[key]?.ints() else { throw DataError.format(file: setPath, reason: "expected array \(key)") }
+    guard let labs = try readMatFile(labPath)["labels"]?.ints() else { throw DataError.format(file: labPath, reason: "expected array labels") }
+    var paths: [String] = [], labels: [Int] = []
+    for (k, i) in ids.enumerated() {
+        guard i >= 1 && i <= labs.count else {
+            throw DataError.format(file: setPath, reason: "\(key)[\(k)] = \(i), expected an image id in 1...\(labs.count)")
+        }
+        let l = labs[i - 1] - 1
+        guard l >= 0 && l < 102 else { throw DataError.format(file: labPath, reason: "labels[\(i - 1)] = \(l + 1), expected 1...102") }
+        let p = base + "/jpg/" + String(format: "image_%05d.jpg", i)
+        if checkFiles && !FileManager.default.fileExists(atPath: p) { throw DataError.missingFile(path: p) }
+        paths.append(p); labels.append(l)
+    }
+    if paths.isEmpty { throw DataError.emptySplit(file: setPath) }
+    return ListedDataset(id: id, split: split, numClasses: 102, paths: paths, labels: labels, listFile: setPath)
+}

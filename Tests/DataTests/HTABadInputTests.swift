@@ -117,4 +117,21 @@ final class HTABadInputTests: XCTestCase {
         try write("tfds/smallnorb/2.0.0/dataset_info.json", "{\"splits\": [{\"name\": \"train\", \"shardLengths\": [\"20\"]}, {\"name\": \"test\", \"shardLengths\": [\"0\"]}]}")
         expectError({ try open("vtab-tfds/smallnorb_azi", "train800", root: tmp + "/tfds") }, contains: ["smallnorb-train.tfrecord", "label_azimuth"])
     }
+
+    func testFlowers102MatSplitsAndBadIds() throws {
+        let base = tmp + "/fl/flowers-102"
+        try fm.createDirectory(atPath: base, withIntermediateDirectories: true)
+        try fm.copyItem(atPath: Fixtures.path("mat/setid.mat"), toPath: base + "/setid.mat")
+        try fm.copyItem(atPath: Fixtures.path("mat/imagelabels.mat"), toPath: base + "/imagelabels.mat")
+        let te = try openFlowers102Mat(id: "flowers", root: tmp + "/fl", split: "test", checkFiles: false)
+        XCTAssertEqual(te.labels, [101, 4]) // tstid [4, 5] → labels[3], labels[4] of [1, 2, 2, 102, 5], minus 1
+        XCTAssertTrue(te.paths[0].hasSuffix("jpg/image_00004.jpg"))
+        XCTAssertEqual(try openFlowers102Mat(id: "flowers", root: tmp + "/fl", split: "val", checkFiles: false).labels, [1])
+        expectError({ _ = try openFlowers102Mat(id: "flowers", root: tmp + "/fl", split: "test") }, contains: ["image_00004.jpg"])
+        try fm.removeItem(atPath: base + "/imagelabels.mat")
+        try fm.copyItem(atPath: Fixtures.path("mat/setid.mat"), toPath: base + "/imagelabels.mat")
+        expectError({ _ = try openFlowers102Mat(id: "flowers", root: tmp + "/fl", split: "test", checkFiles: false) }, contains: ["imagelabels.mat", "labels"])
+        try fm.removeItem(atPath: base + "/setid.mat")
+        expectError({ _ = try openFlowers102Mat(id: "flowers", root: tmp + "/fl", split: "train") }, contains: ["setid.mat"])
+    }
 }
