@@ -76,6 +76,12 @@ public struct TFDSDataset: ImageDataset {
     public let numClasses: Int
     public let imageKey: String
     public let labelKey: String
+    /// How a record's label is computed (VTAB tasks derive some labels from other features).
+    public let labelRule: TFDSLabelRule
+    /// Pixel multiplier applied after decoding (dSprites stores 0/1 and VTAB multiplies by 255 in uint8).
+    public let pixelScale: UInt8
+    /// The TFDS version directory read.
+    public let dir: String
     private let files: [TFRecordFile]
     /// (file index, record index) per sample.
     private let refs: [(Int, Int)]
@@ -109,7 +115,9 @@ public struct TFDSDataset: ImageDataset {
 
     /// `dir` is the version directory (`<data_dir>/<name>/<version>`), `name` the TFDS builder name.
     public init(id: String, dir: String, name: String, split spec: String, numClasses: Int,
-                imageKey: String = "image", labelKey: String = "label") throws {
+                imageKey: String = "image", labelKey: String = "label", labelRule: TFDSLabelRule? = nil,
+                pixelScale: UInt8 = 1) throws {
+        let rule = labelRule ?? .key(labelKey)
         guard FileManager.default.fileExists(atPath: dir) else { throw DataError.missingRoot(path: dir) }
         let lengths = try TFDSDataset.shardLengths(dir: dir)
         let slices = try parseTFDSSplit(spec, sizes: lengths.mapValues { $0.reduce(0, +) })
@@ -137,9 +145,7 @@ public struct TFDSDataset: ImageDataset {
         var labels: [Int] = []
         for (fi, ri) in refs {
             let ex = try parseExample(files[fi].record(ri), file: files[fi].path)
-            guard case let .int64(v)? = ex[labelKey], let l = v.first else {
-                throw DataError.format(file: files[fi].path, reason: "record \(ri) has no int64 feature \"\(labelKey)\"")
-            }
+            let l = try rule.label(ex, file: files[fi].path, record: ri)
             guard l >= 0 && l < numClasses else {
                 throw DataError.labelOutOfRange(file: files[fi].path, line: ri, label: Int(l), classes: numClasses)
             }
@@ -147,7 +153,8 @@ public struct TFDSDataset: ImageDataset {
         }
         if refs.isEmpty { throw DataError.emptySplit(file: dir + " " + spec) }
         self.id = id; self.split = spec; self.numClasses = numClasses
-        self.imageKey = imageKey; self.labelKey = labelKey
+        self.imageKey = imageKey; self.labelKey = labelKey; self.labelRule = rule; self.pixelScale = pixelScale
+        self.dir = dir
         self.files = files; self.refs = refs; self.labels = labels
     }
 
@@ -157,6 +164,10 @@ public struct TFDSDataset: ImageDataset {
         guard case let .bytes(v)? = ex[imageKey], let enc = v.first else {
             throw DataError.format(file: files[fi].path, reason: "record \(ri) has no bytes feature \"\(imageKey)\"")
         }
-        return try ImageDecoder.decode(enc, path: "\(files[fi].path)#\(ri)")
+        var img = try ImageDecoder.decode(enc, path: "\(files[fi].path)#\(ri)")
+        if pixelScale != 1 { for k in 0..<img.pixels.count { img.pixels[k] = img.pixels[k] &* pixelScale } }
+        return img
     }
 }
+
+extension TFDSDataset: NamedSource { public var sourceDescription: String { dir + " [" + split + "]" } }

@@ -53,12 +53,14 @@ private let recordCallback: @convention(c) (Int32, UnsafeMutableRawPointer?) -> 
 /// With `expectedFieldCount` (or `header: true`, which takes the first record's width) every
 /// record must have that many fields, otherwise the error names the record's line.
 public enum CSVReader {
-    public static func parse(_ text: String, file: String = "<string>") throws -> [CSVRecord] {
+    /// `delimiter` is the field separator byte (`;` for GTSRB's `GT-final_test.csv`).
+    public static func parse(_ text: String, file: String = "<string>", delimiter: UInt8 = UInt8(ascii: ",")) throws -> [CSVRecord] {
         var p = csv_parser()
         guard csv_init(&p, UInt8(CSV_STRICT | CSV_STRICT_FINI)) == 0 else {
             throw CSVError(file: file, line: 0, message: "libcsv could not initialise")
         }
         defer { csv_free(&p) }
+        csv_set_delim(&p, delimiter)
         let ctx = ParseContext()
         let data = Unmanaged.passUnretained(ctx).toOpaque()
         let bytes = Array(text.utf8)
@@ -97,12 +99,12 @@ public enum CSVReader {
     }
 
     /// Reads a file with a header row; returns the header and the data records (all of header width).
-    public static func read(file path: String) throws -> (header: [String], records: [CSVRecord]) {
+    public static func read(file path: String, delimiter: UInt8 = UInt8(ascii: ",")) throws -> (header: [String], records: [CSVRecord]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CSVError(file: path, line: 0, message: "cannot read file")
         }
         let text = String(decoding: data, as: UTF8.self)
-        let all = try parse(text, file: path)
+        let all = try parse(text, file: path, delimiter: delimiter)
         guard let first = all.first else { throw CSVError(file: path, line: 1, message: "expected a header row, found an empty file") }
         for r in all.dropFirst() where r.fields.count != first.fields.count {
             throw CSVError(file: path, line: r.line, message: "expected \(first.fields.count) fields, found \(r.fields.count)")

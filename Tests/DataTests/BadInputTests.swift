@@ -66,7 +66,7 @@ final class BadInputTests: XCTestCase {
         let r = verifyData(root: Fixtures.path("fgvc"), dataset: "cub200")
         XCTAssertEqual(r.counts["test"]?.samples, 2)
         XCTAssertEqual(r.problems.count, 3) // only the three count mismatches vs the real CUB sizes
-        XCTAssertEqual(datasetRegistry.count, 24)
+        XCTAssertEqual(datasetRegistry.count, 24 + 10 + 12 + 19) // vtab, fgvc + hta, ilm13, vtab-tfds
         XCTAssertThrowsError(try openDataset(root: "/", id: "vtab/dtd", split: "train"))
     }
 }
