@@ -213,3 +213,10 @@ extension ViT {
         return out
     }
 }
+
+extension ViT {
+    /// For each parameter (by suite name), the name(s) of the tensor(s) it stands for in `naming`.
+    public func officialNames(_ naming: ViTNaming, prefix: String = "") -> [String: [String]] {
+        Dictionary(sources(naming).map { ($0.0.name, $0.1.map { prefix + $0.name }) }, uniquingKeysWith: { a, _ in a })
+    }
+}

@@ -205,6 +205,16 @@ public struct BuiltinDataset: ImageDataset {
         labels = indices.map { task.label(seed: seed, index: $0) }
     }
 
+    /// An arbitrary range of the pool, e.g. a large pretraining set for `source_patterns`.
+    public init(task: BuiltinTask, pool: Range<Int>, seed: UInt64 = 0, size: Int = 32) {
+        self.task = task
+        self.split = "pool[\(pool.lowerBound):\(pool.upperBound)]"
+        self.seed = seed
+        self.size = size
+        indices = Array(pool)
+        labels = indices.map { task.label(seed: seed, index: $0) }
+    }
+
     public func label(_ i: Int) -> Int { labels[i] }
 
     public func image(_ i: Int) throws -> Image { task.sample(seed: seed, index: indices[i], size: size).1 }

@@ -1,0 +1,122 @@
+// Named backbones: what each id is, which file it loads from, how that file is named inside, and the
+// identity checks that catch a wrong file (an IN-1k fine-tuned ViT where IN-21k is expected, MoCo v3's
+// linear-probe checkpoint where the pre-trained one is expected, …).
+import Backbones
+import Checkpoints
+import Engine
+import Foundation
+import Methods
+
+/// One named backbone.
+public struct BackboneSpec: Sendable {
+    public var id: String
+    public var config: ViTConfig
+    /// The file name the official instructions give (looked up in `--weights DIR`).
+    public var fileName: String
+    /// Where a user gets it.
+    public var origin: String
+    /// Dicts to descend into and prefixes to strip before loading.
+    public var unwrapKeys: [String]
+    public var stripPrefixes: [String]
+    public var naming: ViTNaming?
+    /// SHA-256 of the file when it is fixed (the committed built-in weights).
+    public var sha256: String?
+    /// Returns a message when the file is recognisably the wrong one.
+    public var identity: @Sendable (Checkpoint) -> String?
+}
+
+/// Backbones by id.
+public enum BackboneZoo {
+    /// The built-in mini ViT, pretrained by `bench pretrain --recipe mini` on the built-in source task.
+    public static let miniConfig = ViTConfig(imageSize: 32, patchSize: 8, dim: 96, depth: 4, heads: 3, mlpDim: 384, numClasses: 0)
+    public static let miniSHA256 = "PENDING"
+
+    public static let specs: [String: BackboneSpec] = [
+        "vit-mini": BackboneSpec(
+            id: "vit-mini", config: miniConfig, fileName: "vit-mini.safetensors",
+            origin: "committed in weights/; recreate with `bench pretrain --recipe mini`",
+            unwrapKeys: [], stripPrefixes: [], naming: .timm, sha256: miniSHA256, identity: { _ in nil }),
+        "vit-b16-in21k": BackboneSpec(
+            id: "vit-b16-in21k", config: .vitB16(), fileName: "imagenet21k_ViT-B_16.npz",
+            origin: "Google's vit_models/imagenet21k/ViT-B_16.npz, renamed as KMnP/vpt README says",
+            unwrapKeys: [], stripPrefixes: [], naming: nil, sha256: nil,
+            identity: { ck in
+                if let h = ck.tensors["head/kernel"], h.shape.last == 1000 {
+                    return "its head has 1000 classes: this is an ImageNet-1k fine-tuned ViT (e.g. ViT-B_16-224.npz); vit-b16-in21k expects imagenet21k/ViT-B_16.npz (21843-class head)"
+                }
+                if let h = ck.tensors["head.weight"], h.shape.first == 1000 {
+                    return "its head has 1000 classes: an ImageNet-1k fine-tuned ViT; vit-b16-in21k expects the IN-21k pre-trained weights"
+                }
+                return nil
+            }),
+        "vit-b16-mae": BackboneSpec(
+            id: "vit-b16-mae", config: .vitB16(), fileName: "mae_pretrain_vit_base.pth",
+            origin: "facebookresearch/mae mae_pretrain_vit_base.pth (key `model`)",
+            unwrapKeys: ["model"], stripPrefixes: [], naming: .timm, sha256: nil,
+            identity: { ck in
+                if ck.names.contains(where: { $0.hasSuffix("head.weight") }) {
+                    return "it has a classifier head: a fine-tuned MAE checkpoint; vit-b16-mae expects the pre-trained mae_pretrain_vit_base.pth"
+                }
+                return nil
+            }),
+        "vit-b16-mocov3": BackboneSpec(
+            id: "vit-b16-mocov3", config: .vitB16(), fileName: "vit-b-300ep.pth.tar",
+            origin: "facebookresearch/moco-v3 vit-b-300ep.pth.tar (key `state_dict`, encoder under `module.base_encoder.`)",
+            unwrapKeys: ["state_dict"], stripPrefixes: ["module.base_encoder."], naming: .timm, sha256: nil,
+            identity: { ck in
+                let n = ck.names
+                if !n.contains(where: { $0.contains("base_encoder") }) && n.contains(where: { $0.hasSuffix("head.weight") }) {
+                    return "it is MoCo v3's linear-probe checkpoint (linear-vit-b-300ep.pth.tar: a trained 1000-class head, no base_encoder); vit-b16-mocov3 expects the pre-trained vit-b-300ep.pth.tar"
+                }
+                return nil
+            }),
+    ]
+
+    /// Finds the spec or throws naming the known ids.
+    public static func spec(_ id: String) throws -> BackboneSpec {
+        guard let s = specs[id] else {
+            throw BackboneError(file: id, "unknown backbone id; known: \(specs.keys.sorted().joined(separator: ", "))")
+        }
+        return s
+    }
+
+    /// Default folder holding weight files: $VPT_WEIGHTS, else ./weights, else the repository's weights/ next to the build.
+    public static func defaultWeightsDirectory() -> URL {
+        if let env = ProcessInfo.processInfo.environment["VPT_WEIGHTS"] { return URL(fileURLWithPath: env) }
+        let local = URL(fileURLWithPath: "weights")
+        if FileManager.default.fileExists(atPath: local.path) { return local }
+        // .build/<config>/bench → repository root
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("weights")
+    }
+
+    /// Loads backbone `id` from `weights` (a folder or the file itself), checking identity and hash.
+    public static func load(_ id: String, weights: URL? = nil) throws -> ViT {
+        let spec = try spec(id)
+        var url = weights ?? defaultWeightsDirectory()
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), isDir.boolValue {
+            url = url.appendingPathComponent(spec.fileName)
+        }
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw BackboneError(file: url.path, "not found; \(id) loads \(spec.fileName) (\(spec.origin)); pass --weights DIR")
+        }
+        if let expected = spec.sha256, expected != "PENDING" {
+            let got = try SHA256.hex(file: url)
+            guard got == expected else {
+                throw BackboneError(file: url.path, "SHA-256 \(got) differs from the recorded \(expected) for \(id); recreate it with `bench pretrain --recipe mini` or restore the committed file")
+            }
+        }
+        var ck = try loadCheckpoint(url)
+        if !spec.unwrapKeys.isEmpty { ck = ck.unwrapped(keys: spec.unwrapKeys) }
+        if let problem = spec.identity(ck) { throw BackboneError(file: url.path, problem) }
+        if !spec.stripPrefixes.isEmpty { ck = try ck.strippingPrefixes(spec.stripPrefixes) }
+        guard let naming = spec.naming ?? ViTNaming.detect(ck.names) else {
+            throw BackboneError(file: url.path, "no ViT weights recognised (\(ck.names.count) tensors, e.g. \(ck.names.prefix(3).joined(separator: ", "))); \(id) expects \(spec.fileName)")
+        }
+        let vit = ViT(spec.config)
+        let dict = StateDict(ck)
+        try vit.load(dict, naming: naming)
+        return vit
+    }
+}

@@ -1,0 +1,85 @@
+// `bench pretrain --recipe mini`: pretrains the built-in mini ViT from a seed on the built-in SOURCE task
+// (100 classes of parametric patterns, disjoint from the mini benchmark's targets), then writes its weights
+// in timm naming (head dropped) as safetensors and prints their SHA-256 (recorded in BackboneZoo).
+import Backbones
+import Checkpoints
+import Data
+import Engine
+import Foundation
+import Random
+
+/// The pretraining recipe of the mini backbone.
+public struct PretrainRecipe: Sendable {
+    public var seed: UInt64 = 0
+    public var images: Int = 20_000
+    public var epochs: Int = 12
+    public var batchSize: Int = 128
+    public var lr: Float = 1e-3
+    public var weightDecay: Float = 0.05
+    public var warmupEpochs: Int = 1
+    public var labelSmoothing: Float = 0.1
+    public static let mini = PretrainRecipe()
+}
+
+public enum Pretrain {
+    /// Trains and returns the backbone (with its 100-class head) and the held-out source accuracy.
+    public static func run(_ r: PretrainRecipe, config: ViTConfig = BackboneZoo.miniConfig, log: (String) -> Void) throws -> (ViT, Double) {
+        var c = config
+        c.numClasses = BuiltinTask.source_patterns.numClasses
+        let vit = ViT(c, seed: r.seed)
+        for p in vit.parameters { p.trainable = true }
+        let pipeline = try Pipeline.make("builtin", size: c.imageSize)
+        let train = DataLoader(dataset: BuiltinDataset(task: .source_patterns, pool: 0..<r.images, seed: r.seed, size: c.imageSize),
+                               pipeline: pipeline, options: LoaderOptions(batchSize: r.batchSize, shuffle: true, dropLast: true, train: true, seed: r.seed, cache: true))
+        let heldOut = DataLoader(dataset: BuiltinDataset(task: .source_patterns, pool: r.images..<(r.images + 2000), seed: r.seed, size: c.imageSize),
+                                 pipeline: pipeline, options: LoaderOptions(batchSize: 256, shuffle: false, train: false, seed: r.seed))
+        // timm-style: no weight decay on 1-D tensors and tokens.
+        let decay = vit.parameters.filter { $0.value.rank > 1 && !$0.name.contains("_token") && !$0.name.contains("pos_embed") }
+        let noDecay = vit.parameters.filter { p in !decay.contains { $0 === p } }
+        let opt = Optimizer(OptimizerConfig(kind: .adamw), groups: [
+            ParamGroup("decay", params: decay, lr: r.lr, weightDecay: r.weightDecay),
+            ParamGroup("no_decay", params: noDecay, lr: r.lr, weightDecay: 0),
+        ])
+        let iters = train.plan(epoch: 0).count
+        let schedule = Schedule.timmCosine(tInitial: r.epochs * iters, warmupT: r.warmupEpochs * iters, warmupLRInit: 1e-6, lrMin: 1e-5)
+        var accuracy = 0.0
+        for epoch in 0..<r.epochs {
+            let t0 = Date()
+            var lossSum = 0.0, n = 0, step = 0
+            let it = train.batches(epoch: epoch)
+            while let b = try it.next() {
+                opt.apply(schedule, at: epoch * iters + step)
+                let x = Tensor(b.images, shape: b.shape)
+                var ctx = ForwardContext(training: true, dropPath: 0, rng: RandomStream(r.seed, UInt64(epoch), UInt64(step)))
+                let loss = Tensor.crossEntropy(vit(x, context: &ctx), labels: b.labels.map { Int($0) }, labelSmoothing: r.labelSmoothing)
+                opt.zeroGrad()
+                loss.backward()
+                opt.step()
+                lossSum += Double(loss.item); n += 1; step += 1
+            }
+            accuracy = try evaluate(vit, heldOut)
+            log(String(format: "pretrain epoch %d/%d  loss %.3f  held-out acc %.1f%%  %.0f img/s", epoch + 1, r.epochs, lossSum / Double(max(n, 1)),
+                       accuracy, Double(n * r.batchSize) / Date().timeIntervalSince(t0)))
+        }
+        return (vit, accuracy)
+    }
+
+    static func evaluate(_ vit: ViT, _ loader: DataLoader) throws -> Double {
+        var correct = 0, total = 0
+        let it = loader.batches(epoch: 0)
+        while let b = try it.next() {
+            let pred = withoutGrad { vit(Tensor(b.images, shape: b.shape)).argmaxLastAxis() }
+            correct += zip(pred, b.labels).filter { $0 == Int($1) }.count
+            total += b.labels.count
+        }
+        return 100 * Double(correct) / Double(max(total, 1))
+    }
+
+    /// Writes the backbone (without the pretraining head) in timm naming; returns the file's SHA-256.
+    public static func save(_ vit: ViT, to url: URL) throws -> String {
+        let tensors = vit.exportTensors(.timm).filter { !$0.name.hasPrefix("head.") }
+        let data = try Safetensors.encode(tensors, metadata: ["format": "pt", "vpt-bench": "vit-mini pretrained by `bench pretrain --recipe mini`"], file: url.path)
+        try RunStore.writeAtomically(data, to: url)
+        return SHA256.hex(data)
+    }
+}

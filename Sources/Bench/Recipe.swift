@@ -1,0 +1,126 @@
+// A recipe: everything about how one method trains on one benchmark, as the official scripts do it.
+// Recipes are YAML files under recipes/<benchmark>/<method>.yaml; each value carries a comment naming
+// the official file it comes from (or, for the mini benchmark, how it was scaled).
+import Engine
+import Foundation
+import Methods
+import Yams
+
+/// Optimiser settings of a recipe.
+public struct OptimizerSpec: Codable, Sendable, Equatable {
+    public var kind: OptimizerKind
+    public var momentum: Float?
+    public var betas: [Float]?
+    public var eps: Float?
+}
+
+/// Learning-rate schedule of a recipe; steps are derived from epochs × iterations per epoch.
+public struct ScheduleSpec: Codable, Sendable, Equatable {
+    /// `warmup-cosine-epoch` (VPT/E2VPT), `linspace-warmup-cosine` (SA2VP), `step-warmup-cosine` (DAM-VP/InsVP,
+    /// warmup = 20% of steps), `timm-cosine` (DA-VPT), `multistep` (ILM-VP), `cosine-annealing`, `constant`.
+    public var kind: String
+    public var warmupEpochs: Int?
+    public var minLR: Double?
+    public var warmupLRInit: Double?
+    public var milestones: [Int]?
+    public var gamma: Double?
+
+    /// The engine schedule and whether it is stepped per optimiser update (else per epoch).
+    public func resolve(epochs: Int, itersPerEpoch: Int) throws -> (Schedule, perStep: Bool) {
+        let total = epochs * itersPerEpoch, warm = (warmupEpochs ?? 0) * itersPerEpoch
+        switch kind {
+        case "warmup-cosine-epoch": return (.warmupCosineEpoch(warmupEpochs: warmupEpochs ?? 0, totalEpochs: epochs), false)
+        case "linspace-warmup-cosine": return (.linspaceWarmupCosine(warmupSteps: warm, totalSteps: total, minLR: minLR ?? 0, startLR: 0), true)
+        case "step-warmup-cosine": return (.stepWarmupCosine(warmupSteps: max(1, total / 5), totalSteps: total), true)
+        case "timm-cosine": return (.timmCosine(tInitial: total, warmupT: warm, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0), true)
+        case "multistep": return (.multiStep(milestones: milestones ?? [], gamma: gamma ?? 0.1), false)
+        case "cosine-annealing": return (.cosineAnnealing(tMax: total, etaMin: minLR ?? 0), true)
+        case "constant": return (.constant, false)
+        default: throw RecipeError(file: "", message: "unknown schedule kind '\(kind)'")
+        }
+    }
+}
+
+/// Which epoch's number a run reports.
+public enum SelectionRule: String, Codable, Sendable {
+    /// Test accuracy after the last epoch (VPT/E2VPT VTAB, SA2VP VTAB).
+    case lastEpochTest = "last-epoch-test"
+    /// Highest test accuracy over epochs (InsVP, DA-VPT, ILM-VP; reads test labels).
+    case bestTestOverEpochs = "best-test-over-epochs"
+    /// Test accuracy at the epoch with the best validation accuracy (first on ties).
+    case testAtBestVal = "test-at-best-val-epoch"
+
+    public var readsTestLabels: Bool { self == .bestTestOverEpochs }
+}
+
+/// A problem in a recipe file.
+public struct RecipeError: Error, CustomStringConvertible {
+    public var file: String
+    public var message: String
+    public var description: String { file.isEmpty ? message : "\(file): \(message)" }
+}
+
+/// How one method trains on one benchmark.
+public struct Recipe: Codable, Sendable, Equatable {
+    public var method: String
+    public var options: MethodOptions = [:]
+    public var optimizer: OptimizerSpec
+    /// Base learning rate (before `lr_scaling`).
+    public var lr: Double
+    /// `batch/256`: lr · batch / 256 (VPT tune scripts, MAE-style recipes); absent: lr as given.
+    public var lrScaling: String?
+    public var weightDecay: Double
+    public var schedule: ScheduleSpec
+    public var epochs: Int
+    public var batchSize: Int
+    public var evalBatchSize: Int?
+    public var labelSmoothing: Double?
+    public var gradClipValue: Double?
+    public var gradClipNorm: Double?
+    public var classBalanced: Bool?
+    public var dropLast: Bool?
+    /// The number the official protocol reports, and a clean one chosen without test labels.
+    public var officialSelection: SelectionRule
+    public var cleanSelection: SelectionRule
+    /// Data pipeline id (see Data's `Pipeline.named`).
+    public var pipeline: String
+    /// Evaluate every `evalEvery` epochs (and always after the last).
+    public var evalEvery: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case method, options, optimizer, lr, epochs, pipeline, schedule
+        case lrScaling = "lr_scaling", weightDecay = "weight_decay", batchSize = "batch_size"
+        case evalBatchSize = "eval_batch_size", labelSmoothing = "label_smoothing"
+        case gradClipValue = "grad_clip_value", gradClipNorm = "grad_clip_norm", classBalanced = "class_balanced"
+        case dropLast = "drop_last", officialSelection = "official_selection", cleanSelection = "clean_selection"
+        case evalEvery = "eval_every"
+    }
+
+    /// The learning rate the optimiser starts from.
+    public var effectiveLR: Double {
+        lrScaling == "batch/256" ? Schedule.scaledLR(lr, batchSize: batchSize) : lr
+    }
+
+    public static func load(_ url: URL) throws -> Recipe {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw RecipeError(file: url.path, message: "recipe file missing or unreadable")
+        }
+        do {
+            let r = try YAMLDecoder().decode(Recipe.self, from: text)
+            if let s = r.lrScaling, s != "batch/256" { throw RecipeError(file: url.path, message: "lr_scaling must be batch/256 or absent") }
+            _ = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 1)
+            return r
+        } catch let e as RecipeError {
+            throw RecipeError(file: url.path, message: e.message)
+        } catch {
+            throw RecipeError(file: url.path, message: "not a valid recipe: \(error)")
+        }
+    }
+
+    public var optimizerConfig: OptimizerConfig {
+        var c = OptimizerConfig(kind: optimizer.kind, momentum: optimizer.momentum ?? 0)
+        if let b = optimizer.betas, b.count == 2 { c.beta1 = b[0]; c.beta2 = b[1] }
+        if let e = optimizer.eps { c.eps = e }
+        return c
+    }
+}

@@ -1,0 +1,205 @@
+// The one trainer every method goes through. A run is a function of (cell, seed, thread count): data
+// order comes from (seed, epoch), augmentation from (seed, epoch, sample), method randomness (prompt dropout,
+// drop-path) from (seed, epoch, step). Each epoch ends with an atomic checkpoint of the trainable tensors,
+// optimiser state and method state; a run restarted on the same folder resumes from it and ends with the
+// same numbers as an uninterrupted one.
+import Backbones
+import Checkpoints
+import Data
+import Engine
+import Foundation
+import Methods
+import Random
+
+/// A training failure that leaves the last good checkpoint in place.
+public struct TrainingError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// The data a run trains and evaluates on.
+public struct RunData {
+    public var train: DataLoader
+    public var val: DataLoader?
+    public var test: DataLoader
+    public init(train: DataLoader, val: DataLoader?, test: DataLoader) { self.train = train; self.val = val; self.test = test }
+}
+
+/// Trains one method with one recipe and seed, writing metrics and checkpoints into `folder`.
+public final class Trainer {
+    public let method: PromptMethod
+    public let recipe: Recipe
+    public let data: RunData
+    public let seed: UInt64
+    public let folder: URL?
+    public let progress: ProgressReporter
+    public private(set) var history: [EpochMetrics] = []
+    let optimizer: Optimizer
+    let schedule: Schedule
+    let perStep: Bool
+    let itersPerEpoch: Int
+
+    public init(method: PromptMethod, recipe: Recipe, data: RunData, seed: UInt64, folder: URL?, label: String = "train") throws {
+        self.method = method
+        self.recipe = recipe
+        self.data = data
+        self.seed = seed
+        self.folder = folder
+        progress = ProgressReporter(label: label)
+        itersPerEpoch = data.train.plan(epoch: 0).count
+        guard itersPerEpoch > 0 else { throw TrainingError(message: "the training split yields no batch (batch size \(recipe.batchSize))") }
+        (schedule, perStep) = try recipe.schedule.resolve(epochs: recipe.epochs, itersPerEpoch: itersPerEpoch)
+        let lr = Float(recipe.effectiveLR)
+        optimizer = Optimizer(recipe.optimizerConfig, groups: method.parameterGroups(lr: lr, weightDecay: Float(recipe.weightDecay)))
+    }
+
+    var checkpointURL: URL? { folder?.appendingPathComponent("checkpoint.safetensors") }
+    var metricsURL: URL? { folder?.appendingPathComponent("metrics.jsonl") }
+
+    /// Top-1 accuracy (%) of the method on a loader, in eval mode.
+    public func evaluate(_ loader: DataLoader, epoch: Int = 0) throws -> Double {
+        var correct = 0, total = 0
+        let it = loader.batches(epoch: epoch)
+        while let b = try it.next() {
+            let x = Tensor(b.images, shape: b.shape)
+            var ctx = ForwardContext.eval
+            let pred = withoutGrad { method.logits(x, context: &ctx).argmaxLastAxis() }
+            for (p, y) in zip(pred, b.labels) where p == Int(y) { correct += 1 }
+            total += b.labels.count
+        }
+        return total == 0 ? 0 : 100 * Double(correct) / Double(total)
+    }
+
+    /// Trains from the last checkpoint (or from scratch) to `recipe.epochs`, returning the per-epoch history.
+    public func run() throws -> [EpochMetrics] {
+        let start = try resume()
+        let epochs = recipe.epochs
+        var lastStep = Date()
+        for epoch in start..<epochs {
+            let t0 = Date()
+            if !perStep { optimizer.apply(schedule, at: epoch) }
+            var lossSum = 0.0, seen = 0, correct = 0
+            let it = data.train.batches(epoch: epoch)
+            var step = 0
+            while let b = try it.next() {
+                if perStep { optimizer.apply(schedule, at: epoch * itersPerEpoch + step) }
+                let x = Tensor(b.images, shape: b.shape)
+                let labels = b.labels.map { Int($0) }
+                var ctx = ForwardContext(training: true, rng: RandomStream(seed, UInt64(epoch), UInt64(step), 0xD0))
+                let batch = TrainingBatch(images: x, labels: labels, targets: nil, epoch: epoch)
+                let loss = method.loss(batch, context: &ctx)
+                let value = loss.item
+                guard value.isFinite else {
+                    throw TrainingError(message: "loss is \(value) at epoch \(epoch) step \(step); stopped, the last good checkpoint (end of epoch \(epoch - 1)) is kept")
+                }
+                optimizer.zeroGrad()
+                loss.backward()
+                if let v = recipe.gradClipValue { GradClip.byValue(optimizer.parameters, Float(v)) }
+                if let n = recipe.gradClipNorm { GradClip.byNorm(optimizer.parameters, Float(n)) }
+                optimizer.step()
+                lossSum += Double(value) * Double(labels.count)
+                seen += labels.count
+                step += 1
+                let elapsed = Date().timeIntervalSince(t0)
+                let ips = Double(seen) / max(elapsed, 1e-9)
+                let remaining = Double((epochs - epoch) * itersPerEpoch - step) * Date().timeIntervalSince(lastStep)
+                lastStep = Date()
+                progress.update(epoch: epoch, epochs: epochs, step: step, steps: itersPerEpoch, loss: value, imagesPerSecond: ips, etaSeconds: remaining)
+                _ = correct
+            }
+            let trainSeconds = Date().timeIntervalSince(t0)
+            method.epochDidEnd(epoch)
+            let evalNow = (epoch + 1) % (recipe.evalEvery ?? 1) == 0 || epoch == epochs - 1
+            let val = evalNow ? try data.val.map { try evaluate($0) } : nil
+            let test = evalNow ? try evaluate(data.test) : nil
+            let m = EpochMetrics(epoch: epoch, lr: Double(optimizer.groups.first?.lr ?? 0), trainLoss: lossSum / Double(max(seen, 1)),
+                                 valAccuracy: val, testAccuracy: test, wallSeconds: Date().timeIntervalSince(t0),
+                                 imagesPerSecond: Double(seen) / max(trainSeconds, 1e-9))
+            history.append(m)
+            try saveCheckpoint(epoch: epoch)
+        }
+        progress.finish("")
+        return history
+    }
+
+    // MARK: - Checkpoints
+
+    /// Writes trainable tensors, optimiser state, method state and the metrics so far in one atomic file.
+    func saveCheckpoint(epoch: Int) throws {
+        guard let url = checkpointURL else { return }
+        var tensors: [StoredTensor] = []
+        for p in method.trainable { tensors.append(StoredTensor(name: "param/" + p.name, shape: p.shape, floats: p.value.scalars)) }
+        for (name, bufs) in optimizer.state {
+            for (k, v) in bufs { tensors.append(StoredTensor(name: "opt/\(name)/\(k)", shape: [v.count], floats: v)) }
+        }
+        for (k, t) in method.checkpointState() { tensors.append(StoredTensor(name: "state/" + k, shape: t.shape, floats: t.scalars)) }
+        let meta: [String: String] = [
+            "epoch": String(epoch),
+            "opt_steps": String(decoding: try JSONEncoder().encode(optimizer.stepCount), as: UTF8.self),
+            "history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self),
+        ]
+        try RunStore.writeAtomically(try Safetensors.encode(tensors, metadata: meta, file: url.path), to: url)
+        // metrics.jsonl is rewritten from the history so it always agrees with the checkpoint.
+        if let m = metricsURL {
+            let lines = try history.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }.joined(separator: "\n") + "\n"
+            try RunStore.writeAtomically(Data(lines.utf8), to: m)
+        }
+    }
+
+    /// Restores the last checkpoint if there is one; returns the first epoch still to train.
+    func resume() throws -> Int {
+        guard let url = checkpointURL, FileManager.default.fileExists(atPath: url.path) else { return 0 }
+        let ck = try Safetensors.load(url)
+        guard let e = ck.metadata["epoch"].flatMap(Int.init), let stepsText = ck.metadata["opt_steps"],
+              let histText = ck.metadata["history"] else {
+            throw TrainingError(message: "\(url.path): checkpoint metadata is incomplete; delete the file to start over")
+        }
+        let byName = Dictionary(uniqueKeysWithValues: method.trainable.map { ($0.name, $0) })
+        var state: [String: [String: [Float]]] = [:]
+        var methodState: [String: Tensor] = [:]
+        for name in ck.names {
+            let t = try ck.tensor(name)
+            let v = try t.floats()
+            if name.hasPrefix("param/") {
+                let pn = String(name.dropFirst(6))
+                guard let p = byName[pn], p.count == v.count else {
+                    throw TrainingError(message: "\(url.path): checkpoint tensor \(pn) does not match this run's trainable parameters")
+                }
+                v.withUnsafeBufferPointer { p.value.data.update(from: $0.baseAddress!, count: v.count) }
+            } else if name.hasPrefix("opt/") {
+                let rest = name.dropFirst(4)
+                guard let slash = rest.lastIndex(of: "/") else { continue }
+                state[String(rest[..<slash]), default: [:]][String(rest[rest.index(after: slash)...])] = v
+            } else if name.hasPrefix("state/") {
+                methodState[String(name.dropFirst(6))] = Tensor(v, shape: t.shape)
+            }
+        }
+        let steps = try JSONDecoder().decode([String: Int].self, from: Data(stepsText.utf8))
+        optimizer.load(state: state, stepCount: steps)
+        try method.restore(checkpointState: methodState)
+        history = try JSONDecoder().decode([EpochMetrics].self, from: Data(histText.utf8))
+        progress.finish("resuming after epoch \(e + 1) from \(url.path)")
+        return e + 1
+    }
+
+    // MARK: - Selection
+
+    /// The accuracy `rule` picks from the history.
+    public static func select(_ rule: SelectionRule, from h: [EpochMetrics]) -> SelectedAccuracy {
+        let evaluated = h.filter { $0.testAccuracy != nil }
+        guard let last = evaluated.last else { return SelectedAccuracy(accuracy: .nan, rule: rule.rawValue, epoch: -1) }
+        switch rule {
+        case .lastEpochTest:
+            return SelectedAccuracy(accuracy: last.testAccuracy!, rule: rule.rawValue, epoch: last.epoch)
+        case .bestTestOverEpochs:
+            let best = evaluated.max { $0.testAccuracy! < $1.testAccuracy! || ($0.testAccuracy! == $1.testAccuracy! && $0.epoch > $1.epoch) }!
+            return SelectedAccuracy(accuracy: best.testAccuracy!, rule: rule.rawValue, epoch: best.epoch)
+        case .testAtBestVal:
+            let withVal = evaluated.filter { $0.valAccuracy != nil }
+            guard let best = withVal.max(by: { $0.valAccuracy! < $1.valAccuracy! || ($0.valAccuracy! == $1.valAccuracy! && $0.epoch > $1.epoch) }) else {
+                return SelectedAccuracy(accuracy: last.testAccuracy!, rule: SelectionRule.lastEpochTest.rawValue, epoch: last.epoch)
+            }
+            return SelectedAccuracy(accuracy: best.testAccuracy!, rule: rule.rawValue, epoch: best.epoch)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Methods: see Package.swift for what this target holds.

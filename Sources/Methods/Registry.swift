@@ -1,0 +1,23 @@
+// The method registry: adding a method is one file in Sources/Methods plus one line here.
+import Foundation
+
+/// Builds a method from its setup.
+public typealias MethodFactory = (MethodSetup) throws -> PromptMethod
+
+/// Every method the suite can run, by id.
+public let methodRegistry: [String: MethodFactory] = [
+    "vpt-shallow": { try VPT(id: "vpt-shallow", setup: $0, deepDefault: false) },
+    "vpt-deep": { try VPT(id: "vpt-deep", setup: $0, deepDefault: true) },
+    "linear": { try LinearProbe(setup: $0) },
+    "full": { try FullFinetune(setup: $0) },
+    "bias": { try BiasTuning(setup: $0) },
+    "partial-1": { try Partial1(setup: $0) },
+]
+
+/// Builds method `id`, or throws naming the known ids.
+public func makeMethod(_ id: String, setup: MethodSetup) throws -> PromptMethod {
+    guard let make = methodRegistry[id] else {
+        throw MethodError("unknown method '\(id)'; known: \(methodRegistry.keys.sorted().joined(separator: ", "))")
+    }
+    return try make(setup)
+}
