@@ -95,7 +95,8 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(hta.datasetColumns.count, 10)
         XCTAssertEqual(hta.rows.first { $0.label == "Full" }?.ranked, false)
         XCTAssertEqual(hta.rows.first { $0.label == "VPT" }?.method, "vpt-deep")
-        XCTAssertEqual(hta.rows.first { $0.label == "ILM-VP" }?.backbone, "resnext101-32x8d-ig")
+        XCTAssertEqual(hta.rows.first { $0.method == "ilm-vp" }?.backbone, "resnext101-32x8d-ig")
+        XCTAssertEqual(hta.rows.first { $0.method == "ilm-vp" }?.label, "ILM-VP [resnext101-32x8d-ig]")
         XCTAssertEqual(hta.reported[SpecCell(method: "full", backbone: "vit-b16-in21k", column: "mean")]?.text, "85.8")
         let vtab = try TableSpec.paper(id: "v-petl-bench_vtab1k_vit-b16-in21k", bundle: bundle)
         XCTAssertEqual(vtab.columns.map { $0.id }.suffix(5), ["mean_natural", "mean_specialized", "mean_structured", "mean", "params_m"])
@@ -181,6 +182,6 @@ Notes:
 - Variants: runs other than `official` (`fixed` = a documented bug of the official code fixed): m2/a (fixed).
 - Params (M): reproduced = trainable parameters (prompts + head + other) in millions, mean over the row's datasets; reported = the source's own column, whose definition may differ.
 - Machine: openblas Haswell, 2 threads (from metadata.json). 6 run(s) have no metadata.json.
-- Selected hyper-parameters: m1/a: lr=0.5, weight_decay=0.0001; m1/b: lr=0.5, weight_decay=0.0001.
+- Selected hyper-parameters: m1/a, m1/b: lr=0.5, weight_decay=0.0001.
 
 """

@@ -16,7 +16,7 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
             let whereText = searched.isEmpty ? "" : " (searched \(searched.joined(separator: " and ")))"
             return "unknown table '\(id)'\(whereText); known tables: \(known.isEmpty ? "none" : known.joined(separator: ", "))"
         case let .ambiguousRuns(m): return m
-        case let .badBaseline(file, line, message): return "\(file):\(line): \(message)"
+        case let .badBaseline(file, line, message): return line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)"
         }
     }
 }

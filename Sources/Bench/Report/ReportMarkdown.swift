@@ -107,17 +107,24 @@ extension Report {
             if !machines.isEmpty && runsWithoutMetadata > 0 { m += " \(runsWithoutMetadata) run(s) have no metadata.json." }
             n.append(m)
         }
-        // Selected hyper-parameters, grouped per cell; identical across seeds → written once.
-        var hp: [String] = []
+        // Selected hyper-parameters: cells with the same values are listed together; "every run cell" when all agree.
+        var byValues: [String: [String]] = [:]
         for a in aggregates.values.sorted(by: { $0.key < $1.key }) where !a.selected.isEmpty {
             func text(_ d: [String: Double]) -> String { d.keys.sorted().map { "\($0)=\(shortNumber(d[$0]!))" }.joined(separator: ", ") }
             let texts = Set(a.selected.values.map(text))
             let name = "\(a.key.method)/\(a.key.dataset)"
-            if texts.count == 1 { hp.append("\(name): \(texts.first!)") } else {
-                hp.append("\(name): " + a.selected.keys.sorted().map { "seed \($0) \(text(a.selected[$0]!))" }.joined(separator: "; "))
+            if texts.count == 1 && a.selected.count == a.seeds.count { byValues[texts.first!, default: []].append(name) } else {
+                byValues["per seed", default: []].append("\(name) (" + a.selected.keys.sorted().map { "seed \($0) \(text(a.selected[$0]!))" }.joined(separator: "; ") + ")")
             }
         }
-        if !hp.isEmpty { n.append("Selected hyper-parameters: " + hp.joined(separator: "; ") + ".") }
+        if byValues.count == 1, let (values, cells) = byValues.first, values != "per seed", cells.count == aggregates.count {
+            n.append("Selected hyper-parameters: \(values) in every cell.")
+        } else if !byValues.isEmpty {
+            let parts = byValues.keys.sorted().flatMap { v -> [String] in
+                v == "per seed" ? byValues[v]! : ["\(byValues[v]!.joined(separator: ", ")): \(v)"]
+            }
+            n.append("Selected hyper-parameters: " + parts.joined(separator: "; ") + ".")
+        }
         // Other papers' numbers for the cells the suite ran (baselines drift between papers).
         var others: [String] = []
         for r in rows where r.ran {

@@ -135,7 +135,9 @@ public struct TableSpec: Sendable {
             let labelRows = table.rows.filter { $0.method == label }
             guard let first = labelRows.first else { continue }
             let mid = bundle.registry.methodIds["\(first.paper)|\(label)"]?.id ?? label
-            let row = TableRow(method: mid, backbone: first.backbone, label: label, ranked: !unranked.contains(label))
+            // A row on another backbone than the table's says so (InsVP prints ILM-VP on ResNeXt in a ViT table).
+            let shown = first.backbone == backbone ? label : "\(label) [\(first.backbone)]"
+            let row = TableRow(method: mid, backbone: first.backbone, label: shown, ranked: !unranked.contains(label))
             if rows.contains(where: { $0.method == row.method && $0.backbone == row.backbone }) { continue }
             rows.append(row)
             let source = "\(first.paper), \(first.table)"
