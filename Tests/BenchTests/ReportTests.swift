@@ -107,6 +107,30 @@ final class ReportTests: XCTestCase {
         let r = try Report.build(spec: vtab, summaries: try set.summaries(), runs: set.runs, options: ReportOptions())
         XCTAssertTrue(r.rows.first { $0.row.method == "vpt-deep" }!.ran)
         XCTAssertTrue(r.markdown.contains("| Natural | Specialized | Structured | Mean | Params (M) |"))
+        // V-PETL Bench prints no group means: a reported-only row's are computed from its printed datasets, flagged †.
+        let full = r.rows.first { $0.row.method == "full" }!
+        XCTAssertTrue(full.cells["mean_natural"]!.reportedComputed)
+        XCTAssertTrue(r.markdown.contains("† Computed here"))
+    }
+
+    func testMeanOfGroupMeansVersusMeanOfDatasets() throws {
+        let set = try RunSet()
+        for (g, acc) in zip(KnownIds.vtabGroups, [70.0, 80.0, 50.0]) {
+            for d in g.datasets { try set.add(benchmark: "vtab1k", dataset: d, method: "m", seed: 0, official: acc) }
+        }
+        func spec(_ rule: MeanRule) -> TableSpec {
+            TableSpec(id: "v", benchmark: "vtab1k", backbone: "bb",
+                      columns: TableSpec.columns(benchmark: "vtab1k", datasets: KnownIds.vtabDatasets, meanRule: rule),
+                      rows: [TableRow(method: "m", backbone: "bb", label: "M", ranked: true)], meanRule: rule, reported: [:], caption: "v")
+        }
+        let groups = try Report.build(spec: spec(.groups), summaries: try set.summaries(), runs: nil, options: ReportOptions())
+        let datasets = try Report.build(spec: spec(.datasets), summaries: try set.summaries(), runs: nil, options: ReportOptions())
+        XCTAssertEqual(groups.rows[0].cells["mean_specialized"]!.reproduced!, 80, accuracy: 1e-9)
+        let ofGroups: Double = (70.0 + 80.0 + 50.0) / 3
+        XCTAssertEqual(groups.rows[0].cells["mean"]!.reproduced!, ofGroups, accuracy: 1e-9)
+        let overDatasets: Double = (7.0 * 70 + 4.0 * 80 + 8.0 * 50) / 19
+        XCTAssertEqual(datasets.rows[0].cells["mean"]!.reproduced!, overDatasets, accuracy: 1e-9)
+        XCTAssertTrue(groups.markdown.contains("mean of the three group means"))
     }
 
     func testBaselineSpecServesAsReported() throws {
