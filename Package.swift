@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Methods", dependencies: ["Engine", "Backbones"], swiftSettings: fast),
         // Registry of cells, recipes, the shared trainer, runner, reports, checks, throughput.
         .target(name: "Bench", dependencies: [
-            "Engine", "Checkpoints", "Data", "PaperTables", "Backbones", "Methods",
+            "Engine", "Checkpoints", "Data", "PaperTables", "Tabular", "Backbones", "Methods",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
