@@ -19,6 +19,7 @@ public struct LoadReport: CustomStringConvertible, Sendable {
     public var missing: [String] = []
     /// Checkpoint tensors the model did not use.
     public var unexpected: [String] = []
+    public init() {}
 
     public var description: String {
         func list(_ a: [String]) -> String { a.isEmpty ? "none" : a.prefix(8).joined(separator: ", ") + (a.count > 8 ? ", … (\(a.count))" : "") }

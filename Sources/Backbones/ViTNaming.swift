@@ -184,10 +184,12 @@ extension ViT {
     }
 
     /// The model's weights in `naming`, as checkpoint tensors (for export and for tests).
-    public func exportTensors(_ naming: ViTNaming, prefix: String = "") -> [StoredTensor] {
+    /// `values` picks what to export per parameter (default: its value; e.g. `{ $0.grad?.scalars }` for
+    /// gradients); parameters it returns nil for are skipped.
+    public func exportTensors(_ naming: ViTNaming, prefix: String = "", values: (Parameter) -> [Float]? = { $0.value.scalars }) -> [StoredTensor] {
         var out: [StoredTensor] = []
         for (param, srcs) in sources(naming) {
-            let v = param.value.scalars
+            guard let v = values(param) else { continue }
             let pieces = srcs.count
             let rowsPer = param.shape[0] / pieces
             let inner = param.count / param.shape[0]

@@ -9,7 +9,7 @@ struct Root: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Reproduce visual prompt tuning papers' tables.",
-        subcommands: [SelfCheckCommand.self, PretrainCommand.self, ReportCommand.self, CheckCommand.self, PlotCommand.self],
+        subcommands: [SelfCheckCommand.self, PretrainCommand.self, ProbeCommand.self, ReportCommand.self, CheckCommand.self, PlotCommand.self],
         defaultSubcommand: SelfCheckCommand.self)
 }
 

@@ -1,0 +1,88 @@
+// `bench probe`: runs one batch through a method with full weights given in the official state-dict names
+// and writes what parity tests compare against the official code: logits (eval mode), the full training
+// loss (extra terms included, dropout off) and the gradient of that loss for every trainable tensor,
+// under official names.
+import Backbones
+import Checkpoints
+import Engine
+import Foundation
+import Methods
+import Random
+
+/// What a probe produced.
+public struct ProbeResult {
+    public var logits: Tensor
+    public var loss: Float
+    /// Official name → gradient (with the official shape).
+    public var gradients: [StoredTensor]
+}
+
+public enum Probe {
+    /// Loads `weights` (official names: backbone under the method's official prefix, method tensors by their
+    /// own names) into `method`; every trainable method tensor must be present.
+    public static func loadOfficialWeights(_ method: PromptMethod, from ck: Checkpoint) throws -> LoadReport {
+        let dict = StateDict(ck)
+        var report = LoadReport()
+        let backboneParams: [Parameter]
+        if let vit = (method as? BackboneWithHead)?.vit ?? findViT(method) {
+            report = try vit.load(dict, naming: method.officialBackbone.naming, prefix: method.officialBackbone.prefix)
+            backboneParams = vit.parameters
+        } else { backboneParams = [] }
+        let own = method.parameters.filter { p in !backboneParams.contains { $0 === p } }
+        for p in own {
+            guard dict.contains(p.name) else {
+                throw BackboneError(file: ck.file, "method tensor '\(p.name)' missing from the weights")
+            }
+            try dict.load(p.name, into: p, allowReshape: true)
+            report.loaded.append(p.name)
+        }
+        report.unexpected = dict.unused
+        return report
+    }
+
+    static func findViT(_ m: PromptMethod) -> ViT? { Mirror(reflecting: m).children.compactMap { $0.value as? ViT }.first }
+
+    /// Runs the probe on images [B, C, H, W] and labels.
+    public static func run(_ method: PromptMethod, images: Tensor, labels: [Int]) throws -> ProbeResult {
+        var eval = ForwardContext.eval
+        let logits = withoutGrad { method.logits(images, context: &eval) }
+        for p in method.trainable { p.value.grad = nil }
+        var ctx = ForwardContext.eval  // training loss with dropout off
+        let loss = method.loss(TrainingBatch(images: images, labels: labels, epoch: 0), context: &ctx)
+        loss.backward()
+        return ProbeResult(logits: logits, loss: loss.item, gradients: officialGradients(method))
+    }
+
+    /// Gradients of the trainable tensors under official names (fused backbone tensors split back).
+    public static func officialGradients(_ method: PromptMethod) -> [StoredTensor] {
+        var out: [StoredTensor] = []
+        var covered = Set<ObjectIdentifier>()
+        if let vit = (method as? BackboneWithHead)?.vit ?? findViT(method) {
+            let (naming, prefix) = method.officialBackbone
+            out += vit.exportTensors(naming, prefix: prefix) { p in p.trainable ? (p.grad?.scalars ?? [Float](repeating: 0, count: p.count)) : nil }
+            for p in vit.parameters { covered.insert(ObjectIdentifier(p)) }
+        }
+        for p in method.trainable where !covered.contains(ObjectIdentifier(p)) {
+            out.append(StoredTensor(name: p.name, shape: p.shape, floats: p.grad?.scalars ?? [Float](repeating: 0, count: p.count)))
+        }
+        return out
+    }
+
+    /// Writes logits.npy, loss.txt and grads.safetensors into `out`.
+    public static func write(_ r: ProbeResult, to out: URL) throws {
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try RunStore.writeAtomically(try Npy.encode(StoredTensor(name: "logits", shape: r.logits.shape, floats: r.logits.scalars)),
+                                     to: out.appendingPathComponent("logits.npy"))
+        try RunStore.writeAtomically(Foundation.Data(String(format: "%.9g\n", r.loss).utf8), to: out.appendingPathComponent("loss.txt"))
+        try RunStore.writeAtomically(try Safetensors.encode(r.gradients, file: "grads.safetensors"), to: out.appendingPathComponent("grads.safetensors"))
+    }
+
+    /// Reads an input batch (.npy float32 [B, C, H, W]) and labels (.npy integers or floats [B]).
+    public static func readInputs(images: URL, labels: URL) throws -> (Tensor, [Int]) {
+        let x = try Npy.load(images)
+        let y = try Npy.load(labels)
+        let yv: [Int]
+        if let ints = try? y.int64s() { yv = ints.map { Int($0) } } else { yv = try y.floats().map { Int($0) } }
+        return (Tensor(try x.floats(), shape: x.shape), yv)
+    }
+}
