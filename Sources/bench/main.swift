@@ -1,5 +1,4 @@
-// The `bench` command line. With no arguments it runs the default job (for now the engine self-check;
-// the mini benchmark replaces it once it exists).
+// The `bench` command line. With no arguments it runs the default job: the built-in mini benchmark.
 import ArgumentParser
 import Bench
 import Engine
@@ -9,8 +8,9 @@ struct Root: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Reproduce visual prompt tuning papers' tables.",
-        subcommands: [SelfCheckCommand.self, PretrainCommand.self, ProbeCommand.self, ReportCommand.self, CheckCommand.self, PlotCommand.self],
-        defaultSubcommand: SelfCheckCommand.self)
+        subcommands: [MiniCommand.self, RunCommand.self, ReproduceCommand.self, ReportCommand.self, CheckCommand.self, PlotCommand.self,
+                      ProbeCommand.self, PretrainCommand.self, SelfCheckCommand.self],
+        defaultSubcommand: MiniCommand.self)
 }
 
 /// Options every command shares.

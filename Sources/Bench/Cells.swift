@@ -1,0 +1,125 @@
+// Cells: the unit of work. A cell is (benchmark, dataset, method, backbone) plus the recipe and data
+// source that make it runnable. Tables list their cells; `bench run --cell <id>` runs one.
+import Data
+import Foundation
+import Methods
+import PaperTables
+
+/// Where a cell's images come from.
+public enum DataSource: Sendable, Equatable {
+    /// A built-in procedurally generated task (no files).
+    case builtin(BuiltinTask)
+    /// A reader from Data's `datasetRegistry`, reading under `--data-root`.
+    case registry(String)
+}
+
+/// Which splits a benchmark trains, validates and tests on.
+public struct SplitPlan: Sendable, Equatable {
+    public var train: String
+    public var val: String?
+    public var test: String
+}
+
+/// A runnable cell.
+public struct Cell: Sendable {
+    public var key: CellKey
+    public var recipeFile: URL
+    public var source: DataSource
+    public var splits: SplitPlan
+    public var id: String { key.id }
+}
+
+/// A problem finding or building a cell.
+public struct CellError: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// All cells the suite knows, by table.
+public enum CellCatalog {
+    /// The built-in mini benchmark's target tasks: natural-like, specialized-like and structured.
+    public static let miniTasks: [BuiltinTask] = [.scenes, .texture, .shapes, .clevr_count, .dsprites_loc, .dsprites_ori]
+
+    /// Repository root (recipes/, paper-tables/, weights/ live there): $VPT_ROOT, else the working directory.
+    public static func root() -> URL {
+        if let r = ProcessInfo.processInfo.environment["VPT_ROOT"] { return URL(fileURLWithPath: r) }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }
+
+    /// Recipe for (benchmark, method, dataset): `recipes/<b>/<m>/<d>.yaml`, else `recipes/<b>/<m>.yaml`.
+    public static func recipeFile(benchmark: String, method: String, dataset: String, root: URL = root()) -> URL? {
+        let base = root.appendingPathComponent("recipes").appendingPathComponent(benchmark)
+        for u in [base.appendingPathComponent(method).appendingPathComponent(dataset + ".yaml"), base.appendingPathComponent(method + ".yaml")]
+        where FileManager.default.fileExists(atPath: u.path) { return u }
+        return nil
+    }
+
+    static func splits(for benchmark: String) -> SplitPlan {
+        switch benchmark {
+        case "mini": return SplitPlan(train: "train800", val: "val200", test: "test")
+        // VPT protocol final runs: train on train800val200, report test; val200 is inside the training data.
+        case "vtab1k": return SplitPlan(train: "train800val200", val: "val200", test: "test")
+        default: return SplitPlan(train: "train", val: "val", test: "test")
+        }
+    }
+
+    static func registryId(benchmark: String, dataset: String) -> String {
+        switch benchmark {
+        case "vtab1k": return "vtab/" + dataset
+        case "fgvc": return dataset
+        default: return benchmark + "/" + dataset
+        }
+    }
+
+    /// The mini table: every registered method with a `recipes/mini/<method>.yaml`, on every mini task.
+    public static func miniCells(root: URL = root()) -> [Cell] {
+        var out: [Cell] = []
+        for method in methodRegistry.keys.sorted() {
+            guard let recipe = recipeFile(benchmark: "mini", method: method, dataset: "", root: root) else { continue }
+            for task in miniTasks {
+                out.append(Cell(key: CellKey(benchmark: "mini", dataset: task.rawValue, method: method, backbone: "vit-mini"),
+                                recipeFile: recipe, source: .builtin(task), splits: splits(for: "mini")))
+            }
+        }
+        return out
+    }
+
+    /// Runnable cells of a table: `mini`, or a paper table's cells whose method is implemented and has a recipe.
+    public static func cells(table: String, root: URL = root()) throws -> [Cell] {
+        if table == "mini" { return miniCells(root: root) }
+        let bundle = try PaperTablesBundle(directory: root.appendingPathComponent("paper-tables").path)
+        guard bundle.tables.contains(where: { $0.name == table + ".csv" }) else {
+            let known = (["mini"] + bundle.tables.map { String($0.name.dropLast(4)) }).sorted().joined(separator: ", ")
+            throw CellError(message: "unknown table '\(table)'; known: \(known)")
+        }
+        var out: [Cell] = []
+        for key in bundle.registry.cellsByTable[table + ".csv", default: []].sorted() where methodRegistry[key.method] != nil {
+            guard let recipe = recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root) else { continue }
+            out.append(Cell(key: key, recipeFile: recipe, source: .registry(registryId(benchmark: key.benchmark, dataset: key.dataset)),
+                            splits: splits(for: key.benchmark)))
+        }
+        return out
+    }
+
+    /// A cell by id (`<benchmark>/<dataset>/<method>/<backbone>`), runnable or not-yet-runnable with a reason.
+    public static func cell(id: String, root: URL = root()) throws -> Cell {
+        let parts = id.split(separator: "/").map(String.init)
+        guard parts.count == 4 else { throw CellError(message: "cell id '\(id)' must be <benchmark>/<dataset>/<method>/<backbone>") }
+        let key = CellKey(benchmark: parts[0], dataset: parts[1], method: parts[2], backbone: parts[3])
+        guard methodRegistry[key.method] != nil else {
+            throw CellError(message: "cell \(id): method '\(key.method)' is not implemented; implemented: \(methodRegistry.keys.sorted().joined(separator: ", "))")
+        }
+        guard let recipe = recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root) else {
+            throw CellError(message: "cell \(id): no recipe at recipes/\(key.benchmark)/\(key.method).yaml or recipes/\(key.benchmark)/\(key.method)/\(key.dataset).yaml")
+        }
+        if key.benchmark == "mini" {
+            guard let task = BuiltinTask(rawValue: key.dataset) else {
+                throw CellError(message: "cell \(id): unknown built-in task '\(key.dataset)'; known: \(miniTasks.map(\.rawValue).joined(separator: ", "))")
+            }
+            return Cell(key: key, recipeFile: recipe, source: .builtin(task), splits: splits(for: "mini"))
+        }
+        return Cell(key: key, recipeFile: recipe, source: .registry(registryId(benchmark: key.benchmark, dataset: key.dataset)),
+                    splits: splits(for: key.benchmark))
+    }
+}

@@ -1,0 +1,25 @@
+// The built-in mini benchmark: every method with a mini recipe, on the built-in tasks, on the mini ViT the
+// suite pretrains itself. `bench` with no arguments runs it with one seed and prints its table; its
+// recorded results (results/baselines/mini.csv) serve as the table's "reported" numbers.
+import Foundation
+import PaperTables
+
+public enum MiniBenchmark {
+    public static let tableId = "mini"
+
+    /// The mini table's layout: from results/baselines/mini.csv when it exists, else from the catalog with no
+    /// reported numbers.
+    public static func spec(root: URL = CellCatalog.root()) throws -> TableSpec {
+        let baseline = root.appendingPathComponent("results/baselines/mini.csv")
+        if FileManager.default.fileExists(atPath: baseline.path) { return try TableSpec.baseline(id: tableId, file: baseline.path) }
+        let cells = CellCatalog.miniCells(root: root)
+        var rows: [TableRow] = []
+        for c in cells where !rows.contains(where: { $0.method == c.key.method }) {
+            rows.append(TableRow(method: c.key.method, backbone: c.key.backbone, label: c.key.method, ranked: true))
+        }
+        let datasets = CellCatalog.miniTasks.map(\.rawValue)
+        return TableSpec(id: tableId, benchmark: "mini", backbone: "vit-mini",
+                         columns: TableSpec.columns(benchmark: "mini", datasets: datasets, meanRule: .datasets),
+                         rows: rows, meanRule: .datasets, reported: [:], caption: "built-in mini benchmark (no baseline recorded yet)")
+    }
+}

@@ -1,0 +1,152 @@
+// Runs one (cell, seed): resolves the recipe, backbone, data and method, trains through the shared trainer,
+// and writes the run folder. A folder with summary.json is finished and skipped; one with a checkpoint resumes.
+import Backbones
+import Data
+import Engine
+import Foundation
+import Methods
+import PaperTables
+import Random
+
+/// Options that apply to every run of an invocation.
+public struct RunOptions: Sendable {
+    public var runs: URL
+    public var dataRoot: URL?
+    public var weights: URL?
+    /// Overrides the recipe's epochs (smoke tests, CI).
+    public var epochs: Int?
+    /// Overrides the number of test images of built-in tasks (default 1000).
+    public var testCount: Int?
+    public var quiet: Bool = false
+    public init(runs: URL, dataRoot: URL? = nil, weights: URL? = nil, epochs: Int? = nil, testCount: Int? = nil, quiet: Bool = false) {
+        self.runs = runs; self.dataRoot = dataRoot; self.weights = weights; self.epochs = epochs; self.testCount = testCount; self.quiet = quiet
+    }
+}
+
+/// The fully resolved configuration written to config.json.
+public struct ResolvedRunConfig: Codable, Sendable {
+    public var cell: String
+    public var seed: Int
+    public var recipeFile: String
+    public var recipe: Recipe
+    public var backbone: String
+    public var backboneConfig: ViTConfig
+    public var data: String
+    public var splits: [String: String]
+    public var pipeline: String
+    public var numClasses: Int
+    public var threads: Int
+}
+
+/// metadata.json: where and when a run happened.
+public struct RunMetadata: Codable, Sendable {
+    public var gitCommit: String
+    public var swiftVersion: String
+    public var machine: MachineInfo
+    public var started: String
+    public var finished: String?
+}
+
+public enum Runner {
+    /// Runs `cell` with `seed` (or returns the existing summary).
+    @discardableResult
+    public static func run(_ cell: Cell, seed: Int, options: RunOptions, log: (String) -> Void = { print($0) }) throws -> RunSummary {
+        let folder = RunStore.folder(runs: options.runs, cell: cell.id, seed: seed)
+        let summaryURL = folder.appendingPathComponent("summary.json")
+        if FileManager.default.fileExists(atPath: summaryURL.path) {
+            return try RunStore.readJSON(RunSummary.self, from: summaryURL)
+        }
+        var recipe = try Recipe.load(cell.recipeFile)
+        if let e = options.epochs { recipe.epochs = e }
+        let vit = try BackboneZoo.load(cell.key.backbone, weights: options.weights)
+        let pipeline = try Pipeline.make(recipe.pipeline, size: vit.config.imageSize)
+        let (train, val, test) = try datasets(cell, options: options, imageSize: vit.config.imageSize)
+        let s = UInt64(seed)
+        let trainLoader = DataLoader(dataset: train, pipeline: pipeline, options: LoaderOptions(
+            batchSize: recipe.batchSize, shuffle: true, dropLast: recipe.dropLast ?? false, train: true, seed: s,
+            classBalanced: recipe.classBalanced ?? false))
+        func evalLoader(_ d: any ImageDataset) -> DataLoader {
+            DataLoader(dataset: d, pipeline: pipeline, options: LoaderOptions(batchSize: recipe.evalBatchSize ?? 256, shuffle: false, train: false, seed: s))
+        }
+        let method = try makeMethod(cell.key.method, setup: MethodSetup(
+            backbone: .vit(vit), numClasses: train.numClasses, options: recipe.options, rng: RandomStream(s, 0x1A17)))
+        let split = method.trainableSplit
+        if !options.quiet {
+            log("\(cell.id) seed \(seed): trainable \(split.prompts + split.head + split.other) (prompts \(split.prompts), head \(split.head), other \(split.other)) of \(split.model)")
+        }
+        let config = ResolvedRunConfig(
+            cell: cell.id, seed: seed, recipeFile: cell.recipeFile.path, recipe: recipe, backbone: cell.key.backbone,
+            backboneConfig: vit.config, data: "\(cell.source)", splits: ["train": cell.splits.train, "val": cell.splits.val ?? "", "test": cell.splits.test],
+            pipeline: recipe.pipeline, numClasses: train.numClasses, threads: Threads.count)
+        try RunStore.writeJSON(config, to: folder.appendingPathComponent("config.json"))
+        let started = ISO8601DateFormatter().string(from: Date())
+        var meta = RunMetadata(gitCommit: gitCommit(), swiftVersion: swiftVersion(), machine: .current(), started: started, finished: nil)
+        try RunStore.writeJSON(meta, to: folder.appendingPathComponent("metadata.json"))
+
+        let t0 = Date()
+        let trainer = try Trainer(method: method, recipe: recipe, data: RunData(train: trainLoader, val: val.map(evalLoader), test: evalLoader(test)),
+                                  seed: s, folder: folder, label: "\(cell.key.method) \(cell.key.dataset) s\(seed)")
+        trainer.progress.quiet = options.quiet
+        let history = try trainer.run()
+        let ips = history.map(\.imagesPerSecond).reduce(0, +) / Double(max(history.count, 1))
+        let summary = RunSummary(
+            cell: cell.id, benchmark: cell.key.benchmark, dataset: cell.key.dataset, method: cell.key.method, backbone: cell.key.backbone,
+            seed: seed, official: Trainer.select(recipe.officialSelection, from: history), clean: Trainer.select(recipe.cleanSelection, from: history),
+            epochs: recipe.epochs, params: ParameterCounts(prompts: split.prompts, head: split.head, other: split.other, model: split.model),
+            trainImagesPerSecond: ips, wallSeconds: Date().timeIntervalSince(t0), selected: [:],
+            variant: recipe.options.keys.contains { $0.hasPrefix("FIXED_") } ? "fixed" : "official", pipeline: recipe.pipeline)
+        meta.finished = ISO8601DateFormatter().string(from: Date())
+        try RunStore.writeJSON(meta, to: folder.appendingPathComponent("metadata.json"))
+        try RunStore.writeJSON(summary, to: summaryURL)  // last: its presence marks the run finished
+        return summary
+    }
+
+    /// Train / val / test datasets of a cell.
+    static func datasets(_ cell: Cell, options: RunOptions, imageSize: Int) throws -> (any ImageDataset, (any ImageDataset)?, any ImageDataset) {
+        switch cell.source {
+        case .builtin(let task):
+            func split(_ s: String) throws -> BuiltinDataset {
+                guard let v = VTABSplit(rawValue: s) else { throw CellError(message: "unknown built-in split \(s)") }
+                return BuiltinDataset(task: task, split: v, seed: 0, size: imageSize, testCount: options.testCount ?? 1000)
+            }
+            return (try split(cell.splits.train), try cell.splits.val.map(split), try split(cell.splits.test))
+        case .registry(let id):
+            guard let root = options.dataRoot else {
+                throw CellError(message: "cell \(cell.id) reads \(id) from disk: pass --data-root DIR (see README, 'Data layout')")
+            }
+            guard FileManager.default.fileExists(atPath: root.path) else {
+                throw CellError(message: "\(root.path): data root does not exist")
+            }
+            return (try openDataset(root: root.path, id: id, split: cell.splits.train),
+                    try cell.splits.val.map { try openDataset(root: root.path, id: id, split: $0) },
+                    try openDataset(root: root.path, id: id, split: cell.splits.test))
+        }
+    }
+
+    static func shell(_ args: [String]) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return nil }
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return nil }
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func gitCommit() -> String {
+        guard let c = shell(["git", "rev-parse", "HEAD"]) else { return "unknown" }
+        let dirty = (shell(["git", "status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty ? "" : "-dirty"
+        return c + dirty
+    }
+
+    static func swiftVersion() -> String {
+        #if swift(>=6.3)
+        return "6.3+"
+        #else
+        return "6.x"
+        #endif
+    }
+}
