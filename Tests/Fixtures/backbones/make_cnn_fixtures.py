@@ -7,6 +7,7 @@ the input gradient of a fixed scalar loss. Run once with /work/venv-torch/bin/py
 Also prints (and records in versions.json) the parameter counts of the full-size reference models, which
 the Swift tests compare against their count-from-config.
 """
+import copy
 import json
 import os
 
@@ -95,18 +96,30 @@ def timm_swin_to_official(sd, model):
     return official
 
 
-def save_case(name, model, x, official_sd=None, safetensors_sd=None, extra_meta=None):
+def save_case(name, model, x, official_sd=None, safetensors_sd=None, extra_meta=None, out_dir=HERE, formats=("pth", "safetensors"),
+              f64_reference=False):
+    HERE = out_dir
     model.eval()
     sd = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-    torch.save({"model": official_sd} if official_sd is not None else sd, os.path.join(HERE, f"{name}.pth"))
-    st_sd = safetensors_sd if safetensors_sd is not None else sd
-    st.save_file({k: v.contiguous() for k, v in st_sd.items()}, os.path.join(HERE, f"{name}.safetensors"))
+    if "pth" in formats:
+        torch.save({"model": official_sd} if official_sd is not None else sd, os.path.join(HERE, f"{name}.pth"))
+    if "safetensors" in formats:
+        st_sd = safetensors_sd if safetensors_sd is not None else sd
+        st.save_file({k: v.contiguous() for k, v in st_sd.items()}, os.path.join(HERE, f"{name}.safetensors"))
     x = x.clone().requires_grad_(True)
     logits = model(x)
     w = torch.randn(logits.shape)
     (logits * w).sum().backward()
-    st.save_file({"input": x.detach(), "logits": logits.detach(), "loss_weight": w, "input_grad": x.grad},
-                 os.path.join(HERE, f"{name}_io.safetensors"))
+    arrays = {"input": x.detach(), "logits": logits.detach(), "loss_weight": w, "input_grad": x.grad}
+    if f64_reference:
+        # Deep ReLU/max-pool nets are ill-conditioned at kinks: PyTorch's own float32 input gradient of
+        # full-size resnet50 differs from its float64 one by 6e-3 (max-rel), so also store the float64 truth.
+        m64 = copy.deepcopy(model).double()
+        x64 = x.detach().double().requires_grad_(True)
+        y64 = m64(x64)
+        (y64 * w.double()).sum().backward()
+        arrays["logits_f64"], arrays["input_grad_f64"] = y64.detach().float(), x64.grad.float()
+    st.save_file(arrays, os.path.join(HERE, f"{name}_io.safetensors"))
     return {"params": sum(p.numel() for p in model.parameters()), "input": list(x.shape),
             "logits": list(logits.shape), **(extra_meta or {})}
 
@@ -166,5 +179,24 @@ def main():
         f.write("\n")
 
 
+def full_size(out_dir):
+    """Full-size architectures with random weights (not committed): checks the real configs end to end."""
+    os.makedirs(out_dir, exist_ok=True)
+    tv = torchvision.models
+    for name, model in [("resnet50", tv.resnet50()), ("resnext101_32x8d", tv.resnext101_32x8d())]:
+        randomise_(model)
+        save_case(name, model, torch.randn(1, 3, 224, 224), out_dir=out_dir, formats=("safetensors",), f64_reference=True)
+    swin = SwinTransformer(img_size=224, patch_size=4, embed_dim=128, depths=(2, 2, 18, 2), num_heads=(4, 8, 16, 32),
+                           window_size=7, num_classes=21841)
+    randomise_(swin)
+    swin.eval()
+    official = timm_swin_to_official({k: v.detach().clone() for k, v in swin.state_dict().items()}, swin)
+    save_case("swin_base_22k", swin, torch.randn(1, 3, 224, 224), official_sd=official, out_dir=out_dir, formats=("pth",), f64_reference=True)
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--full-size":
+        full_size(sys.argv[2])
+    else:
+        main()
