@@ -44,7 +44,7 @@ public struct ResNetConfig: Equatable, Sendable {
     func innerWidth(_ planes: Int) -> Int { planes * widthPerGroup / 64 * groups }
 
     /// One residual block's layout: input channels, planes, stride, whether it has a downsample branch.
-    struct BlockPlan { var prefix: String; var inC: Int; var planes: Int; var stride: Int; var downsample: Bool }
+    struct BlockPlan { var stage: Int; var prefix: String; var inC: Int; var planes: Int; var stride: Int; var downsample: Bool }
 
     /// Every block in order, as torchvision's `_make_layer` builds them.
     func blockPlans() -> [BlockPlan] {
@@ -54,7 +54,7 @@ public struct ResNetConfig: Equatable, Sendable {
             for i in 0..<n {
                 let stride = (i == 0 && s > 0) ? 2 : 1
                 let down = i == 0 && (stride != 1 || inC != planes * expansion)
-                plans.append(BlockPlan(prefix: "layer\(s + 1).\(i)", inC: inC, planes: planes, stride: stride, downsample: down))
+                plans.append(BlockPlan(stage: s, prefix: "layer\(s + 1).\(i)", inC: inC, planes: planes, stride: stride, downsample: down))
                 inC = planes * expansion
             }
         }
@@ -175,10 +175,7 @@ public final class ResNet: ParameterContainer {
         self.config = config
         stemUnit = ConvBN(conv: "conv1", bn: "bn1", 3, config.widths[0], kernel: 7, stride: 2, padding: 3)
         var stages: [[ResidualBlock]] = Array(repeating: [], count: config.layers.count)
-        for plan in config.blockPlans() {
-            let s = Int(plan.prefix.dropFirst("layer".count).prefix { $0 != "." })! - 1
-            stages[s].append(ResidualBlock(plan, config))
-        }
+        for plan in config.blockPlans() { stages[plan.stage].append(ResidualBlock(plan, config)) }
         self.stages = stages
         fc = Linear(weight: Parameter("fc.weight", Tensor(zeros: [config.numClasses, config.featureDim])),
                     bias: Parameter("fc.bias", Tensor(zeros: [config.numClasses])))

@@ -101,7 +101,7 @@ public struct SwinConfig: Equatable, Sendable {
     }
 }
 
-/// A LayerNorm / Linear with placeholder values, filled by `load(from:)`.
+/// A Linear with placeholder (zero) values, filled by `load(from:)`. LayerNorms start as identity.
 private func layerNorm(_ name: String, _ c: Int) -> LayerNorm { LayerNorm(name, c) }
 private func linear(_ name: String, _ inF: Int, _ outF: Int, bias: Bool = true) -> Linear {
     Linear(weight: Parameter(name + ".weight", Tensor(zeros: [outF, inF])),
