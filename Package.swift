@@ -57,6 +57,8 @@ let package = Package(
         .testTarget(name: "PaperTablesTests", dependencies: ["PaperTables", "Tabular"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Engine"]),
+        // Runs the built `bench` executable as a user would (resume after SIGKILL, exit codes).
+        .testTarget(name: "CLITests", dependencies: ["bench", "Bench"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -18,6 +18,8 @@ public struct RunOptions: Sendable {
     /// Overrides the number of test images of built-in tasks (default 1000).
     public var testCount: Int?
     public var quiet: Bool = false
+    /// Tests load throwaway weights for built-in ids; users always get the hash check.
+    public var checkWeightsHash: Bool = true
     public init(runs: URL, dataRoot: URL? = nil, weights: URL? = nil, epochs: Int? = nil, testCount: Int? = nil, quiet: Bool = false) {
         self.runs = runs; self.dataRoot = dataRoot; self.weights = weights; self.epochs = epochs; self.testCount = testCount; self.quiet = quiet
     }
@@ -58,7 +60,7 @@ public enum Runner {
         }
         var recipe = try Recipe.load(cell.recipeFile)
         if let e = options.epochs { recipe.epochs = e }
-        let vit = try BackboneZoo.load(cell.key.backbone, weights: options.weights)
+        let vit = try BackboneZoo.load(cell.key.backbone, weights: options.weights, checkHash: options.checkWeightsHash)
         let pipeline = try Pipeline.make(recipe.pipeline, size: vit.config.imageSize)
         let (train, val, test) = try datasets(cell, options: options, imageSize: vit.config.imageSize)
         let s = UInt64(seed)

@@ -34,6 +34,8 @@ public final class Trainer {
     public let folder: URL?
     public let progress: ProgressReporter
     public private(set) var history: [EpochMetrics] = []
+    /// Test hook: stop with an error right after the checkpoint of this epoch (simulates a crash).
+    public var crashAfterEpoch: Int?
     let optimizer: Optimizer
     let schedule: Schedule
     let perStep: Bool
@@ -117,6 +119,7 @@ public final class Trainer {
                                  imagesPerSecond: Double(seen) / max(trainSeconds, 1e-9))
             history.append(m)
             try saveCheckpoint(epoch: epoch)
+            if crashAfterEpoch == epoch { throw TrainingError(message: "simulated crash after epoch \(epoch)") }
         }
         progress.finish("")
         return history

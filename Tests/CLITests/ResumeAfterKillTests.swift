@@ -1,0 +1,63 @@
+import XCTest
+import Bench
+import Foundation
+
+/// Runs the built `bench` executable as a user would.
+final class ResumeAfterKillTests: XCTestCase {
+    /// .build/<config>/bench, next to the test bundle.
+    var benchURL: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bench")
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func launch(_ args: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = benchURL
+        p.arguments = args
+        p.currentDirectoryURL = root
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    func runToEnd(_ args: [String]) throws -> Int32 {
+        let p = try launch(args)
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    /// A run killed with SIGKILL mid-epoch and started again ends with the same numbers as an uninterrupted one.
+    func testSIGKILLMidEpochThenResume() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let cell = "mini/shapes/vpt-deep/vit-mini"
+        func args(_ runs: String) -> [String] {
+            ["run", "--cell", cell, "--seed", "0", "--epochs", "3", "--test-count", "200", "--threads", "2", "--runs", tmp.appendingPathComponent(runs).path]
+        }
+        XCTAssertEqual(try runToEnd(args("whole")), 0)
+        let folder = tmp.appendingPathComponent("killed").appendingPathComponent(cell).appendingPathComponent("seed-0")
+        let p = try launch(args("killed"))
+        let ckpt = folder.appendingPathComponent("checkpoint.safetensors")
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: ckpt.path) && Date() < deadline && p.isRunning { usleep(20_000) }
+        XCTAssertTrue(p.isRunning, "the run finished before it could be killed")
+        usleep(300_000)  // into the next epoch
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .uncaughtSignal)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("summary.json").path))
+        XCTAssertEqual(try runToEnd(args("killed")), 0)
+        let a = try RunStore.readJSON(RunSummary.self, from: tmp.appendingPathComponent("whole").appendingPathComponent(cell).appendingPathComponent("seed-0/summary.json"))
+        let b = try RunStore.readJSON(RunSummary.self, from: folder.appendingPathComponent("summary.json"))
+        XCTAssertEqual(a.official, b.official)
+        XCTAssertEqual(a.clean, b.clean)
+        let ma = try RunStore.metrics(in: tmp.appendingPathComponent("whole").appendingPathComponent(cell).appendingPathComponent("seed-0"))
+        let mb = try RunStore.metrics(in: folder)
+        XCTAssertEqual(ma.map(\.trainLoss), mb.map(\.trainLoss))
+    }
+
+    func testUnknownCellExitsWithStatus2AndAMessage() throws {
+        XCTAssertEqual(try runToEnd(["run", "--cell", "mini/shapes/nope/vit-mini"]), 2)
+    }
+}
