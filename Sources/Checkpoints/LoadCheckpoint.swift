@@ -19,9 +19,10 @@ public func loadCheckpoint(_ url: URL) throws -> Checkpoint {
         try c.add(t)
         return c
     }
-    if bytes.first == 0x80 { return try TorchLegacy.load(url) }
-    // safetensors: 8-byte header length, then a JSON object.
+    // safetensors: 8-byte header length, then a JSON object. Checked before pickle: a header length whose low
+    // byte is 0x80 would otherwise read as the pickle PROTO opcode (legacy torch files have a binary long at byte 8).
     if bytes.count > 8, bytes[8] == UInt8(ascii: "{") { return try Safetensors.load(url) }
+    if bytes.first == 0x80 { return try TorchLegacy.load(url) }
     throw CheckpointError(.badMagic, file: file,
                           "expected a zip (50 4b 03 04), npy (93 4e 55 4d 50 59), pickle (80) or safetensors (<u64>{) file, found \(head.hexPrefix(12))")
 }
