@@ -29,7 +29,7 @@ public struct BackboneSpec: Sendable {
 public enum BackboneZoo {
     /// The built-in mini ViT, pretrained by `bench pretrain --recipe mini` on the built-in source task.
     public static let miniConfig = ViTConfig(imageSize: 32, patchSize: 8, dim: 96, depth: 4, heads: 3, mlpDim: 384, numClasses: 0)
-    public static let miniSHA256 = "PENDING"
+    public static let miniSHA256 = "4ac1ea9414aba51f9865c79ede0b5b7db4f06c7e0f870baf03f2f818f981f44e"
 
     public static let specs: [String: BackboneSpec] = [
         "vit-mini": BackboneSpec(

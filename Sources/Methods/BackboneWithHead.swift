@@ -41,4 +41,10 @@ open class BackboneWithHead: PromptMethod {
     }
 
     open var officialBackbone: (naming: ViTNaming, prefix: String) { (.jeonsworld, "enc.") }
+
+    // Declared here (not only in the protocol extension) so subclasses can override them: a protocol extension's
+    // default is what the class's witness table would otherwise call, whatever a subclass defines.
+    open func epochDidEnd(_ epoch: Int) {}
+    open func checkpointState() -> [String: Tensor] { [:] }
+    open func restore(checkpointState: [String: Tensor]) throws {}
 }

@@ -16,6 +16,17 @@ public struct VPTConfig: Codable, Sendable, Equatable {
     /// Dropout on the expanded prompts (`prompt_dropout`); the demo/tune scripts use 0.1 for deep.
     public var DROPOUT: Double = 0.0
     static let known: Set<String> = ["NUM_TOKENS", "DEEP", "DROPOUT"]
+
+    public init() {}
+
+    // Missing keys take the defaults above (the synthesised decoder would require every key).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = VPTConfig()
+        NUM_TOKENS = try c.decodeIfPresent(Int.self, forKey: .NUM_TOKENS) ?? d.NUM_TOKENS
+        DEEP = try c.decodeIfPresent(Bool.self, forKey: .DEEP) ?? d.DEEP
+        DROPOUT = try c.decodeIfPresent(Double.self, forKey: .DROPOUT) ?? d.DROPOUT
+    }
 }
 
 /// VPT-shallow / VPT-deep on a ViT.

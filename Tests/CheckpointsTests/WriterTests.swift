@@ -80,6 +80,20 @@ final class WriterTests: XCTestCase {
         }
     }
 
+    /// A safetensors header length whose low byte is 0x80 (the pickle PROTO opcode) is still read as safetensors.
+    func testSafetensorsHeaderLengthLowByte0x80() throws {
+        let url = try tempDir().appendingPathComponent("h80.safetensors")
+        var header = Array(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#.utf8)
+        header += [UInt8](repeating: 0x20, count: 0x180 - header.count)
+        var raw = Data((0..<8).map { UInt8(truncatingIfNeeded: header.count >> (8 * $0)) })
+        raw.append(contentsOf: header)
+        raw.append(contentsOf: [0, 0, 0x80, 0x3F])  // 1.0
+        try raw.write(to: url)
+        let c = try loadCheckpoint(url)
+        XCTAssertEqual(c.format, .safetensors)
+        XCTAssertEqual(try c.tensor("a").floats(), [1])
+    }
+
     func testSafetensorsRoundTripAndLayout() throws {
         let dir = try tempDir()
         let url = dir.appendingPathComponent("w.safetensors")
