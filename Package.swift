@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "PaperTablesTests", dependencies: ["PaperTables", "Tabular"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+        .testTarget(name: "MethodsTests", dependencies: ["Methods", "Bench", "Backbones", "Checkpoints", "Engine", "Data"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Engine"]),
     ],
     swiftLanguageModes: [.v5]
