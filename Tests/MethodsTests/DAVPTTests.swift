@@ -133,7 +133,7 @@ final class DAVPTTests: XCTestCase {
     /// A short run of the mini recipe through the shared trainer on a built-in task, clearly above chance.
     func testMiniTrainingAboveChance() throws {
         var recipe = try Recipe.load(Self.root.appendingPathComponent("recipes/mini/da-vpt.yaml"))
-        recipe.epochs = 4
+        recipe.epochs = 10
         recipe.lr = 5e-3
         let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 4, heads: 2, mlpDim: 64), seed: 7)
         let task = BuiltinTask.scenes
@@ -157,5 +157,27 @@ final class DAVPTTests: XCTestCase {
         print("DA-VPT mini run (scenes, chance 12.5%): losses \(h.map { $0.trainLoss }), test acc \(h.compactMap { $0.testAccuracy })")
         XCTAssertGreaterThan(acc, 25)
         XCTAssertNotNil(method.checkpointState()["mapping"])
+    }
+}
+
+/// Every DA-VPT recipe parses and builds the method.
+final class DAVPTRecipeTests: XCTestCase {
+    func testRecipesLoadAndBuild() throws {
+        let root = DAVPTTests.root.appendingPathComponent("recipes")
+        var n = 0
+        for bench in ["vtab1k", "fgvc"] {
+            let dir = root.appendingPathComponent("\(bench)/da-vpt")
+            for f in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where f.hasSuffix(".yaml") {
+                let r = try Recipe.load(dir.appendingPathComponent(f))
+                XCTAssertEqual(r.method, "da-vpt")
+                XCTAssertEqual(r.officialSelection, .bestTestOverEpochs)
+                XCTAssertEqual(r.cleanSelection, .lastEpochTest)
+                XCTAssertEqual(r.gradClipValue, 10)
+                let vit = ViT(ViTConfig(imageSize: 32, patchSize: 16, dim: 16, depth: 12, heads: 2, mlpDim: 16))
+                XCTAssertNoThrow(try makeMethod("da-vpt", setup: MethodSetup(backbone: .vit(vit), numClasses: 100, options: r.options, rng: RandomStream(0))), f)
+                n += 1
+            }
+        }
+        XCTAssertEqual(n, 21)
     }
 }
