@@ -56,10 +56,10 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data"]),
         .testTarget(name: "PaperTablesTests", dependencies: ["PaperTables", "Tabular"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
+        .testTarget(name: "MethodsTests", dependencies: ["Methods", "Bench", "Backbones", "Checkpoints", "Engine", "Data"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Engine"]),
         // Runs the built `bench` executable as a user would (resume after SIGKILL, exit codes).
         .testTarget(name: "CLITests", dependencies: ["bench", "Bench"]),
-        .testTarget(name: "MethodsTests", dependencies: ["Methods", "Bench", "Backbones", "Checkpoints", "Engine", "Data"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,6 +13,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "bias": { try BiasTuning(setup: $0) },
     "partial-1": { try Partial1(setup: $0) },
     "e2vpt": { try E2VPT(setup: $0) },
+    "da-vpt": { try DAVPT(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.

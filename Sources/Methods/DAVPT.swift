@@ -1,0 +1,481 @@
+// DA-VPT — Distribution-Aware Visual Prompt Tuning (Ren et al., CVPR 2025).
+// Official code: Noahsark/DA-VPT @ 1a5ac60 (spec: shared/design/methods/da_vpt.md). Shapes: B batch, D width,
+// N image tokens, L_l prompts of layer l (Lp on the proxy layers p_idxs, Lo on the others), C classes.
+//
+//   x = [CLS; patches] + pos                                              (models/vpt.py:370-374, no pos_drop)
+//   for l: _x = [x[:, :1]; drop(vpt_norm(P_l)); x[:, -N:]]; x = Block_l(_x) (vpt.py:380-403; old prompts discarded)
+//          on proxy layers: Lda += w_vpt·PA(mean(_x[:, 1+Lp:]), P_l) + w_cls·PA(q_CLS, P_l)   (criterion.py:406-426)
+//   Lda /= #p_idxs; logits = head(norm(x)[:, 0]); loss = CE + Lda                      (vpt.py:405-406, train.py:146-154)
+// The block is timm's pre-norm block with separate q/k/v Linears (attn.py:66-86), an optional additive mask that
+// lets prompt queries see only image tokens (attn.py:89-96), drop-path rate linspace(0, drop_path, depth)[l]
+// (vpt.py:210). The backbone runs in train mode (drop-path on).
+import Backbones
+import Engine
+import Foundation
+import Random
+
+/// DA-VPT options, named as `params.py` / `configs/*.yaml` name them.
+public struct DAVPTConfig: Codable, Sendable, Equatable {
+    /// Lo: prompts of every non-proxy layer (params.py:16).
+    public var num_prompts: Int = 20
+    /// Lp: prompts (= proxies) of every proxy layer (params.py:18); C when C < Lp (train.py:337-339).
+    public var proxy_prompt_len: Int = 10
+    /// Proxy layers `start...end` (inclusive, params.py:21-23).
+    public var proxy_prompt_start_idx: Int = 11
+    public var proxy_prompt_end_idx: Int = 11
+    public var prompt_drop_rate: Double = 0
+    /// Metric-learning terms on (params.py:29; every config sets it).
+    public var proxy_vpt: Bool = false
+    public var criterion: String = "proxyanchor"
+    public var loss_oproxy_pos_alpha: Double = 32
+    public var loss_oproxy_neg_alpha: Double = 32
+    public var loss_oproxy_pos_delta: Double = 0.1
+    public var loss_oproxy_neg_delta: Double = -0.1
+    /// `kmeans` (default), `all_classes` (identity, Lp = C) or `balanced` (c mod Lp).
+    public var initial_mapping: String = "kmeans"
+    public var init_sample_per_class: Int = 10
+    public var kmeans_norm: String = "layer"
+    /// `none` or `l2` (no parameters; `layer` would add an affine LayerNorm, unused by any config).
+    public var vpt_norm: String = "none"
+    public var init_divide_by8: Bool = false
+    public var vpt_loss_weight: Double = 0
+    public var cls_loss_weight: Double = 0
+    public var loss_vpt_scale_ratio: Double = 1
+    /// First epoch (0-based) whose CLS features refresh the mapping at its end; 0 = never (train.py:120-125).
+    public var dynamic_kmeans: Int = 0
+    /// No effect in the official code (criterion.py:530 always uses the mean block-input patch token).
+    public var patch_type: String = "output"
+    public var cls_type: String = "query"
+    public var vpt_type_for_cls_ml: String = "vpt"
+    public var vpt_type_for_patch_ml: String = "vpt"
+    public var mask: Bool = false
+    public var drop_path: Double = 0
+    /// Weight decay of `head.weight` (utils/utils.py:125-165).
+    public var wd_head: Double = 3
+    // Bias / LayerNorm tuning flags (model_creator.py:134-169).
+    public var learn_bias = false, train_cls = false, bias_fc1 = false, bias_fc2 = false, bias_proj = false
+    public var bias_norm1 = false, bias_norm2 = false, bias_norm = false, norm_norm1 = false, norm_norm2 = false
+    public var norm_norm = false, bias_q = false, bias_k = false, bias_v = false
+    /// Keys some configs set but the official reader silently ignores (spec §7.1); used only with FIXED_CONFIG_KEYS.
+    public var vpt_and_cls_loss_weight: Double? = nil
+    public var proxy_prompt_depth: Int? = nil
+    /// `fixed` variant: honour `vpt_and_cls_loss_weight` and `proxy_prompt_depth` as the configs intend.
+    public var FIXED_CONFIG_KEYS: Bool = false
+    /// `fixed` variant: `bias_proj` unfreezes only the attention `proj.bias`, not `patch_embed.proj.bias` (spec §7.4).
+    public var FIXED_BIAS_PROJ: Bool = false
+
+    static let known: Set<String> = [
+        "num_prompts", "proxy_prompt_len", "proxy_prompt_start_idx", "proxy_prompt_end_idx", "prompt_drop_rate",
+        "proxy_vpt", "criterion", "loss_oproxy_pos_alpha", "loss_oproxy_neg_alpha", "loss_oproxy_pos_delta",
+        "loss_oproxy_neg_delta", "initial_mapping", "init_sample_per_class", "kmeans_norm", "vpt_norm",
+        "init_divide_by8", "vpt_loss_weight", "cls_loss_weight", "loss_vpt_scale_ratio", "dynamic_kmeans",
+        "patch_type", "cls_type", "vpt_type_for_cls_ml", "vpt_type_for_patch_ml", "mask", "drop_path", "wd_head",
+        "learn_bias", "train_cls", "bias_fc1", "bias_fc2", "bias_proj", "bias_norm1", "bias_norm2", "bias_norm",
+        "norm_norm1", "norm_norm2", "norm_norm", "bias_q", "bias_k", "bias_v", "vpt_and_cls_loss_weight",
+        "proxy_prompt_depth", "FIXED_CONFIG_KEYS", "FIXED_BIAS_PROJ",
+    ]
+
+    /// Options over the defaults (absent keys keep the `params.py` defaults; unknown keys are an error).
+    static func decode(_ options: MethodOptions) throws -> DAVPTConfig {
+        let unknown = Set(options.keys).subtracting(known)
+        guard unknown.isEmpty else { throw MethodError("da-vpt: unknown option(s) \(unknown.sorted().joined(separator: ", "))") }
+        var merged = try JSONSerialization.jsonObject(with: JSONEncoder().encode(DAVPTConfig())) as! [String: Any]
+        let given = try JSONSerialization.jsonObject(with: JSONEncoder().encode(options)) as! [String: Any]
+        merged.merge(given) { $1 }
+        do { return try JSONDecoder().decode(DAVPTConfig.self, from: JSONSerialization.data(withJSONObject: merged)) } catch {
+            throw MethodError("da-vpt: bad options \(options): \(error)")
+        }
+    }
+
+    /// The names `set_learnable_parameters` matches against (model_creator.py:134-169).
+    var learnableList: Set<String> {
+        var l: Set<String> = ["prompt_token", "head", "proxy_prompt_tokens", "other_prompt_tokens", "vpt_norm"]
+        let flags: [(Bool, String)] = [
+            (learn_bias, "bias"), (bias_q, "q.bias"), (bias_k, "k.bias"), (bias_v, "v.bias"), (bias_fc1, "fc1.bias"),
+            (bias_fc2, "fc2.bias"), (bias_proj, "proj.bias"), (bias_norm1, "norm1.bias"), (bias_norm2, "norm2.bias"),
+            (bias_norm, "norm.bias"), (norm_norm1, "norm1"), (norm_norm2, "norm2"), (norm_norm, "norm"), (train_cls, "cls_token"),
+        ]
+        for (on, n) in flags where on { l.insert(n) }
+        return l
+    }
+
+    /// `set_learnable_parameters` (vpt.py:236-251): first, last, last two, last three or third name component
+    /// (or the whole name) in the list. `proj.bias` thus also matches `patch_embed.proj.bias` (spec §7.4).
+    func learns(_ name: String) -> Bool {
+        let list = learnableList
+        let c = name.split(separator: ".").map(String.init)
+        if FIXED_BIAS_PROJ && name == "patch_embed.proj.bias" && !learn_bias { return false }
+        if list.contains(c[0]) || list.contains(c[c.count - 1]) || list.contains(name) { return true }
+        if c.count > 1 && list.contains(c.suffix(2).joined(separator: ".")) { return true }
+        if c.count > 2 && (list.contains(c.suffix(3).joined(separator: ".")) || list.contains(c[2])) { return true }
+        return false
+    }
+}
+
+/// DA-VPT on a timm ViT.
+public final class DAVPT: PromptMethod {
+    public let id = "da-vpt"
+    public let config: DAVPTConfig
+    public let vit: ViT
+    public let numClasses: Int
+    /// Proxy layers and the others, in block order (vpt.py:146-166).
+    public let proxyLayers: [Int], otherLayers: [Int]
+    /// Lp (after the all_classes adjustment) and Lo.
+    public let proxyLen: Int, otherLen: Int
+    public let allClasses: Bool
+    /// `proxy_prompt_tokens` [#p, Lp, D], `other_prompt_tokens` [#o, Lo, D].
+    public let proxyPrompts: Parameter, otherPrompts: Parameter
+    /// `blocks.i.attn.{q,k,v}.bias`: the official model splits the fused qkv into separate Linears
+    /// (attn.py:66-86) and trains only k/v biases; we own the three bias pieces as separate parameters (copied
+    /// from the backbone's fused `qkv.bias` at construction) and feed concat(q, k, v) to the fused projection,
+    /// so the frozen q part never receives an update. The ViT's own fused `qkv.bias` is frozen and unused.
+    public let qBias: [Parameter], kBias: [Parameter], vBias: [Parameter]
+    /// `head.{weight,bias}`: trunc_normal(.02) / 0 (model_creator.py:173-176).
+    public let headWeight: Parameter, headBias: Parameter
+    let lossWeightPatch: Float, lossWeightCls: Float
+
+    /// Class → proxy index (C entries in [0, Lp)).
+    public private(set) var mapping: [Int]
+    /// Current k-means centroids [Lp][D] (layer-normalised space), warm start of the next refresh.
+    public private(set) var centroids: [[Float]]?
+    /// Running per-class means of the training CLS features of the current epoch (criterion.py:62-93).
+    var classMeans: [[Float]], classCounts: [Int]
+    let seed: UInt64
+
+    public init(setup: MethodSetup) throws {
+        var config = try DAVPTConfig.decode(setup.options)
+        guard let vit = setup.backbone.vit else { throw MethodError("da-vpt needs a ViT backbone") }
+        guard config.criterion == "proxyanchor" else { throw MethodError("da-vpt: only criterion proxyanchor is implemented (every config uses it)") }
+        guard config.cls_type == "query" && config.vpt_type_for_cls_ml == "vpt" && config.vpt_type_for_patch_ml == "vpt" else {
+            throw MethodError("da-vpt: only cls_type query and vpt_type_for_*_ml vpt are implemented (every config uses them)")
+        }
+        guard ["none", "l2"].contains(config.vpt_norm) else { throw MethodError("da-vpt: vpt_norm must be none or l2") }
+        if config.FIXED_CONFIG_KEYS {
+            // NOTE: fixed variant — what the configs that set these ignored keys intend (spec §7.1).
+            if let w = config.vpt_and_cls_loss_weight { config.vpt_loss_weight = w; config.cls_loss_weight = w }
+            if let d = config.proxy_prompt_depth { config.proxy_prompt_end_idx = config.proxy_prompt_start_idx + d - 1 }
+        }
+        self.config = config
+        self.vit = vit
+        numClasses = setup.numClasses
+        seed = setup.rng.key
+        let c = vit.config, depth = c.depth, dim = c.dim
+        // vpt.py:146-166 (p_depth clipped to the model depth).
+        let start = config.proxy_prompt_start_idx
+        let pDepth = min(config.proxy_prompt_end_idx - start + 1, depth - start)
+        let pl = pDepth > 0 ? Array(start..<(start + pDepth)) : []
+        proxyLayers = pl
+        otherLayers = (0..<depth).filter { !pl.contains($0) }
+        // train.py:337-339: fewer classes than proxies ⇒ one proxy per class, identity mapping.
+        allClasses = config.initial_mapping == "all_classes" || numClasses < config.proxy_prompt_len
+        proxyLen = allClasses ? numClasses : config.proxy_prompt_len
+        otherLen = config.num_prompts
+        lossWeightPatch = Float(config.vpt_loss_weight)
+        lossWeightCls = Float(config.cls_loss_weight)
+
+        // vpt.py:177-185: xavier_uniform_ on the 3-D tensor (fan_in = L·D, fan_out = layers·D), then /8.
+        var rng = setup.rng.child(1)
+        let div: Float = config.init_divide_by8 ? 8 : 1
+        proxyPrompts = Parameter("proxy_prompt_tokens", Init.xavierUniform([proxyLayers.count, proxyLen, dim], rng: &rng) / div, trainable: true)
+        otherPrompts = Parameter("other_prompt_tokens", Init.xavierUniform([otherLayers.count, otherLen, dim], rng: &rng) / div, trainable: true)
+        var hrng = setup.rng.child(2)
+        headWeight = Parameter("head.weight", Init.truncatedNormal([numClasses, dim], std: 0.02, rng: &hrng), trainable: true)
+        headBias = Parameter("head.bias", Tensor(zeros: [numClasses]), trainable: true)
+
+        var qb: [Parameter] = [], kb: [Parameter] = [], vb: [Parameter] = []
+        for blk in vit.blocks {
+            let b = blk.qkv.bias!.value.scalars
+            let p = "blocks.\(blk.index).attn."
+            qb.append(Parameter(p + "q.bias", Tensor(Array(b[0..<dim]), shape: [dim])))
+            kb.append(Parameter(p + "k.bias", Tensor(Array(b[dim..<(2 * dim)]), shape: [dim])))
+            vb.append(Parameter(p + "v.bias", Tensor(Array(b[(2 * dim)...]), shape: [dim])))
+        }
+        qBias = qb; kBias = kb; vBias = vb
+
+        // Until initializeMapping runs: `balanced` (c mod Lp, model_creator.py static_random_balanced_mapping).
+        let lp = max(1, proxyLen), nc = numClasses
+        mapping = allClasses ? Array(0..<nc) : (0..<nc).map { $0 % lp }
+        classMeans = Array(repeating: Array(repeating: 0, count: dim), count: numClasses)
+        classCounts = Array(repeating: 0, count: numClasses)
+
+        for p in vit.parameters { p.trainable = config.learns(p.name) }
+        for blk in vit.blocks { blk.qkv.bias!.trainable = false }  // replaced by the q/k/v pieces below
+        for p in qBias + kBias + vBias { p.trainable = config.learns(p.name) }
+    }
+
+    public var parameters: [Parameter] {
+        let fused = Set(vit.blocks.map { ObjectIdentifier($0.qkv.bias!) })
+        return vit.parameters.filter { !fused.contains(ObjectIdentifier($0)) } + zip(qBias, zip(kBias, vBias)).flatMap { [$0, $1.0, $1.1] }
+            + [proxyPrompts, otherPrompts, headWeight, headBias]
+    }
+
+    public var officialBackbone: (naming: ViTNaming, prefix: String) { (.timm, "") }
+    public var backboneTrainMode: Bool { true }
+
+    public func role(of p: Parameter) -> ParameterRole {
+        if p === proxyPrompts || p === otherPrompts { return .prompt }
+        if p === headWeight || p === headBias { return .head }
+        return .other
+    }
+
+    /// utils/utils.py:125-165: no decay for `.bias` and ≤1-D tensors; `head.weight` with `wd_head`; the rest
+    /// (prompts, cls_token, …) with `weight_decay`.
+    public func parameterGroups(lr: Float, weightDecay: Float) -> [ParamGroup] {
+        var noDecay: [Parameter] = [], decay: [Parameter] = [], head: [Parameter] = []
+        for p in trainable {
+            if p.name.hasSuffix(".bias") || p.shape.count <= 1 { noDecay.append(p) }
+            else if p.name.contains("head") { head.append(p) }
+            else { decay.append(p) }
+        }
+        return [ParamGroup("no_decay", params: noDecay, lr: lr, weightDecay: 0),
+                ParamGroup("decay", params: decay, lr: lr, weightDecay: weightDecay),
+                ParamGroup("head", params: head, lr: lr, weightDecay: Float(config.wd_head))]
+    }
+
+    // MARK: - Forward
+
+    /// Prompts of layer `l` after `vpt_norm` [L_l, D] (vpt.py:384-389).
+    func prompts(_ l: Int) -> Tensor {
+        let t: Tensor
+        if let i = proxyLayers.firstIndex(of: l) { t = proxyPrompts.value.rows(i, i + 1) } else {
+            let i = otherLayers.firstIndex(of: l)!
+            t = otherPrompts.value.rows(i, i + 1)
+        }
+        let p = t.reshaped([t.shape[1], t.shape[2]])
+        return config.vpt_norm == "l2" ? p.l2Normalized(eps: 1e-6) : p
+    }
+
+    /// attn.py:89-96: −∞ at prompt query rows 1…L over key columns 0…L (prompts see only image tokens).
+    func mask(tokens n: Int, prompts len: Int) -> Tensor? {
+        guard config.mask && len > 0 else { return nil }
+        let m = Tensor(zeros: [n, n])
+        for r in 1...len { for c in 0...len { m.data[r * n + c] = -.infinity } }
+        return m
+    }
+
+    /// One VPTBlock (vpt.py:78-85) on prompted tokens [B, T, D]; returns the output and q of CLS [B, D].
+    func block(_ l: Int, _ x: Tensor, prompts len: Int, context: inout ForwardContext) -> (Tensor, Tensor) {
+        let blk = vit.blocks[l]
+        let b = x.shape[0], n = x.shape[1], dim = x.shape[2], h = blk.heads
+        let bias = Tensor.concat([qBias[l].value, kBias[l].value, vBias[l].value], axis: 0)
+        let qkv = Tensor.linear(blk.norm1(x), blk.qkv.weight.value, bias)  // [B, T, 3D] = [q | k | v]
+        let qCls = qkv.slice(axis: 1, 0, 1).slice(axis: 2, 0, dim).reshaped([b, dim])  // attn._q[:, 0] (criterion.py:221)
+        let parts = qkv.reshaped([b, n, 3, h, dim / h]).permuted(2, 0, 3, 1, 4).split([1, 1, 1], axis: 0)
+            .map { $0.reshaped([b, h, n, dim / h]) }
+        let o = Tensor.attention(parts[0], parts[1], parts[2], mask: mask(tokens: n, prompts: len))
+        var a = blk.proj(o.transposed(1, 2).reshaped([b, n, dim]))
+        // vpt.py:210: drop-path rate linspace(0, drop_path, depth)[l]; active in train mode.
+        let depth = vit.config.depth
+        let rate = Float(depth > 1 ? config.drop_path * Double(l) / Double(depth - 1) : 0)
+        let dp = context.training && rate > 0
+        if dp { a = a.dropPath(rate, rng: &context.rng) }
+        let y = x + a
+        var m = blk.mlp(blk.norm2(y))
+        if dp { m = m.dropPath(rate, rng: &context.rng) }
+        return (y + m, qCls)
+    }
+
+    /// CLS features [B, D] and (when `labels` is given) the metric-learning loss Lda.
+    func forward(_ images: Tensor, labels: [Int]?, context: inout ForwardContext) -> (Tensor, Tensor?) {
+        var x = vit.embed(images)
+        let b = x.shape[0], nImg = vit.config.numPatches
+        var lda: Tensor? = nil
+        for l in 0..<vit.config.depth {
+            let isProxy = proxyLayers.contains(l)
+            let len = isProxy ? proxyLen : otherLen
+            let cls = x.slice(axis: 1, 0, 1), img = x.slice(axis: 1, x.shape[1] - nImg, x.shape[1])
+            var pieces = [cls]
+            var p: Tensor? = nil
+            if len > 0 {
+                let pl = prompts(l)
+                p = pl
+                var e = pl.reshaped([1, len, pl.shape[1]]).expand([b, len, pl.shape[1]])
+                if context.training && config.prompt_drop_rate > 0 { e = e.dropout(Float(config.prompt_drop_rate), rng: &context.rng) }
+                pieces.append(e)
+            }
+            pieces.append(img)
+            let xin = Tensor.concat(pieces, axis: 1)
+            let (out, qCls) = block(l, xin, prompts: len, context: &context)
+            x = out
+            if let labels, isProxy, config.proxy_vpt, let p {
+                let term = proxyLoss(xin, prompts: p, qCls: qCls, labels: labels)
+                if let term { lda = lda.map { $0 + term } ?? term }
+            }
+        }
+        if let l = lda, !proxyLayers.isEmpty { lda = l / Float(proxyLayers.count) }
+        let t = vit.norm(x)
+        return (t.slice(axis: 1, 0, 1).reshaped([b, t.shape[2]]), lda)
+    }
+
+    /// Proxy-Anchor terms of one proxy layer (criterion.py:406-426, 428-585); nil when both weights are 0.
+    func proxyLoss(_ xin: Tensor, prompts p: Tensor, qCls: Tensor, labels: [Int]) -> Tensor? {
+        let mapped = labels.map { mapping[$0] }
+        var total: Tensor? = nil
+        if lossWeightPatch != 0 {
+            // criterion.py:229 + :530: mean of the block-input image tokens, whatever `patch_type` says (spec §7.3).
+            let patch = xin.slice(axis: 1, 1 + proxyLen, xin.shape[1]).mean(axis: 1)
+            total = proxyAnchor(patch, p, mapped) * lossWeightPatch
+        }
+        if lossWeightCls != 0 {
+            let t = proxyAnchor(qCls, p, mapped) * lossWeightCls
+            total = total.map { $0 + t } ?? t
+        }
+        return total
+    }
+
+    /// Proxy-Anchor with proxies π = s·normalize(P): mean over all Lp proxies of
+    /// log(1 + Σ_{b∈pos(k)} e^{−α⁺(S−δ⁺)}) + log(1 + Σ_{b∈neg(k)} e^{α⁻(S−δ⁻)})  (masked_logsumexp, criterion.py:568-585).
+    func proxyAnchor(_ f: Tensor, _ p: Tensor, _ mapped: [Int]) -> Tensor {
+        let b = f.shape[0], k = p.shape[0]
+        let s = Tensor.matmul(f.l2Normalized(), p.l2Normalized() * Float(config.loss_vpt_scale_ratio), transB: true)  // [B, Lp]
+        let posMask = Tensor(zeros: [b, k]), negMask = Tensor(zeros: [b, k])
+        // Masked entries get a large negative offset (official: masked_fill with finfo.min); exp of them is 0.
+        for i in 0..<b { for j in 0..<k { (mapped[i] == j ? negMask : posMask).data[i * k + j] = -1e30 } }
+        let zero = Tensor(zeros: [1, k])
+        let wPos = (s - Float(config.loss_oproxy_pos_delta)) * -Float(config.loss_oproxy_pos_alpha) + posMask
+        let wNeg = (s - Float(config.loss_oproxy_neg_delta)) * Float(config.loss_oproxy_neg_alpha) + negMask
+        let pos = Tensor.concat([wPos, zero], axis: 0).logSumExp(axis: 0).mean()
+        let neg = Tensor.concat([wNeg, zero], axis: 0).logSumExp(axis: 0).mean()
+        return pos + neg
+    }
+
+    func head(_ f: Tensor) -> Tensor { Tensor.linear(f, headWeight.value, headBias.value) }
+
+    public func logits(_ images: Tensor, context: inout ForwardContext) -> Tensor {
+        head(forward(images, labels: nil, context: &context).0)
+    }
+
+    /// CE + Lda (train.py:146-154); accumulates the class means for the dynamic k-means (vpt.py:452-453).
+    public func loss(_ batch: TrainingBatch, context: inout ForwardContext) -> Tensor {
+        let (f, lda) = forward(batch.images, labels: batch.labels, context: &context)
+        if config.dynamic_kmeans > 0 && batch.epoch >= config.dynamic_kmeans { accumulateClassMeans(f, batch.labels) }
+        let ce = crossEntropy(head(f), batch)
+        return lda.map { ce + $0 } ?? ce
+    }
+
+    // MARK: - Class → proxy mapping
+
+    /// criterion.py:79-93: running mean per class.
+    func accumulateClassMeans(_ f: Tensor, _ labels: [Int]) {
+        let d = f.shape[1], v = f.scalars
+        for c in Set(labels) {
+            let rows = labels.indices.filter { labels[$0] == c }
+            let n = classCounts[c]
+            for j in 0..<d {
+                var s: Float = 0
+                for r in rows { s += v[r * d + j] }
+                classMeans[c][j] = (classMeans[c][j] * Float(n) + s) / Float(n + rows.count)
+            }
+            classCounts[c] += rows.count
+        }
+    }
+
+    /// Sets the mapping from per-class mean features (the initial k-means, model_creator.py:519-595, or a test).
+    /// `classMeans` [C][D]; k-means starts from `centroids` if given, else from k random distinct rows.
+    public func updateMapping(classMeans m: [[Float]], centroids start: [[Float]]?, rng: inout RandomStream) {
+        guard !allClasses && config.initial_mapping == "kmeans" && proxyLen > 0 else { return }
+        let (c, a) = DAVPT.cosineKMeans(m, k: proxyLen, centroids: start, layerNorm: config.kmeans_norm == "layer", rng: &rng)
+        // vpt.py:276-281: keep the old mapping when everything falls into one cluster.
+        if Set(a).count > 1 { mapping = a; centroids = c } else { centroids = nil }
+    }
+
+    /// The initial mapping (model_creator.py:519-595): per-class means of the plain backbone's CLS feature
+    /// `norm(x)[:, 0]` (no prompts, eval mode) over the given samples (officially `init_sample_per_class` random
+    /// training images per class, with training transforms), then cosine k-means from k random rows.
+    public func initializeMapping(batches: [(images: Tensor, labels: [Int])], rng: inout RandomStream) {
+        guard !allClasses && config.initial_mapping == "kmeans" && proxyLen > 0 else { return }
+        for (x, y) in batches {
+            var ctx = ForwardContext.eval
+            let f = withoutGrad { vit.features(x, context: &ctx) }
+            accumulateClassMeans(f, y)
+        }
+        updateMapping(classMeans: classMeans, centroids: nil, rng: &rng)
+        classMeans = Array(repeating: Array(repeating: 0, count: vit.config.dim), count: numClasses)
+        classCounts = Array(repeating: 0, count: numClasses)
+    }
+
+    /// Sets the mapping directly (parity probes replay a given mapping).
+    public func setMapping(_ m: [Int]) {
+        precondition(m.count == numClasses && m.allSatisfy { $0 >= 0 && $0 < proxyLen })
+        mapping = m
+    }
+
+    /// Dynamic k-means at the end of every epoch ≥ dynamic_kmeans (train.py:187-195), warm-started.
+    public func epochDidEnd(_ epoch: Int) {
+        if config.dynamic_kmeans > 0 && epoch >= config.dynamic_kmeans {
+            var rng = RandomStream(seed, UInt64(epoch), 0x6B6D)
+            updateMapping(classMeans: classMeans, centroids: centroids, rng: &rng)
+        }
+        classMeans = Array(repeating: Array(repeating: 0, count: vit.config.dim), count: numClasses)
+        classCounts = Array(repeating: 0, count: numClasses)
+    }
+
+    public func checkpointState() -> [String: Tensor] {
+        var s = ["mapping": Tensor(mapping.map(Float.init), shape: [mapping.count])]
+        if let c = centroids { s["centroids"] = Tensor(c.flatMap { $0 }, shape: [c.count, c[0].count]) }
+        return s
+    }
+
+    public func restore(checkpointState s: [String: Tensor]) throws {
+        if let m = s["mapping"] {
+            guard m.count == numClasses else { throw MethodError("da-vpt: checkpoint mapping has \(m.count) classes, expected \(numClasses)") }
+            mapping = m.scalars.map { Int($0) }
+        }
+        if let c = s["centroids"] {
+            let d = c.shape[1], v = c.scalars
+            centroids = (0..<c.shape[0]).map { Array(v[($0 * d)..<(($0 + 1) * d)]) }
+        } else { centroids = nil }
+    }
+
+    /// `cosine_kmeans` (model_creator.py:196-256): all-zero rows are left out (and get random clusters);
+    /// the rest are LayerNorm-ed without affine (eps 1e-5) when `layerNorm`; ≤ 20 iterations of (assign by max
+    /// cosine, recompute means, empty cluster keeps its centroid), stop when Σ‖Δc‖ < 1e-4 (returning the
+    /// centroids before that last update, as the official loop does). Returns (centroids [k][D], assignment [N]).
+    public static func cosineKMeans(_ data: [[Float]], k: Int, centroids start: [[Float]]?, layerNorm: Bool,
+                                    maxIter: Int = 20, tol: Float = 1e-4, rng: inout RandomStream) -> ([[Float]], [Int]) {
+        let zero = data.map { $0.allSatisfy { $0 == 0 } }
+        var x = data.indices.filter { !zero[$0] }.map { data[$0] }
+        if layerNorm {
+            x = x.map { r in
+                let n = Float(r.count), mu = r.reduce(0, +) / n
+                let v = r.reduce(0) { $0 + ($1 - mu) * ($1 - mu) } / n
+                let inv = 1 / (v + 1e-5).squareRoot()
+                return r.map { ($0 - mu) * inv }
+            }
+        }
+        var c = start ?? rng.permutation(x.count).prefix(k).map { x[$0] }
+        precondition(c.count == k, "cosine k-means needs at least k = \(k) non-zero rows, got \(x.count)")
+        func norm(_ v: [Float]) -> Float { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        var assign = [Int](repeating: 0, count: x.count)
+        for _ in 0..<maxIter {
+            let cn = c.map(norm)
+            for (i, r) in x.enumerated() {
+                let rn = norm(r)
+                var best = 0, bestSim = -Float.infinity
+                for j in 0..<k {
+                    var dot: Float = 0
+                    for t in 0..<r.count { dot += r[t] * c[j][t] }
+                    let sim = dot / max(rn * cn[j], 1e-8)  // F.cosine_similarity, eps 1e-8
+                    if sim > bestSim { bestSim = sim; best = j }
+                }
+                assign[i] = best
+            }
+            var next = c
+            for j in 0..<k {
+                let members = assign.indices.filter { assign[$0] == j }
+                guard !members.isEmpty else { continue }
+                var mean = [Float](repeating: 0, count: x[0].count)
+                for i in members { for t in 0..<mean.count { mean[t] += x[i][t] } }
+                next[j] = mean.map { $0 / Float(members.count) }
+            }
+            var shift: Float = 0
+            for j in 0..<k { shift += norm(zip(c[j], next[j]).map { $0 - $1 }) }
+            if shift < tol { break }
+            c = next
+        }
+        var full = [Int](repeating: 0, count: data.count)
+        var it = assign.makeIterator()
+        for i in data.indices { full[i] = zero[i] ? rng.int(below: k) : it.next()! }
+        return (c, full)
+    }
+}
