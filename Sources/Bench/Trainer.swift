@@ -96,6 +96,7 @@ public final class Trainer {
                 }
                 optimizer.zeroGrad()
                 loss.backward()
+                Self.injectFault(method)
                 if let v = recipe.gradClipValue { GradClip.byValue(optimizer.parameters, Float(v)) }
                 if let n = recipe.gradClipNorm { GradClip.byNorm(optimizer.parameters, Float(n)) }
                 optimizer.step()
@@ -123,6 +124,15 @@ public final class Trainer {
         }
         progress.finish("")
         return history
+    }
+
+    /// Debug builds only: `VPT_TEST_FAULT=zero-prompt-grad` zeroes every prompt gradient before the update, so
+    /// a test can show that `bench check` catches a broken method. Release builds ignore it.
+    static func injectFault(_ method: PromptMethod) {
+        #if DEBUG
+        guard ProcessInfo.processInfo.environment["VPT_TEST_FAULT"] == "zero-prompt-grad" else { return }
+        for p in method.trainable where method.role(of: p) == .prompt { p.value.grad?.fill(0) }
+        #endif
     }
 
     // MARK: - Checkpoints
