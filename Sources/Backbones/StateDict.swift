@@ -19,11 +19,20 @@ public struct LoadReport: CustomStringConvertible, Sendable {
     public var missing: [String] = []
     /// Checkpoint tensors the model did not use.
     public var unexpected: [String] = []
+    /// Stored buffers the model derives itself (Swin `relative_position_index`, `attn_mask`); checked
+    /// against the recomputed values where possible, never copied.
+    public var recomputed: [String] = []
+    /// Stored entries that carry no information for inference (BatchNorm `num_batches_tracked`).
+    public var ignored: [String] = []
+
     public init() {}
 
     public var description: String {
         func list(_ a: [String]) -> String { a.isEmpty ? "none" : a.prefix(8).joined(separator: ", ") + (a.count > 8 ? ", … (\(a.count))" : "") }
-        return "loaded \(loaded.count) tensors; missing: \(list(missing)); unexpected: \(list(unexpected))"
+        var s = "loaded \(loaded.count) tensors; missing: \(list(missing)); unexpected: \(list(unexpected))"
+        if !recomputed.isEmpty { s += "; recomputed: \(recomputed.count)" }
+        if !ignored.isEmpty { s += "; ignored: \(ignored.count)" }
+        return s
     }
 }
 

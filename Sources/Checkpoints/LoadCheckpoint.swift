@@ -19,9 +19,19 @@ public func loadCheckpoint(_ url: URL) throws -> Checkpoint {
         try c.add(t)
         return c
     }
+    // safetensors: 8-byte little-endian header length, then a JSON object. Checked before the pickle
+    // protocol byte because a header length whose low byte is 0x80 starts the file with 0x80 too.
+    if bytes.count > 8, bytes[8] == UInt8(ascii: "{"), bytes[0] != 0x80 || looksLikeSafetensorsHeader(bytes, url) {
+        return try Safetensors.load(url)
+    }
     if bytes.first == 0x80 { return try TorchLegacy.load(url) }
-    // safetensors: 8-byte header length, then a JSON object.
-    if bytes.count > 8, bytes[8] == UInt8(ascii: "{") { return try Safetensors.load(url) }
     throw CheckpointError(.badMagic, file: file,
                           "expected a zip (50 4b 03 04), npy (93 4e 55 4d 50 59), pickle (80) or safetensors (<u64>{) file, found \(head.hexPrefix(12))")
+}
+
+/// True when the first 8 bytes, read as a little-endian length, describe a header that fits in the file.
+private func looksLikeSafetensorsHeader(_ bytes: [UInt8], _ url: URL) -> Bool {
+    let n = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.uint64Value ?? 0
+    return n >= 2 && n <= size &- 8
 }
