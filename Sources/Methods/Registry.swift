@@ -13,6 +13,9 @@ public let methodRegistry: [String: MethodFactory] = [
     "bias": { try BiasTuning(setup: $0) },
     "partial-1": { try Partial1(setup: $0) },
     "dam-vp": { try DAMVP(setup: $0) },
+    "ilm-vp": { try ILMVP(id: "ilm-vp", setup: $0, mapping: .iterative) },
+    "flm-vp": { try ILMVP(id: "flm-vp", setup: $0, mapping: .frequency) },
+    "rlm-vp": { try ILMVP(id: "rlm-vp", setup: $0, mapping: .random) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.
