@@ -95,3 +95,21 @@ final class ILMVPTests: XCTestCase {
         }
     }
 }
+
+/// Every recipe of DAM-VP and ILM-VP parses and resolves its schedule.
+final class DAMILMRecipeTests: XCTestCase {
+    func testRecipesLoad() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("recipes")
+        var n = 0
+        for dir in ["hta/dam-vp", "ilm13/ilm-vp"] {
+            for f in try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path) where f.hasSuffix(".yaml") {
+                let r = try Recipe.load(root.appendingPathComponent(dir).appendingPathComponent(f))
+                XCTAssertEqual(r.method, dir.hasSuffix("dam-vp") ? "dam-vp" : "ilm-vp")
+                n += 1
+            }
+        }
+        for f in ["mini/dam-vp.yaml", "mini/ilm-vp.yaml"] { _ = try Recipe.load(root.appendingPathComponent(f)); n += 1 }
+        XCTAssertEqual(n, 10 + 12 + 2)
+    }
+}
