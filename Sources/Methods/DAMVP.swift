@@ -313,3 +313,62 @@ public final class DAMVP: PromptMethod {
         for (k, v) in s where k.hasPrefix("best/") { bestValues[String(k.dropFirst(5))] = v.scalars }
     }
 }
+
+// MARK: - Reptile meta-prompt (meta-training/meta_ht.py)
+
+/// The meta-prompt initialisation of DAM-VP (head-tuning version, `meta-training/meta_ht.py:104-301`, `main_ht.py`).
+/// Each source task is a `DAMVP` on the shared frozen backbone, already clustered on its own data (`prepare`); its
+/// head is the persistent `linear_gather[t]`. One meta step, per task t on one training batch:
+///   K_t fast prompters ← copies of the meta prompter θ;
+///   `update_step` SGD steps on the same batch, groups {fast prompters: lr update_lr, wd}, {task head: lr 0.1, wd 0},
+///   no momentum (`:170-190, 196-233`);
+/// then θ ← θ − ε · Σ_t Σ_k (θ − θ_{t,k}) / Σ_t K_t (`computer_diff :104-131`, `computer_meta_weight :134-151`).
+/// The paper's run: tasks [sun397, stl10, fru92, veg200, oxford-iiit-pets, eurosat] (`arguments.py:18-25`), 200 epochs,
+/// batch 128, meta_lr = update_lr = 1.0 (cosine over all meta steps, `lr_scheduler :63-72`), update_step 4,
+/// meta_step_size 0.5, wd 1e-4 (README, vit-b-22k); the released checkpoint was picked by a monitoring fine-tune that
+/// reads oxford-flowers *test* accuracy (`main_ht.py:97-147`). Those source datasets are not part of this suite.
+public enum DAMVPReptile {
+    /// One meta step; returns the tasks' training losses of the first inner step.
+    @discardableResult
+    public static func metaStep(meta: PadPrompter, tasks: [DAMVP], batches: [(images: Tensor, labels: [Int])],
+                                updateLR: Float, weightDecay: Float, updateStep: Int, metaStepSize: Float,
+                                headLR: Float = 0.1) -> [Float] {
+        precondition(tasks.count == batches.count && updateStep >= 1)
+        var losses: [Float] = []
+        let theta = meta.parameters.map { $0.value.scalars }
+        var diff = theta.map { [Float](repeating: 0, count: $0.count) }
+        var totalK = 0
+        for (task, batch) in zip(tasks, batches) {
+            for fast in task.prompterGather {
+                for (p, v) in zip(fast.parameters, theta) { task.write(v, into: p) }
+            }
+            var groups = task.prompterGather.enumerated().map { k, p in
+                ParamGroup("prompter_gather.\(k)", params: p.parameters, lr: updateLR, weightDecay: weightDecay)
+            }
+            groups.append(ParamGroup("head", params: task.head.parameters, lr: headLR, weightDecay: 0))
+            let opt = Optimizer(OptimizerConfig(kind: .sgd), groups: groups)
+            for step in 0..<updateStep {
+                var ctx = ForwardContext.eval
+                let loss = task.loss(TrainingBatch(images: batch.images, labels: batch.labels, epoch: 0), context: &ctx)
+                if step == 0 { losses.append(loss.item) }
+                opt.zeroGrad()
+                loss.backward()
+                opt.step()
+            }
+            // computer_diff: Σ_k (θ − θ_{t,k}) = K_t·θ − Σ_k θ_{t,k}
+            for fast in task.prompterGather {
+                for (i, p) in fast.parameters.enumerated() {
+                    let v = p.value.scalars
+                    for j in 0..<v.count { diff[i][j] += theta[i][j] - v[j] }
+                }
+            }
+            totalK += task.prompterGather.count
+        }
+        for (i, p) in meta.parameters.enumerated() {
+            var v = theta[i]
+            for j in 0..<v.count { v[j] -= metaStepSize * diff[i][j] / Float(totalK) }
+            v.withUnsafeBufferPointer { p.value.data.update(from: $0.baseAddress!, count: v.count) }
+        }
+        return losses
+    }
+}

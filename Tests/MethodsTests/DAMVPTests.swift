@@ -159,3 +159,41 @@ final class DAMVPTests: XCTestCase {
         XCTAssertGreaterThan(acc, 2 * 100 / 8)
     }
 }
+
+/// The Reptile meta-prompt step on built-in source tasks.
+final class DAMVPReptileTests: XCTestCase {
+    func testMetaStepOnBuiltinTasks() throws {
+        Threads.set(1)
+        let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 2, heads: 2, mlpDim: 64, preLogits: true), seed: 7)
+        var rng = RandomStream(5)
+        let meta = PadPrompter(prefix: "", imageSize: 32, padSize: 4, rng: &rng)
+        let pipe = try Pipeline.make("builtin", size: 32)
+        var tasks: [DAMVP] = [], batches: [(images: Tensor, labels: [Int])] = []
+        for (i, task) in [BuiltinTask.texture, .scenes, .shapes].enumerated() {
+            let loader = DataLoader(dataset: BuiltinDataset(task: task, pool: 0..<64, seed: 3, size: 32), pipeline: pipe,
+                                    options: LoaderOptions(batchSize: 32, shuffle: true, train: true, seed: UInt64(i)))
+            let m = try DAMVP(setup: MethodSetup(backbone: .vit(vit), numClasses: task.numClasses,
+                                                 options: ["prompt_size": .int(4), "distance_threshold": .double(1.5)], rng: RandomStream(UInt64(i))))
+            try m.prepare(trainingData: Trainer.reader(loader))
+            let b = try loader.batches(epoch: 0).next()!
+            tasks.append(m); batches.append((Tensor(b.images, shape: b.shape), b.labels.map { Int($0) }))
+        }
+        let theta = meta.parameters.map { $0.value.scalars }
+        let head0 = tasks[0].head.weight.value.scalars
+        let l1 = DAMVPReptile.metaStep(meta: meta, tasks: tasks, batches: batches, updateLR: 1, weightDecay: 1e-4, updateStep: 4, metaStepSize: 0.5)
+        // θ' = θ − ε Σ_t Σ_k (θ − θ_{t,k}) / Σ_t K_t, from the fast prompters the tasks hold after their inner loops.
+        let totalK = tasks.map(\.clusterCount).reduce(0, +)
+        XCTAssertGreaterThan(totalK, 3)
+        for (i, p) in meta.parameters.enumerated() {
+            var expected = theta[i]
+            for t in tasks { for f in t.prompterGather { let v = f.parameters[i].value.scalars; for j in expected.indices { expected[j] -= 0.5 * (theta[i][j] - v[j]) / Float(totalK) } } }
+            XCTAssertLessThan(DAMVPTests.relError(p.value.scalars, expected), 1e-5)
+            XCTAssertNotEqual(p.value.scalars, theta[i])
+        }
+        XCTAssertNotEqual(tasks[0].head.weight.value.scalars, head0, "task heads persist across meta steps")
+        for _ in 0..<3 { DAMVPReptile.metaStep(meta: meta, tasks: tasks, batches: batches, updateLR: 1, weightDecay: 1e-4, updateStep: 4, metaStepSize: 0.5) }
+        let l2 = DAMVPReptile.metaStep(meta: meta, tasks: tasks, batches: batches, updateLR: 1, weightDecay: 1e-4, updateStep: 4, metaStepSize: 0.5)
+        print("reptile first-inner-step losses: \(l1) → \(l2)")
+        XCTAssertLessThan(l2.reduce(0, +), l1.reduce(0, +), "meta prompt + persistent heads lower the tasks' losses on their batches")
+    }
+}
