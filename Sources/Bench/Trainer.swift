@@ -51,8 +51,26 @@ public final class Trainer {
         itersPerEpoch = data.train.plan(epoch: 0).count
         guard itersPerEpoch > 0 else { throw TrainingError(message: "the training split yields no batch (batch size \(recipe.batchSize))") }
         (schedule, perStep) = try recipe.schedule.resolve(epochs: recipe.epochs, itersPerEpoch: itersPerEpoch)
+        // Data-dependent structure (clusters, per-cluster prompters, label mappings) exists before the optimiser.
+        try method.prepare(trainingData: Trainer.reader(data.train))
         let lr = Float(recipe.effectiveLR)
         optimizer = Optimizer(recipe.optimizerConfig, groups: method.parameterGroups(lr: lr, weightDecay: Float(recipe.weightDecay)))
+    }
+
+    /// The training loader as the methods' `TrainingData`.
+    static func reader(_ loader: DataLoader) -> TrainingData {
+        { epoch in
+            let it = loader.batches(epoch: epoch)
+            return { try it.next().map { (Tensor($0.images, shape: $0.shape), $0.labels.map { Int($0) }) } }
+        }
+    }
+
+    /// `evaluate` between the method's evaluation hooks.
+    func evaluate(_ split: EvaluationSplit, _ loader: DataLoader, epoch: Int) throws -> Double {
+        method.willEvaluate(split, epoch: epoch)
+        let acc = try evaluate(loader)
+        method.didEvaluate(split, epoch: epoch, accuracy: acc)
+        return acc
     }
 
     var checkpointURL: URL? { folder?.appendingPathComponent("checkpoint.safetensors") }
@@ -80,6 +98,7 @@ public final class Trainer {
         for epoch in start..<epochs {
             let t0 = Date()
             if !perStep { optimizer.apply(schedule, at: epoch) }
+            try method.epochWillBegin(epoch, trainingData: Trainer.reader(data.train))
             var lossSum = 0.0, seen = 0, correct = 0
             let it = data.train.batches(epoch: epoch)
             var step = 0
@@ -113,8 +132,8 @@ public final class Trainer {
             let trainSeconds = Date().timeIntervalSince(t0)
             method.epochDidEnd(epoch)
             let evalNow = (epoch + 1) % (recipe.evalEvery ?? 1) == 0 || epoch == epochs - 1
-            let val = evalNow ? try data.val.map { try evaluate($0) } : nil
-            let test = evalNow ? try evaluate(data.test) : nil
+            let val = evalNow ? try data.val.map { try evaluate(.val, $0, epoch: epoch) } : nil
+            let test = evalNow ? try evaluate(.test, data.test, epoch: epoch) : nil
             let m = EpochMetrics(epoch: epoch, lr: Double(optimizer.groups.first?.lr ?? 0), trainLoss: lossSum / Double(max(seen, 1)),
                                  valAccuracy: val, testAccuracy: test, wallSeconds: Date().timeIntervalSince(t0),
                                  imagesPerSecond: Double(seen) / max(trainSeconds, 1e-9))

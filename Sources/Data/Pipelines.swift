@@ -54,6 +54,10 @@ public struct Pipeline: Codable, Equatable, Sendable {
         "davpt-fgvc": { s in Pipeline(name: "davpt-fgvc", size: s,
                                       train: [.randomResizedCrop(scaleLo: 0.08, scaleHi: 1.0, filter: .bicubic), .horizontalFlip(p: 0.5)],
                                       eval: [.pilShorterSide(numerator: 256, filter: .bicubic), .centerCrop], normalization: .imagenet) },
+        // ILM-VP (data/prepare_data.py:28-139): Resize((s, s)) (PIL bilinear; a no-op for the 32-px CIFAR/SVHN) + ToTensor,
+        // no augmentation, no normalisation (ImageNet stats are applied after the prompt, inside the method).
+        "ilm-vp": { s in Pipeline(name: "ilm-vp", size: s, train: [.pilSquash(.bilinear)], eval: [.pilSquash(.bilinear)],
+                                  normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1])) },
         // Built-in synthetic sets: already S×S; squash only if not, no augmentation (flips would change
         // position/orientation labels), inputs in [−1, 1].
         "builtin": { s in Pipeline(name: "builtin", size: s, train: [.pilSquash(.bilinear)], eval: [.pilSquash(.bilinear)], normalization: .half) },

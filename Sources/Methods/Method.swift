@@ -67,10 +67,15 @@ extension Dictionary where Key == String, Value == OptionValue {
 /// The backbone a method attaches to.
 public enum BackboneModel {
     case vit(ViT)
+    case resnet(ResNet)
 
     public var vit: ViT? { if case .vit(let v) = self { return v }; return nil }
+    public var resnet: ResNet? { if case .resnet(let r) = self { return r }; return nil }
     public var parameters: [Parameter] {
-        switch self { case .vit(let v): return v.parameters }
+        switch self {
+        case .vit(let v): return v.parameters
+        case .resnet(let r): return r.parameters
+        }
     }
 }
 
@@ -98,6 +103,15 @@ public struct TrainingBatch {
     }
 }
 
+/// A fresh pass over the training split, batch by batch: images [B, C, H, W] and labels, in the training
+/// loader's order and augmentation for the given epoch; `nil` after the last batch.
+public typealias TrainingBatchReader = () throws -> (images: Tensor, labels: [Int])?
+/// Opens a `TrainingBatchReader` for an epoch.
+public typealias TrainingData = (_ epoch: Int) -> TrainingBatchReader
+
+/// Which split an evaluation pass reads.
+public enum EvaluationSplit: String, Sendable { case val, test }
+
 /// Parameter role, for the prompts / head / other split papers report.
 public enum ParameterRole: String, Sendable { case prompt, head, other }
 
@@ -121,6 +135,14 @@ public protocol PromptMethod: AnyObject {
     func epochDidEnd(_ epoch: Int)
     /// Whether the backbone's own dropout/drop-path run during training (VPT keeps them off).
     var backboneTrainMode: Bool { get }
+    /// Called once before the optimiser is built, with the training data: data-dependent structure (DAM-VP's
+    /// clusters and per-cluster prompters, ILM-VP's first label mapping) is created here.
+    func prepare(trainingData: TrainingData) throws
+    /// Called before every training epoch (ILM-VP recomputes its label mapping here).
+    func epochWillBegin(_ epoch: Int, trainingData: TrainingData) throws
+    /// Called around every evaluation pass (DAM-VP tests with its best-validation prompters).
+    func willEvaluate(_ split: EvaluationSplit, epoch: Int)
+    func didEvaluate(_ split: EvaluationSplit, epoch: Int, accuracy: Double)
     /// Non-parameter state that must survive a resume (masks, label mappings, cluster assignments).
     func checkpointState() -> [String: Tensor]
     func restore(checkpointState: [String: Tensor]) throws
@@ -153,6 +175,10 @@ extension PromptMethod {
     }
 
     public func epochDidEnd(_ epoch: Int) {}
+    public func prepare(trainingData: TrainingData) throws {}
+    public func epochWillBegin(_ epoch: Int, trainingData: TrainingData) throws {}
+    public func willEvaluate(_ split: EvaluationSplit, epoch: Int) {}
+    public func didEvaluate(_ split: EvaluationSplit, epoch: Int, accuracy: Double) {}
     public func checkpointState() -> [String: Tensor] { [:] }
     public func restore(checkpointState: [String: Tensor]) throws {}
     public var backboneTrainMode: Bool { false }

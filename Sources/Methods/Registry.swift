@@ -14,6 +14,10 @@ public let methodRegistry: [String: MethodFactory] = [
     "partial-1": { try Partial1(setup: $0) },
     "e2vpt": { try E2VPT(setup: $0) },
     "da-vpt": { try DAVPT(setup: $0) },
+    "dam-vp": { try DAMVP(setup: $0) },
+    "ilm-vp": { try ILMVP(id: "ilm-vp", setup: $0, mapping: .iterative) },
+    "flm-vp": { try ILMVP(id: "flm-vp", setup: $0, mapping: .frequency) },
+    "rlm-vp": { try ILMVP(id: "rlm-vp", setup: $0, mapping: .random) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.
