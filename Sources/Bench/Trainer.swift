@@ -131,9 +131,13 @@ public final class Trainer {
             }
             let trainSeconds = Date().timeIntervalSince(t0)
             method.epochDidEnd(epoch)
-            let evalNow = (epoch + 1) % (recipe.evalEvery ?? 1) == 0 || epoch == epochs - 1
-            let val = evalNow ? try data.val.map { try evaluate(.val, $0, epoch: epoch) } : nil
-            let test = evalNow ? try evaluate(.test, data.test, epoch: epoch) : nil
+            // Validation every epoch (small, and the curves need it). Test only where a selection rule needs
+            // per-epoch test numbers, every `eval_every` epochs if the recipe asks, and always after the last epoch.
+            let last = epoch == epochs - 1
+            let perEpochTest = [recipe.officialSelection, recipe.cleanSelection].contains { $0 != .lastEpochTest }
+            let testNow = last || perEpochTest || recipe.evalEvery.map { (epoch + 1) % $0 == 0 } == true
+            let val = try data.val.map { try evaluate(.val, $0, epoch: epoch) }
+            let test = testNow ? try evaluate(.test, data.test, epoch: epoch) : nil
             let m = EpochMetrics(epoch: epoch, lr: Double(optimizer.groups.first?.lr ?? 0), trainLoss: lossSum / Double(max(seen, 1)),
                                  valAccuracy: val, testAccuracy: test, wallSeconds: Date().timeIntervalSince(t0),
                                  imagesPerSecond: Double(seen) / max(trainSeconds, 1e-9))
