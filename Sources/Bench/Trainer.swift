@@ -149,12 +149,14 @@ public final class Trainer {
         return history
     }
 
-    /// Debug builds only: `VPT_TEST_FAULT=zero-prompt-grad` zeroes every prompt gradient before the update, so
-    /// a test can show that `bench check` catches a broken method. Release builds ignore it.
+    /// Debug builds only, so a test can show that `bench check` catches a broken method (release builds ignore it):
+    /// `VPT_TEST_FAULT=zero-prompt-grad` zeroes every prompt gradient before the update;
+    /// `VPT_TEST_FAULT=zero-grad` zeroes every gradient (nothing learns).
     static func injectFault(_ method: PromptMethod) {
         #if DEBUG
-        guard ProcessInfo.processInfo.environment["VPT_TEST_FAULT"] == "zero-prompt-grad" else { return }
-        for p in method.trainable where method.role(of: p) == .prompt { p.value.grad?.fill(0) }
+        let fault = ProcessInfo.processInfo.environment["VPT_TEST_FAULT"]
+        guard fault == "zero-prompt-grad" || fault == "zero-grad" else { return }
+        for p in method.trainable where fault == "zero-grad" || method.role(of: p) == .prompt { p.value.grad?.fill(0) }
         #endif
     }
 

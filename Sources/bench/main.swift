@@ -36,4 +36,6 @@ struct SelfCheckCommand: ParsableCommand {
     }
 }
 
+// Line-buffered stdout so progress and results appear in logs (Slurm, CI) as they happen.
+setvbuf(stdout, nil, _IOLBF, 0)
 Root.main()

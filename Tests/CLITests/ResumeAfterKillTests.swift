@@ -2,8 +2,8 @@ import XCTest
 import Bench
 import Foundation
 
-/// Runs the built `bench` executable as a user would.
-final class ResumeAfterKillTests: XCTestCase {
+/// The built `bench` executable, run as a user would.
+struct BenchCLI {
     /// .build/<config>/bench, next to the test bundle.
     var benchURL: URL {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bench")
@@ -26,6 +26,12 @@ final class ResumeAfterKillTests: XCTestCase {
         p.waitUntilExit()
         return p.terminationStatus
     }
+}
+
+final class ResumeAfterKillTests: XCTestCase {
+    let cli = BenchCLI()
+    func launch(_ args: [String]) throws -> Process { try cli.launch(args) }
+    func runToEnd(_ args: [String]) throws -> Int32 { try cli.runToEnd(args) }
 
     /// A run killed with SIGKILL mid-epoch and started again ends with the same numbers as an uninterrupted one.
     func testSIGKILLMidEpochThenResume() throws {
@@ -59,5 +65,36 @@ final class ResumeAfterKillTests: XCTestCase {
 
     func testUnknownCellExitsWithStatus2AndAMessage() throws {
         XCTAssertEqual(try runToEnd(["run", "--cell", "mini/shapes/nope/vit-mini"]), 2)
+    }
+}
+
+/// `bench check` catches a deliberately broken method (debug builds honour VPT_TEST_FAULT).
+final class RegressionCheckCLITests: XCTestCase {
+    func testCheckFailsWhenTheMethodIsBroken() throws {
+        let t = BenchCLI()
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        func run(_ runs: String, fault: Bool) throws -> Int32 {
+            let p = Process()
+            p.executableURL = t.benchURL
+            p.arguments = ["run", "--cell", "mini/scenes/vpt-deep/vit-mini", "--seed", "0", "--epochs", "4", "--test-count", "500",
+                           "--threads", "2", "--runs", tmp.appendingPathComponent(runs).path]
+            p.currentDirectoryURL = t.root
+            var env = ProcessInfo.processInfo.environment
+            if fault { env["VPT_TEST_FAULT"] = "zero-grad" } else { env.removeValue(forKey: "VPT_TEST_FAULT") }
+            p.environment = env
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run(); p.waitUntilExit()
+            return p.terminationStatus
+        }
+        XCTAssertEqual(try run("good", fault: false), 0)
+        XCTAssertEqual(try run("broken", fault: true), 0)
+        let baseline = tmp.appendingPathComponent("baseline.csv").path
+        XCTAssertEqual(try t.runToEnd(["check", "--write-baseline", baseline, "--runs", tmp.appendingPathComponent("good").path]), 0)
+        XCTAssertEqual(try t.runToEnd(["check", "--baseline", baseline, "--runs", tmp.appendingPathComponent("good").path, "--tolerance", "0.5"]), 0,
+                       "an unchanged run must pass its own baseline")
+        XCTAssertEqual(try t.runToEnd(["check", "--baseline", baseline, "--runs", tmp.appendingPathComponent("broken").path, "--tolerance", "0.5"]), 1,
+                       "a method whose gradients are zeroed must be caught")
     }
 }
