@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "PaperTablesTests", dependencies: ["PaperTables", "Tabular"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Engine"]),
+        .testTarget(name: "MethodsTests", dependencies: ["Methods", "Bench", "Backbones", "Checkpoints", "Engine", "Data"]),
     ],
     swiftLanguageModes: [.v5]
 )

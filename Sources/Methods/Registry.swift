@@ -12,6 +12,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "full": { try FullFinetune(setup: $0) },
     "bias": { try BiasTuning(setup: $0) },
     "partial-1": { try Partial1(setup: $0) },
+    "sa2vp": { try SA2VP(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.
