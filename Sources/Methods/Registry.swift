@@ -13,6 +13,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "bias": { try BiasTuning(setup: $0) },
     "partial-1": { try Partial1(setup: $0) },
     "sa2vp": { try SA2VP(setup: $0) },
+    "insvp": { try InsVP(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.

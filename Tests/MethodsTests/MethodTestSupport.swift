@@ -35,18 +35,26 @@ extension XCTestCase {
     /// Loads `<dir>/weights.safetensors` into `method`, probes it on `<dir>/inputs.safetensors`, and compares
     /// with logits.npy, golden.json's loss and grads.safetensors (every trainable tensor, official names).
     func probeParity(_ method: PromptMethod, fixture dir: URL, file: StaticString = #filePath, line: UInt = #line) throws -> ParityResult {
-        let report = try Probe.loadOfficialWeights(method, from: try Safetensors.load(dir.appendingPathComponent("weights.safetensors")))
+        let weights = try Safetensors.load(dir.appendingPathComponent("weights.safetensors"))
         let inputs = try Safetensors.load(dir.appendingPathComponent("inputs.safetensors"))
         let x = try MethodFixtures.tensor(inputs, "x")
         let y = try MethodFixtures.tensor(inputs, "y").scalars.map { Int($0) }
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        return try probeParity(method, weights: weights, images: x, labels: y, logits: dir.appendingPathComponent("logits.npy"),
+                               loss: Float((golden["loss"] as! NSNumber).doubleValue), grads: dir.appendingPathComponent("grads.safetensors"),
+                               file: file, line: line)
+    }
+
+    /// Parity of one probe against explicit golden files.
+    func probeParity(_ method: PromptMethod, weights: Checkpoint, images x: Tensor, labels y: [Int], logits logitsURL: URL, loss eLoss: Float,
+                     grads gradsURL: URL, file: StaticString = #filePath, line: UInt = #line) throws -> ParityResult {
+        let report = try Probe.loadOfficialWeights(method, from: weights)
         let r = try Probe.run(method, images: x, labels: y)
-        let eLogits = try Npy.load(dir.appendingPathComponent("logits.npy"))
+        let eLogits = try Npy.load(logitsURL)
         XCTAssertEqual(r.logits.shape, eLogits.shape, file: file, line: line)
         let le = MethodFixtures.relError(r.logits.scalars, try eLogits.floats())
-        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("golden.json"))) as! [String: Any]
-        let eLoss = Float((golden["loss"] as! NSNumber).doubleValue)
         let lossErr = abs(r.loss - eLoss) / abs(eLoss)
-        let eGrads = try Safetensors.load(dir.appendingPathComponent("grads.safetensors"))
+        let eGrads = try Safetensors.load(gradsURL)
         let ours = Dictionary(uniqueKeysWithValues: r.gradients.map { ($0.name, $0) })
         XCTAssertEqual(Set(ours.keys), Set(eGrads.names), "trainable tensors differ from the official ones", file: file, line: line)
         var worst: Float = 0, worstName = ""
