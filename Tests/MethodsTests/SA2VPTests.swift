@@ -35,6 +35,43 @@ final class SA2VPTests: XCTestCase {
         }
     }
 
+    /// First 5 training losses equal the official ones: same weights, batches and order, the official optimiser
+    /// (create_optimizer → AdamW decay/no_decay groups) and per-iteration schedule (utils.cosine_scheduler), dropout off.
+    func testFirstFiveLossesMatchOfficialTraining() throws {
+        let cfg = ViTConfig(imageSize: 28, patchSize: 2, dim: 16, depth: 12, heads: 2, mlpDim: 32)
+        let m = try makeMethod("sa2vp", setup: MethodSetup(backbone: .vit(ViT(cfg)), numClasses: 5,
+                                                           options: ["inter_dim": .int(4), "add_scale": .double(0.5)], rng: RandomStream(1)))
+        _ = try Probe.loadOfficialWeights(m, from: try Safetensors.load(Self.dir.appendingPathComponent("weights.safetensors")))
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let f = golden["first_losses"] as! [String: Any]
+        func num(_ k: String) -> Double { (f[k] as! NSNumber).doubleValue }
+        let expected = (f["losses"] as! [NSNumber]).map(\.floatValue)
+        let spec = ScheduleSpec(kind: "linspace-warmup-cosine", warmupEpochs: Int(num("warmup_epochs")), minLR: num("min_lr"))
+        let (schedule, perStep) = try spec.resolve(epochs: Int(num("epochs")), itersPerEpoch: Int(num("iters_per_epoch")))
+        XCTAssertTrue(perStep)
+        for (t, e) in (f["schedule"] as! [NSNumber]).enumerated() {
+            XCTAssertEqual(schedule.lr(at: t, base: num("lr")), e.doubleValue, accuracy: 1e-12, "lr at step \(t)")
+        }
+        let opt = Optimizer(OptimizerConfig(kind: .adamw), groups: m.parameterGroups(lr: Float(num("lr")), weightDecay: Float(num("weight_decay"))))
+        let batches = try Safetensors.load(Self.dir.appendingPathComponent("train_batches.safetensors"))
+        let xs = try MethodFixtures.tensor(batches, "x"), ys = try MethodFixtures.tensor(batches, "y")
+        let b = xs.shape[1], per = b * 3 * 28 * 28
+        var losses: [Float] = []
+        for step in 0..<expected.count {
+            opt.apply(schedule, at: step)
+            let x = Tensor(Array(xs.scalars[(step * per)..<((step + 1) * per)]), shape: [b, 3, 28, 28])
+            let y = ys.scalars[(step * b)..<((step + 1) * b)].map { Int($0) }
+            var ctx = ForwardContext.eval  // official golden runs model.eval(): dropout off
+            let loss = m.loss(TrainingBatch(images: x, labels: y, epoch: 0), context: &ctx)
+            losses.append(loss.item)
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+        }
+        print("sa2vp first losses \(losses) vs official \(expected)")
+        for (a, e) in zip(losses, expected) { XCTAssertEqual(a, e, accuracy: 1e-3 * max(1, abs(e))) }
+    }
+
     func testLocalWindowMaskMatchesOfficialIndexLists() {
         // vit_tinypara.py:109-136 lists for the 14×14 grid: corners 4 keys, edges 6, inside 9, CLS row all 197.
         let m = SA2VP.localWindowMask(grid: 14)

@@ -127,3 +127,36 @@ json.dump({"commit": commit, "loss": float(loss), "backbone": dict(imageSize=28,
            "num_classes": C, "options": {"inter_dim": d, "add_scale": LAMBDA},
            "trainable": sorted(grads)}, open(os.path.join(HERE, "golden.json"), "w"), indent=1)
 print("loss", float(loss), "trainable tensors", len(grads))
+
+# ---- First 5 training losses: official optimiser (optim_factory.create_optimizer, AdamW with the decay/no_decay
+# groups), official per-iteration schedule (utils.cosine_scheduler) and official loss, on 5 fixed batches, starting
+# from the weights above. Dropout is off (model.eval()), since dropout masks cannot be shared across frameworks.
+import timm.optim.nadam as _n, timm.optim.radam as _r
+_n.Nadam = getattr(_n, "Nadam", None); _r.RAdam = getattr(_r, "RAdam", None)  # names optim_factory imports, unused by adamw
+sys.modules.pop("optim_factory")  # the stub above was only for importing vit_train_sa2vp
+import optim_factory, utils as sa2vp_utils
+from argparse import Namespace
+model.load_state_dict(sd)
+model.zero_grad(set_to_none=True)
+LR, EPOCHS, NITER, WARM = 1e-2, 3, 2, 1
+opt = optim_factory.create_optimizer(Namespace(opt="adamw", lr=LR, weight_decay=1e-4, opt_eps=1e-8, opt_betas=None, momentum=0.9), model)
+sched = sa2vp_utils.cosine_scheduler(LR, 1e-7, EPOCHS, NITER, warmup_epochs=WARM)
+torch.manual_seed(1)
+bx = torch.randn(5, 3, 3, 28, 28)
+by = torch.randint(0, C, (5, 3))
+losses = []
+model.eval()
+for it in range(5):
+    for g in opt.param_groups:
+        g["lr"] = sched[it] * g["lr_scale"]
+    loss, _ = engine_for_train.train_class_batch(model, bx[it], by[it], nn.CrossEntropyLoss())
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    losses.append(float(loss))
+save_file({"x": bx.contiguous(), "y": by.to(torch.float32).contiguous()}, os.path.join(HERE, "train_batches.safetensors"))
+g = json.load(open(os.path.join(HERE, "golden.json")))
+g["first_losses"] = dict(lr=LR, weight_decay=1e-4, min_lr=1e-7, epochs=EPOCHS, iters_per_epoch=NITER, warmup_epochs=WARM,
+                         schedule=[float(v) for v in sched], losses=losses)
+json.dump(g, open(os.path.join(HERE, "golden.json"), "w"), indent=1)
+print("first losses", losses)
