@@ -14,6 +14,9 @@
 //   conv2(p→3p, k₂) → LeakyReLU → crop [2, ·−2)² → MaxPool 3 → Drop.1 → conv3(3p→3p, k₃) → raw reshape [B, p, 768].
 //   It is recomputed (fresh dropout masks) for every layer; its `layer` argument is unused.
 // The backbone stays in eval mode (`train()` override :62-70); timm's ViT-B has no dropout anyway.
+// Backbone: DAM-VP's original IN-21k ViT-B/16 file loaded into timm's `vit_base_patch16_224.augreg_in21k` architecture
+// with strict=False (models/utils.py:83-93), so its pre_logits (tanh) layer is silently dropped: build the ViT with
+// `preLogits: false` (the HTA recipes say so).
 import Backbones
 import Engine
 import Foundation

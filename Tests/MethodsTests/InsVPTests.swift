@@ -79,6 +79,20 @@ final class InsVPTests: XCTestCase {
         XCTAssertGreaterThan(acc, 30, "chance is 12.5% (8 classes)")
     }
 
+    func testTrainableCountMatchesAllocatedModel() throws {
+        let cfg = ViTConfig(imageSize: 32, patchSize: 8, dim: 48, depth: 3, heads: 3, mlpDim: 48)
+        for fixed in [false, true] {
+            let opts: MethodOptions = ["p_len": .int(5), "deep_layer": .int(3), "prompt_patch": .int(4), "prompt_patch_2": .int(3),
+                                       "prompt_patch_22": .int(5), "TP_kernel_1": .int(3), "TP_kernel_2": .int(3), "TP_crop_1": .int(0),
+                                       "TP_crop_2": .int(0), "TP_pool_2": .int(2), "FIXED_TOKENPROMPT": .bool(fixed)]
+            let m = try makeMethod("insvp", setup: MethodSetup(backbone: .vit(ViT(cfg)), numClasses: 7, options: opts, rng: RandomStream(0)))
+            let o = try opts.decode(InsVPConfig.self, method: "insvp", known: Set(opts.keys))
+            let split = m.trainableSplit
+            XCTAssertEqual(split.prompts + split.other, InsVP.trainableCount(cfg, o), "FIXED_TOKENPROMPT \(fixed)")
+            XCTAssertEqual(split.head, 48 * 7 + 7)
+        }
+    }
+
     func testTrainableCountViTB16() {
         var o = InsVPConfig()
         XCTAssertEqual(InsVP.trainableCount(.vitB16(), o), 186_253)  // 9216·16 + 38,797
