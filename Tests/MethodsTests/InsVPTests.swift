@@ -21,12 +21,13 @@ final class InsVPTests: XCTestCase {
         }
     }
 
-    func parity(simam: Bool, fixedTokenPrompt: Bool = false) throws -> ParityResult {
+    /// The method on the generated 224-px backbone, the combined official-named weights, and the inputs.
+    func build(simam: Bool) throws -> (InsVP, Checkpoint, Tensor, [Int]) {
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
         let cfg = ViTConfig(imageSize: 224, patchSize: 16, dim: 768, depth: 2, heads: 12, mlpDim: 192)
         let vit = ViT(cfg)
         let m = try makeMethod("insvp", setup: MethodSetup(backbone: .vit(vit), numClasses: 5, options: [
-            "p_len": .int(2), "deep_layer": .int(2), "simam": .bool(simam), "FIXED_TOKENPROMPT": .bool(fixedTokenPrompt)], rng: RandomStream(1)))
+            "p_len": .int(2), "deep_layer": .int(2), "simam": .bool(simam)], rng: RandomStream(1))) as! InsVP
         // Backbone from the generator specs (timm names under `backbone.`), method tensors from the fixture.
         var ck = try Safetensors.load(Self.dir.appendingPathComponent("weights.safetensors"))
         let byName = Dictionary(uniqueKeysWithValues: vit.parameters.map { ($0.name, $0) })
@@ -38,31 +39,42 @@ final class InsVPTests: XCTestCase {
             ck.tensors["backbone." + name] = StoredTensor(name: "backbone." + name, shape: p.shape, floats: v)
             ck.names.append("backbone." + name)
         }
-        let x = Tensor(Self.gen(1000, 2 * 3 * 224 * 224, 4), shape: [2, 3, 224, 224])
-        let tag = simam ? "simam" : "plain"
-        let cases = golden["cases"] as! [String: [String: Any]]
-        if fixedTokenPrompt { XCTAssertEqual(m.trainable.filter { $0.name.hasPrefix("TokenPrompt.") }.count, 6) }
-        else { XCTAssertTrue(m.trainable.allSatisfy { !$0.name.hasPrefix("TokenPrompt.") }, "official: TokenPrompt is never optimised") }
-        let r = try probeParity(m, weights: ck, images: x, labels: (golden["labels"] as! [NSNumber]).map(\.intValue),
-                                logits: Self.dir.appendingPathComponent("logits_\(tag).npy"),
-                                loss: Float((cases[tag]!["loss"] as! NSNumber).doubleValue),
-                                grads: fixedTokenPrompt ? Self.dir.appendingPathComponent("grads_all_\(tag).safetensors").tmpCopy
-                                                        : Self.dir.appendingPathComponent("grads_\(tag).safetensors"))
-        XCTAssertTrue(r.report.unexpected.isEmpty, "\(r.report.unexpected)")
-        return r
+        let x = Tensor(Self.gen(1000, 3 * 224 * 224, 4), shape: [1, 3, 224, 224])
+        return (m, ck, x, (golden["labels"] as! [NSNumber]).map(\.intValue))
     }
 
-    func testParityWithOfficialModel() throws { _ = try parity(simam: false) }
-    func testParityWithOfficialModelSimAM() throws { _ = try parity(simam: true) }
+    func testParityWithOfficialModelSimAM() throws {
+        let (m, ck, x, y) = try build(simam: true)
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let loss = Float((((golden["cases"] as! [String: [String: Any]])["simam"]!)["loss"] as! NSNumber).doubleValue)
+        let r = try probeParity(m, weights: ck, images: x, labels: y, logits: Self.dir.appendingPathComponent("logits_simam.npy"),
+                                loss: loss, grads: Self.dir.appendingPathComponent("grads_simam.safetensors"))
+        XCTAssertTrue(r.report.unexpected.isEmpty, "\(r.report.unexpected)")
+    }
 
-    /// FIXED_TOKENPROMPT: the TokenPrompt convs become trainable; their gradients are the official ones (the
-    /// official model computes them too, it just never steps them).
-    func testFixedTokenPromptTrainsTokenPromptWithOfficialGradients() throws {
+
+    /// Official behaviour (TokenPrompt frozen) and FIXED_TOKENPROMPT (its convs trainable; their gradients are the
+    /// official ones — the official model computes them too, it just never steps them), in one test to build the
+    /// 224-px model once.
+    func testParityWithOfficialModelAndFixedTokenPrompt() throws {
+        let (m, ck, x, y) = try build(simam: false)
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let loss = Float((((golden["cases"] as! [String: [String: Any]])["plain"]!)["loss"] as! NSNumber).doubleValue)
+        XCTAssertTrue(m.trainable.allSatisfy { !$0.name.hasPrefix("TokenPrompt.") }, "official: TokenPrompt is never optimised")
+        var r = try probeParity(m, weights: ck, images: x, labels: y, logits: Self.dir.appendingPathComponent("logits_plain.npy"),
+                                loss: loss, grads: Self.dir.appendingPathComponent("grads_plain.safetensors"))
+        XCTAssertTrue(r.report.unexpected.isEmpty, "\(r.report.unexpected)")
+        // FIXED_TOKENPROMPT: same function, TokenPrompt trainable.
         let a = try Safetensors.load(Self.dir.appendingPathComponent("grads_plain.safetensors"))
         let b = try Safetensors.load(Self.dir.appendingPathComponent("grads_tokenprompt_plain.safetensors"))
         let merged = try (a.names + b.names).map { n in try (a.names.contains(n) ? a : b).tensor(n) }
-        try Safetensors.encode(merged, file: "grads_all_plain.safetensors").write(to: Self.dir.appendingPathComponent("grads_all_plain.safetensors").tmpCopy)
-        _ = try parity(simam: false, fixedTokenPrompt: true)
+        let all = Self.dir.appendingPathComponent("grads_all_plain.safetensors").tmpCopy
+        try Safetensors.encode(merged, file: all.path).write(to: all)
+        let fixed = try makeMethod("insvp", setup: MethodSetup(backbone: .vit(m.vit), numClasses: 5, options: [
+            "p_len": .int(2), "deep_layer": .int(2), "FIXED_TOKENPROMPT": .bool(true)], rng: RandomStream(1))) as! InsVP
+        XCTAssertEqual(fixed.trainable.filter { $0.name.hasPrefix("TokenPrompt.") }.count, 6)
+        r = try probeParity(fixed, weights: ck, images: x, labels: y, logits: Self.dir.appendingPathComponent("logits_plain.npy"),
+                            loss: loss, grads: all)
     }
 
     func testShortBuiltinTrainingBeatsChance() throws {
