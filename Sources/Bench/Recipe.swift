@@ -86,6 +86,21 @@ public struct Recipe: Codable, Sendable, Equatable {
     public var pipeline: String
     /// Evaluate every `evalEvery` epochs (and always after the last).
     public var evalEvery: Int?
+    /// timm Mixup/CutMix (batch mode): Beta α of mixup and of cutmix (0/absent = off), the probability that a
+    /// batch is mixed at all (`mix_prob`, timm `prob`, default 1) and of cutmix given both (`switch_prob`,
+    /// default 0.5). With either α > 0, targets are soft (label_smoothing applied) and odd batches lose their
+    /// last sample.
+    public var mixup: Double?
+    public var cutmix: Double?
+    public var mixProb: Double?
+    public var switchProb: Double?
+
+    /// The Mixup settings when the recipe mixes, else nil.
+    public var mixupConfig: MixupConfig? {
+        guard (mixup ?? 0) > 0 || (cutmix ?? 0) > 0 else { return nil }
+        return MixupConfig(mixupAlpha: mixup ?? 0, cutmixAlpha: cutmix ?? 0, mixProb: mixProb ?? 1, switchProb: switchProb ?? 0.5,
+                           labelSmoothing: labelSmoothing ?? 0)
+    }
 
     enum CodingKeys: String, CodingKey {
         case method, options, optimizer, lr, epochs, pipeline, schedule
@@ -94,6 +109,7 @@ public struct Recipe: Codable, Sendable, Equatable {
         case gradClipValue = "grad_clip_value", gradClipNorm = "grad_clip_norm", classBalanced = "class_balanced"
         case dropLast = "drop_last", officialSelection = "official_selection", cleanSelection = "clean_selection"
         case evalEvery = "eval_every"
+        case mixup, cutmix, mixProb = "mix_prob", switchProb = "switch_prob"
     }
 
     /// The learning rate the optimiser starts from.

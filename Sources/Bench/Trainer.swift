@@ -40,6 +40,7 @@ public final class Trainer {
     let schedule: Schedule
     let perStep: Bool
     let itersPerEpoch: Int
+    let mixupConfig: MixupConfig?
 
     public init(method: PromptMethod, recipe: Recipe, data: RunData, seed: UInt64, folder: URL?, label: String = "train") throws {
         self.method = method
@@ -49,6 +50,7 @@ public final class Trainer {
         self.folder = folder
         progress = ProgressReporter(label: label)
         itersPerEpoch = data.train.plan(epoch: 0).count
+        mixupConfig = recipe.mixupConfig
         guard itersPerEpoch > 0 else { throw TrainingError(message: "the training split yields no batch (batch size \(recipe.batchSize))") }
         (schedule, perStep) = try recipe.schedule.resolve(epochs: recipe.epochs, itersPerEpoch: itersPerEpoch)
         // Data-dependent structure (clusters, per-cluster prompters, label mappings) exists before the optimiser.
@@ -104,10 +106,22 @@ public final class Trainer {
             var step = 0
             while let b = try it.next() {
                 if perStep { optimizer.apply(schedule, at: epoch * itersPerEpoch + step) }
-                let x = Tensor(b.images, shape: b.shape)
-                let labels = b.labels.map { Int($0) }
+                var x = Tensor(b.images, shape: b.shape)
+                var labels = b.labels.map { Int($0) }
+                var targets: Tensor? = nil
+                if let mix = mixupConfig {
+                    // timm Mixup needs an even batch; InsVP drops the last sample of an odd one (train/trainer.py:97-99).
+                    if labels.count % 2 == 1 {
+                        labels.removeLast()
+                        var s = b.shape; s[0] -= 1
+                        x = Tensor(Array(b.images[0..<(s.reduce(1, *))]), shape: s)
+                    }
+                    if labels.isEmpty { step += 1; continue }
+                    var mixRng = RandomStream(seed, UInt64(epoch), UInt64(step), 0x313)
+                    (x, targets) = Mixup.mix(images: x, labels: labels, classes: data.train.dataset.numClasses, config: mix, rng: &mixRng)
+                }
                 var ctx = ForwardContext(training: true, rng: RandomStream(seed, UInt64(epoch), UInt64(step), 0xD0))
-                let batch = TrainingBatch(images: x, labels: labels, targets: nil, epoch: epoch)
+                let batch = TrainingBatch(images: x, labels: labels, targets: targets, epoch: epoch)
                 let loss = method.loss(batch, context: &ctx)
                 let value = loss.item
                 guard value.isFinite else {

@@ -18,6 +18,8 @@ public let methodRegistry: [String: MethodFactory] = [
     "ilm-vp": { try ILMVP(id: "ilm-vp", setup: $0, mapping: .iterative) },
     "flm-vp": { try ILMVP(id: "flm-vp", setup: $0, mapping: .frequency) },
     "rlm-vp": { try ILMVP(id: "rlm-vp", setup: $0, mapping: .random) },
+    "sa2vp": { try SA2VP(setup: $0) },
+    "insvp": { try InsVP(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.

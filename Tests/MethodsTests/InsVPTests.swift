@@ -1,0 +1,120 @@
+import XCTest
+import Backbones
+import Checkpoints
+import Data
+import Engine
+import Methods
+import Random
+@testable import Bench
+
+/// InsVP against the official zhoujiahuan1991/MM2024-InsVP model (fixture: Tests/Fixtures/methods/insvp/make_insvp_golden.py).
+final class InsVPTests: XCTestCase {
+    override func setUp() { Threads.set(2) }
+
+    static let dir = MethodFixtures.root.appendingPathComponent("insvp")
+
+    /// The golden script's generator: ((k·2654435761 + seed·40503 + 12345) mod 2³² / 2³² − 0.5)·scale, in float64.
+    static func gen(_ seed: Int, _ count: Int, _ scale: Double) -> [Float] {
+        (0..<count).map { k in
+            let h = (UInt64(k) &* 2_654_435_761 &+ UInt64(seed * 40503 + 12345)) % (1 << 32)
+            return Float((Double(h) / 4_294_967_296 - 0.5) * scale)
+        }
+    }
+
+    /// The method on the generated 224-px backbone, the combined official-named weights, and the inputs.
+    func build(simam: Bool) throws -> (InsVP, Checkpoint, Tensor, [Int]) {
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let cfg = ViTConfig(imageSize: 224, patchSize: 16, dim: 768, depth: 2, heads: 12, mlpDim: 192)
+        let vit = ViT(cfg)
+        let m = try makeMethod("insvp", setup: MethodSetup(backbone: .vit(vit), numClasses: 5, options: [
+            "p_len": .int(2), "deep_layer": .int(2), "simam": .bool(simam)], rng: RandomStream(1))) as! InsVP
+        // Backbone from the generator specs (timm names under `backbone.`), method tensors from the fixture.
+        var ck = try Safetensors.load(Self.dir.appendingPathComponent("weights.safetensors"))
+        let byName = Dictionary(uniqueKeysWithValues: vit.parameters.map { ($0.name, $0) })
+        for spec in golden["specs"] as! [[Any]] {
+            let name = spec[0] as! String, seed = (spec[1] as! NSNumber).intValue
+            let scale = (spec[2] as! NSNumber).doubleValue, offset = Float((spec[3] as! NSNumber).doubleValue)
+            let p = try XCTUnwrap(byName[name], name)
+            let v = Self.gen(seed, p.count, scale).map { $0 + offset }
+            ck.tensors["backbone." + name] = StoredTensor(name: "backbone." + name, shape: p.shape, floats: v)
+            ck.names.append("backbone." + name)
+        }
+        let x = Tensor(Self.gen(1000, 3 * 224 * 224, 4), shape: [1, 3, 224, 224])
+        return (m, ck, x, (golden["labels"] as! [NSNumber]).map(\.intValue))
+    }
+
+    func testParityWithOfficialModelSimAM() throws {
+        let (m, ck, x, y) = try build(simam: true)
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let loss = Float((((golden["cases"] as! [String: [String: Any]])["simam"]!)["loss"] as! NSNumber).doubleValue)
+        let r = try probeParity(m, weights: ck, images: x, labels: y, logits: Self.dir.appendingPathComponent("logits_simam.npy"),
+                                loss: loss, grads: Self.dir.appendingPathComponent("grads_simam.safetensors"))
+        XCTAssertTrue(r.report.unexpected.isEmpty, "\(r.report.unexpected)")
+    }
+
+
+    /// Official behaviour (TokenPrompt frozen) and FIXED_TOKENPROMPT (its convs trainable; their gradients are the
+    /// official ones — the official model computes them too, it just never steps them), in one test to build the
+    /// 224-px model once.
+    func testParityWithOfficialModelAndFixedTokenPrompt() throws {
+        let (m, ck, x, y) = try build(simam: false)
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let loss = Float((((golden["cases"] as! [String: [String: Any]])["plain"]!)["loss"] as! NSNumber).doubleValue)
+        XCTAssertTrue(m.trainable.allSatisfy { !$0.name.hasPrefix("TokenPrompt.") }, "official: TokenPrompt is never optimised")
+        var r = try probeParity(m, weights: ck, images: x, labels: y, logits: Self.dir.appendingPathComponent("logits_plain.npy"),
+                                loss: loss, grads: Self.dir.appendingPathComponent("grads_plain.safetensors"))
+        XCTAssertTrue(r.report.unexpected.isEmpty, "\(r.report.unexpected)")
+        // FIXED_TOKENPROMPT: same function, TokenPrompt trainable.
+        let a = try Safetensors.load(Self.dir.appendingPathComponent("grads_plain.safetensors"))
+        let b = try Safetensors.load(Self.dir.appendingPathComponent("grads_tokenprompt_plain.safetensors"))
+        let merged = try (a.names + b.names).map { n in try (a.names.contains(n) ? a : b).tensor(n) }
+        let all = Self.dir.appendingPathComponent("grads_all_plain.safetensors").tmpCopy
+        try Safetensors.encode(merged, file: all.path).write(to: all)
+        let fixed = try makeMethod("insvp", setup: MethodSetup(backbone: .vit(m.vit), numClasses: 5, options: [
+            "p_len": .int(2), "deep_layer": .int(2), "FIXED_TOKENPROMPT": .bool(true)], rng: RandomStream(1))) as! InsVP
+        XCTAssertEqual(fixed.trainable.filter { $0.name.hasPrefix("TokenPrompt.") }.count, 6)
+        r = try probeParity(fixed, weights: ck, images: x, labels: y, logits: Self.dir.appendingPathComponent("logits_plain.npy"),
+                            loss: loss, grads: all)
+    }
+
+    func testShortBuiltinTrainingBeatsChance() throws {
+        var recipe = try Recipe.load(MethodFixtures.recipes.appendingPathComponent("mini/insvp.yaml"))
+        recipe.epochs = 6
+        recipe.lr = 1e-2  // random-weight backbone, 30 steps
+        recipe.mixup = nil; recipe.cutmix = nil  // too few steps to learn through mixed targets; mixing is tested in TrainerMixupTests
+        let cfg = ViTConfig(imageSize: 32, patchSize: 8, dim: 48, depth: 4, heads: 3, mlpDim: 96)
+        let m = try makeMethod("insvp", setup: MethodSetup(backbone: .vit(ViT(cfg, seed: 3)), numClasses: BuiltinTask.scenes.numClasses,
+                                                           options: recipe.options, rng: RandomStream(2)))
+        let h = try trainBuiltin(m, recipe: recipe, task: .scenes, trainImages: 320, testImages: 200)
+        let acc = h.last!.testAccuracy!
+        print("insvp built-in scenes: losses \(h.map(\.trainLoss)), test accuracy \(acc)%")
+        XCTAssertGreaterThan(acc, 30, "chance is 12.5% (8 classes)")
+    }
+
+    func testTrainableCountMatchesAllocatedModel() throws {
+        let cfg = ViTConfig(imageSize: 32, patchSize: 8, dim: 48, depth: 3, heads: 3, mlpDim: 48)
+        for fixed in [false, true] {
+            let opts: MethodOptions = ["p_len": .int(5), "deep_layer": .int(3), "prompt_patch": .int(4), "prompt_patch_2": .int(3),
+                                       "prompt_patch_22": .int(5), "TP_kernel_1": .int(3), "TP_kernel_2": .int(3), "TP_crop_1": .int(0),
+                                       "TP_crop_2": .int(0), "TP_pool_2": .int(2), "FIXED_TOKENPROMPT": .bool(fixed)]
+            let m = try makeMethod("insvp", setup: MethodSetup(backbone: .vit(ViT(cfg)), numClasses: 7, options: opts, rng: RandomStream(0)))
+            let o = try opts.decode(InsVPConfig.self, method: "insvp", known: Set(opts.keys))
+            let split = m.trainableSplit
+            XCTAssertEqual(split.prompts + split.other, InsVP.trainableCount(cfg, o), "FIXED_TOKENPROMPT \(fixed)")
+            XCTAssertEqual(split.head, 48 * 7 + 7)
+        }
+    }
+
+    func testTrainableCountViTB16() {
+        var o = InsVPConfig()
+        XCTAssertEqual(InsVP.trainableCount(.vitB16(), o), 186_253)  // 9216·16 + 38,797
+        for p in [9, 16, 20] { o.p_len = p; XCTAssertEqual(InsVP.trainableCount(.vitB16(), o), 9216 * p + 38_797) }
+        o.p_len = 16; o.FIXED_TOKENPROMPT = true
+        XCTAssertEqual(InsVP.trainableCount(.vitB16(), o), 186_253 + 85_408)  // spec §2: TokenPrompt convs for p=16, k=7/9/3
+    }
+}
+
+extension URL {
+    /// The same file name under the temporary directory (generated, not committed).
+    var tmpCopy: URL { FileManager.default.temporaryDirectory.appendingPathComponent("insvp-" + lastPathComponent) }
+}
