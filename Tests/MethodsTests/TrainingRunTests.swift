@@ -22,7 +22,8 @@ final class TrainingRunTests: XCTestCase {
             for f in try fm.contentsOfDirectory(atPath: url.path) where f.hasSuffix(".yaml") {
                 let r = try recipe(dir + "/" + f)
                 // The options must build the method (official names, no typos).
-                let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 2, heads: 2, mlpDim: 32), seed: 0)
+                // Depth 12 like ViT-B: layer-indexed options (SA2VP prompt_list, DA-VPT p_idxs) must fit.
+                let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 12, heads: 2, mlpDim: 32), seed: 0)
                 _ = try makeMethod(r.method, setup: MethodSetup(backbone: .vit(vit), numClasses: 4, options: r.options, rng: RandomStream(0)))
                 n += 1
             }
@@ -40,6 +41,7 @@ final class TrainingRunTests: XCTestCase {
         // vit-mini; on random features it diverges). Schedule shape, optimiser, batch and options are the recipe's.
         r.epochs = 8
         r.lr = 0.05
+        r.evalEvery = 1  // test every epoch: the assertion compares the first and last epochs
         let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 48, depth: 2, heads: 3, mlpDim: 96), seed: 11)
         let method = try makeMethod(id, setup: MethodSetup(backbone: .vit(vit), numClasses: task.numClasses, options: r.options, rng: RandomStream(5)))
         let pipeline = try Pipeline.make("builtin", size: 32)
