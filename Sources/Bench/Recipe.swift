@@ -53,6 +53,19 @@ public enum SelectionRule: String, Codable, Sendable {
     public var readsTestLabels: Bool { self == .bestTestOverEpochs }
 }
 
+/// The (lr, weight decay) grid a protocol searches before its final runs.
+public struct HyperGrid: Codable, Sendable, Equatable {
+    public var lr: [Double]
+    public var weightDecay: [Double]
+    enum CodingKeys: String, CodingKey { case lr, weightDecay = "weight_decay" }
+    public init(lr: [Double], weightDecay: [Double]) { self.lr = lr; self.weightDecay = weightDecay }
+
+    /// Grid points in a fixed order: lr ascending, then weight decay ascending (ties resolve to the first).
+    public var points: [(lr: Double, weightDecay: Double)] {
+        lr.sorted().flatMap { l in weightDecay.sorted().map { (l, $0) } }
+    }
+}
+
 /// A problem in a recipe file.
 public struct RecipeError: Error, CustomStringConvertible {
     public var file: String
@@ -92,6 +105,10 @@ public struct Recipe: Codable, Sendable, Equatable {
     /// last sample.
     public var mixup: Double?
     public var cutmix: Double?
+    /// Hyper-parameter grid of the protocol (VPT `tune_vtab.py`): every (lr, weight_decay) is trained on the
+    /// grid split and scored by last-epoch validation accuracy; the best (ties → smaller lr, then smaller
+    /// weight decay) is used for the final runs. Absent: the recipe's own values are final.
+    public var grid: HyperGrid?
     public var mixProb: Double?
     public var switchProb: Double?
 
@@ -109,7 +126,7 @@ public struct Recipe: Codable, Sendable, Equatable {
         case gradClipValue = "grad_clip_value", gradClipNorm = "grad_clip_norm", classBalanced = "class_balanced"
         case dropLast = "drop_last", officialSelection = "official_selection", cleanSelection = "clean_selection"
         case evalEvery = "eval_every"
-        case mixup, cutmix, mixProb = "mix_prob", switchProb = "switch_prob"
+        case mixup, cutmix, mixProb = "mix_prob", switchProb = "switch_prob", grid
     }
 
     /// The learning rate the optimiser starts from.

@@ -20,6 +20,8 @@ public struct RunOptions: Sendable {
     public var quiet: Bool = false
     /// Tests load throwaway weights for built-in ids; users always get the hash check.
     public var checkWeightsHash: Bool = true
+    /// Skip the recipe's hyper-parameter grid and train with the recipe's own lr / weight decay.
+    public var skipGrid: Bool = false
     public init(runs: URL, dataRoot: URL? = nil, weights: URL? = nil, epochs: Int? = nil, testCount: Int? = nil, quiet: Bool = false) {
         self.runs = runs; self.dataRoot = dataRoot; self.weights = weights; self.epochs = epochs; self.testCount = testCount; self.quiet = quiet
     }
@@ -50,7 +52,8 @@ public struct RunMetadata: Codable, Sendable {
 }
 
 public enum Runner {
-    /// Runs `cell` with `seed` (or returns the existing summary).
+    /// Runs `cell` with `seed` (or returns the existing summary). When the recipe has a grid, the grid runs come
+    /// first (once per cell, under `runs/<cell-id>/grid/`), and the final run uses the selected values.
     @discardableResult
     public static func run(_ cell: Cell, seed: Int, options: RunOptions, log: (String) -> Void = { print($0) }) throws -> RunSummary {
         let folder = RunStore.folder(runs: options.runs, cell: cell.id, seed: seed)
@@ -58,8 +61,47 @@ public enum Runner {
         if FileManager.default.fileExists(atPath: summaryURL.path) {
             return try RunStore.readJSON(RunSummary.self, from: summaryURL)
         }
+        var selected: [String: Double] = [:]
+        if let grid = try Recipe.load(cell.recipeFile).grid, !options.skipGrid {
+            selected = try searchGrid(cell, grid, options: options, log: log)
+        }
+        return try train(cell, seed: seed, folder: folder, overrides: selected, options: options, log: log)
+    }
+
+    /// The protocol's grid: each (lr, weight decay) trains on the grid split (train800 for VTAB-style benchmarks,
+    /// else train) and is scored by last-epoch accuracy on the validation split; returns the best point.
+    public static func searchGrid(_ cell: Cell, _ grid: HyperGrid, options: RunOptions, log: (String) -> Void) throws -> [String: Double] {
+        guard let val = cell.splits.val else { throw CellError(message: "cell \(cell.id): the recipe has a grid but the benchmark has no validation split") }
+        var gridCell = cell
+        gridCell.splits = SplitPlan(train: cell.splits.train == "train800val200" ? "train800" : cell.splits.train, val: nil, test: val)
+        var best: (acc: Double, lr: Double, wd: Double)? = nil
+        for (lr, wd) in grid.points {
+            let folder = options.runs.appendingPathComponent(cell.id).appendingPathComponent("grid")
+                .appendingPathComponent("lr-\(lr)_wd-\(wd)").appendingPathComponent("seed-0")
+            _ = try train(gridCell, seed: 0, folder: folder, overrides: ["lr": lr, "weight_decay": wd], options: options, log: log)
+            // Last-epoch validation accuracy (VPT tune_vtab.py find_best_lrwd), whatever the recipe reports.
+            guard let acc = try RunStore.metrics(in: folder).last?.testAccuracy else {
+                throw CellError(message: "\(folder.path): grid run has no final validation accuracy")
+            }
+            // Strictly better only: ties keep the earlier (smaller lr, then smaller weight decay) point.
+            if best == nil || acc > best!.acc { best = (acc, lr, wd) }
+        }
+        guard let b = best else { throw CellError(message: "cell \(cell.id): empty grid") }
+        if !options.quiet { log(String(format: "%@: grid selected lr %g, weight_decay %g (val %.2f%%)", cell.id, b.lr, b.wd, b.acc)) }
+        return ["lr": b.lr, "weight_decay": b.wd]
+    }
+
+    /// One training run into `folder` (skipped when its summary exists), with optional lr / weight-decay overrides.
+    static func train(_ cell: Cell, seed: Int, folder: URL, overrides: [String: Double], options: RunOptions,
+                      log: (String) -> Void) throws -> RunSummary {
+        let summaryURL = folder.appendingPathComponent("summary.json")
+        if FileManager.default.fileExists(atPath: summaryURL.path) {
+            return try RunStore.readJSON(RunSummary.self, from: summaryURL)
+        }
         var recipe = try Recipe.load(cell.recipeFile)
         if let e = options.epochs { recipe.epochs = e }
+        if let lr = overrides["lr"] { recipe.lr = lr }
+        if let wd = overrides["weight_decay"] { recipe.weightDecay = wd }
         let vit = try BackboneZoo.load(cell.key.backbone, weights: options.weights, checkHash: options.checkWeightsHash)
         let pipeline = try Pipeline.make(recipe.pipeline, size: vit.config.imageSize)
         let (train, val, test) = try datasets(cell, options: options, imageSize: vit.config.imageSize)
@@ -95,7 +137,7 @@ public enum Runner {
             cell: cell.id, benchmark: cell.key.benchmark, dataset: cell.key.dataset, method: cell.key.method, backbone: cell.key.backbone,
             seed: seed, official: Trainer.select(recipe.officialSelection, from: history), clean: Trainer.select(recipe.cleanSelection, from: history),
             epochs: recipe.epochs, params: ParameterCounts(prompts: split.prompts, head: split.head, other: split.other, model: split.model),
-            trainImagesPerSecond: ips, wallSeconds: Date().timeIntervalSince(t0), selected: [:],
+            trainImagesPerSecond: ips, wallSeconds: Date().timeIntervalSince(t0), selected: overrides,
             variant: recipe.options.keys.contains { $0.hasPrefix("FIXED_") } ? "fixed" : "official", pipeline: recipe.pipeline)
         meta.finished = ISO8601DateFormatter().string(from: Date())
         try RunStore.writeJSON(meta, to: folder.appendingPathComponent("metadata.json"))

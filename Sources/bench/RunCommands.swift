@@ -11,10 +11,13 @@ struct LocationOptions: ParsableArguments {
     @Option(help: "Folder (or file) holding backbone weights; default ./weights.") var weights: String?
     @Option(help: "Override the recipe's epochs (quick looks, CI smoke runs).") var epochs: Int?
     @Option(help: "Test images per built-in task (default 1000).") var testCount: Int?
+    @Flag(help: "Skip the recipe's lr/weight-decay grid and use the recipe's own values.") var noGrid = false
 
     var options: RunOptions {
-        RunOptions(runs: URL(fileURLWithPath: runs), dataRoot: dataRoot.map { URL(fileURLWithPath: $0) },
-                   weights: weights.map { URL(fileURLWithPath: $0) }, epochs: epochs, testCount: testCount)
+        var o = RunOptions(runs: URL(fileURLWithPath: runs), dataRoot: dataRoot.map { URL(fileURLWithPath: $0) },
+                           weights: weights.map { URL(fileURLWithPath: $0) }, epochs: epochs, testCount: testCount)
+        o.skipGrid = noGrid
+        return o
     }
 }
 

@@ -119,6 +119,26 @@ final class RunnerTests: XCTestCase {
         }
     }
 
+    /// The protocol's grid runs on train800 → val200, picks the best last-epoch val accuracy (ties → smaller lr)
+    /// and records the choice in the final run's summary.
+    func testGridSearchSelectsAndRecords() throws {
+        let base = try String(contentsOf: try recipe(epochs: 1), encoding: .utf8)
+        let u = dir.appendingPathComponent("grid.yaml")
+        try (base + "\ngrid: {lr: [1.0e12, 0.5], weight_decay: [0.001]}\n").write(to: u, atomically: true, encoding: .utf8)
+        let s = try Runner.run(cell(u), seed: 0, options: options("g"))
+        XCTAssertEqual(s.selected["lr"], 0.5, "the diverging lr cannot win")
+        XCTAssertEqual(s.selected["weight_decay"], 0.001)
+        let gridDir = dir.appendingPathComponent("g").appendingPathComponent(s.cell).appendingPathComponent("grid")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: gridDir.appendingPathComponent("lr-0.5_wd-0.001/seed-0/summary.json").path))
+        let cfg = try RunStore.readJSON(ResolvedRunConfig.self, from: gridDir.appendingPathComponent("lr-0.5_wd-0.001/seed-0/config.json"))
+        XCTAssertEqual(cfg.splits["train"], "train800")
+        XCTAssertEqual(cfg.splits["test"], "val200", "grid runs are scored on the validation split")
+        // Equal points: the smaller lr wins.
+        let v = dir.appendingPathComponent("tie.yaml")
+        try (base + "\ngrid: {lr: [0.25, 0.25], weight_decay: [0.0]}\n").write(to: v, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try Runner.run(cell(v), seed: 0, options: options("t")).selected["lr"], 0.25)
+    }
+
     func testClearErrors() throws {
         XCTAssertThrowsError(try CellCatalog.cell(id: "mini/shapes/no-such-method/vit-mini")) { XCTAssertTrue("\($0)".contains("not implemented")) }
         XCTAssertThrowsError(try CellCatalog.cell(id: "not-a-cell")) { XCTAssertTrue("\($0)".contains("<benchmark>/<dataset>/<method>/<backbone>")) }
