@@ -58,6 +58,27 @@ public enum Runner {
         if FileManager.default.fileExists(atPath: summaryURL.path) {
             return try RunStore.readJSON(RunSummary.self, from: summaryURL)
         }
+        // One process per run folder (run.lock, flock): a second submission of the same cell-seed stops here.
+        let lock = try RunLock(folder: folder)
+        defer { lock.release() }
+        if FileManager.default.fileExists(atPath: summaryURL.path) {  // finished while we waited for the lock
+            return try RunStore.readJSON(RunSummary.self, from: summaryURL)
+        }
+        let failedURL = folder.appendingPathComponent("failed.json")
+        do {
+            let summary = try train(cell, seed: seed, options: options, folder: folder, summaryURL: summaryURL, log: log)
+            try? FileManager.default.removeItem(at: failedURL)
+            return summary
+        } catch {
+            // failed.json (atomic) tells `bench status` why; a successful retry removes it.
+            let f = RunFailure(cell: cell.id, seed: seed, error: "\(error)", time: ISO8601DateFormatter().string(from: Date()),
+                               host: RunLock.host(), slurmJob: RunLock.slurmJob())
+            try? RunStore.writeJSON(f, to: failedURL)
+            throw error
+        }
+    }
+
+    static func train(_ cell: Cell, seed: Int, options: RunOptions, folder: URL, summaryURL: URL, log: (String) -> Void) throws -> RunSummary {
         var recipe = try Recipe.load(cell.recipeFile)
         if let e = options.epochs { recipe.epochs = e }
         let vit = try BackboneZoo.load(cell.key.backbone, weights: options.weights, checkHash: options.checkWeightsHash)
