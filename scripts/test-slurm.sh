@@ -163,7 +163,9 @@ say "local bench reproduce of the same cells"
 if ! diff "$T/local-report/mini.csv" "$T/sweep/report/mini.csv"; then fail "Slurm report differs from the local reproduce"; fi
 # Every summary.json, timings aside (wall seconds, images per second), must be identical.
 summaries() { (cd "$1" && for f in $(find . -name summary.json | sort); do echo "$f"; grep -v '"wallSeconds"\|"trainImagesPerSecond"' "$f"
-    grep -o '"trainLoss":[^,}]*\|"testAccuracy":[^,}]*' "$(dirname "$f")/metrics.jsonl"; done); }
+    while read -r l; do  # key order inside a metrics line is not fixed: pick the fields
+        echo "$(grep -o '"epoch":[0-9]*' <<<"$l") $(grep -o '"trainLoss":[^,}]*' <<<"$l") $(grep -o '"testAccuracy":[^,}]*' <<<"$l")"
+    done < "$(dirname "$f")/metrics.jsonl"; done); }
 diff <(summaries "$T/local-runs") <(summaries "$T/runs") || fail "summaries differ between the Slurm sweep and the local reproduce"
 [ "$(find "$T/runs" -name summary.json | wc -l)" -eq "$N" ] || fail "expected $N summaries"
 say "PASS: $N runs on Slurm (one cancelled and resumed) == local reproduce; $(( $(date +%s) - T0 )) s"
