@@ -61,11 +61,28 @@ public enum Runner {
         if FileManager.default.fileExists(atPath: summaryURL.path) {
             return try RunStore.readJSON(RunSummary.self, from: summaryURL)
         }
-        var selected: [String: Double] = [:]
-        if let grid = try Recipe.load(cell.recipeFile).grid, !options.skipGrid {
-            selected = try searchGrid(cell, grid, options: options, log: log)
+        // One process per run folder (run.lock, flock): a second submission of the same cell-seed stops here.
+        let lock = try RunLock(folder: folder)
+        defer { lock.release() }
+        if FileManager.default.fileExists(atPath: summaryURL.path) {  // finished while we waited for the lock
+            return try RunStore.readJSON(RunSummary.self, from: summaryURL)
         }
-        return try train(cell, seed: seed, folder: folder, overrides: selected, options: options, log: log)
+        let failedURL = folder.appendingPathComponent("failed.json")
+        do {
+            var selected: [String: Double] = [:]
+            if let grid = try Recipe.load(cell.recipeFile).grid, !options.skipGrid {
+                selected = try searchGrid(cell, grid, options: options, log: log)
+            }
+            let summary = try train(cell, seed: seed, folder: folder, overrides: selected, options: options, log: log)
+            try? FileManager.default.removeItem(at: failedURL)
+            return summary
+        } catch {
+            // failed.json (atomic) tells `bench status` why; a successful retry removes it.
+            let f = RunFailure(cell: cell.id, seed: seed, error: "\(error)", time: ISO8601DateFormatter().string(from: Date()),
+                               host: RunLock.host(), slurmJob: RunLock.slurmJob())
+            try? RunStore.writeJSON(f, to: failedURL)
+            throw error
+        }
     }
 
     /// The protocol's grid: each (lr, weight decay) trains on the grid split (train800 for VTAB-style benchmarks,

@@ -39,10 +39,9 @@ struct RunCommand: ParsableCommand {
             var id = cell, s = seed
             if let i = cellIndex {
                 guard let list = cellList else { throw CellError(message: "--cell-index needs --cell-list FILE") }
-                let lines = try String(contentsOfFile: list, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("#") }
+                let lines = try Slurm.readCellList(try String(contentsOfFile: list, encoding: .utf8))
                 guard i >= 0 && i < lines.count else { throw CellError(message: "\(list): index \(i) out of range 0..<\(lines.count)") }
-                let parts = lines[i].split(separator: " ")
-                id = String(parts[0]); s = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+                id = lines[i].cell; s = lines[i].seed
             }
             guard let id else { throw CellError(message: "pass --cell <id> (see `bench list`)") }
             let c = try CellCatalog.cell(id: id)
