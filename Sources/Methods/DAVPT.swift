@@ -394,6 +394,26 @@ public final class DAVPT: PromptMethod {
         classCounts = Array(repeating: 0, count: numClasses)
     }
 
+    /// Before training: the initial class → proxy mapping from `init_sample_per_class` training images per class,
+    /// taken in the shuffled epoch-0 order of the training loader (officially a random draw per class with
+    /// training transforms, model_creator.py:519-595).
+    public func prepare(trainingData: TrainingData) throws {
+        guard !allClasses && config.initial_mapping == "kmeans" && proxyLen > 0 else { return }
+        var taken = [Int](repeating: 0, count: numClasses)
+        var batches: [(images: Tensor, labels: [Int])] = []
+        let next = trainingData(0)
+        while let (x, y) = try next(), taken.contains(where: { $0 < config.init_sample_per_class }) {
+            let keep = y.indices.filter { i in
+                guard taken[y[i]] < config.init_sample_per_class else { return false }
+                taken[y[i]] += 1
+                return true
+            }
+            if !keep.isEmpty { batches.append((x.indexSelect(axis: 0, keep), keep.map { y[$0] })) }
+        }
+        var rng = RandomStream(seed, 0x1417)
+        initializeMapping(batches: batches, rng: &rng)
+    }
+
     /// Sets the mapping directly (parity probes replay a given mapping).
     public func setMapping(_ m: [Int]) {
         precondition(m.count == numClasses && m.allSatisfy { $0 >= 0 && $0 < proxyLen })
