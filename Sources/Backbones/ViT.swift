@@ -69,6 +69,8 @@ public struct ViTHooks {
     public var attentionMask: ((Int, Int) -> Tensor?)?
     /// Observes block `i`'s output tokens (auxiliary losses, feature taps).
     public var afterBlock: ((Int, Tensor) -> Tensor)?
+    /// Edits block `i`'s MLP output [B, N, D] before its residual add (adapters, KMnP/vpt `vit_adapter`).
+    public var mlpOutput: ((Int, Tensor) -> Tensor)?
     /// Maps the final normed tokens [B, N, D] to features [B, D]; default: the CLS token.
     public var readout: ((Tensor) -> Tensor)?
 
@@ -122,6 +124,7 @@ public final class ViTBlock: ParameterContainer {
         if context.training && context.dropPath > 0 { a = a.dropPath(context.dropPath, rng: &context.rng) }
         let h = x + a
         var m = mlp(norm2(h))
+        if let edit = hooks.mlpOutput { m = edit(index, m) }
         if context.training && context.dropPath > 0 { m = m.dropPath(context.dropPath, rng: &context.rng) }
         return h + m
     }

@@ -12,6 +12,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "full": { try FullFinetune(setup: $0) },
     "bias": { try BiasTuning(setup: $0) },
     "partial-1": { try Partial1(setup: $0) },
+    "adapter": { try Adapter(setup: $0) },
     "e2vpt": { try E2VPT(setup: $0) },
     "da-vpt": { try DAVPT(setup: $0) },
     "dam-vp": { try DAMVP(setup: $0) },

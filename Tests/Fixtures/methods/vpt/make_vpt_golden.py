@@ -80,6 +80,10 @@ def build(transfer, deep=False, seed=0):
                 p.copy_(torch.randn(p.shape, generator=g) * 0.5)
             elif "norm" in name and name.endswith("weight"):
                 p.copy_(1 + 0.2 * torch.randn(p.shape, generator=g))
+            elif "adapter" in name:
+                # Non-zero adapters (the official init is all zeros, under which only the up-projection bias
+                # gets a gradient) so that parity exercises the whole adapter path.
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
             elif name.endswith("bias") and "last_layer" not in name:
                 p.copy_(0.1 * torch.randn(p.shape, generator=g))
     return model
@@ -106,7 +110,7 @@ def main():
     cases = {
         "vpt_shallow": ("prompt", False), "vpt_deep": ("prompt", True),
         "linear": ("linear", False), "full": ("end2end", False), "bias": ("tinytl-bias", False),
-        "partial1": ("partial-1", False),
+        "partial1": ("partial-1", False), "adapter": ("adapter", False),
     }
     meta = {"repo": "KMnP/vpt", "commit": commit, "config": dict(image=IMG, patch=PATCH, dim=DIM, depth=DEPTH, heads=HEADS,
             mlp=MLP, classes=CLASSES, batch=BATCH, num_tokens=P), "cases": {}}
@@ -115,7 +119,7 @@ def main():
         weights = {n: t.detach().clone().contiguous() for n, t in model.state_dict().items()}
         logits, loss, grads = run(model, x, y)
         # The baselines share one weight file (same backbone + head); VPT cases carry their prompts.
-        wfile = case if case.startswith("vpt") else "baseline"
+        wfile = case if case.startswith("vpt") or case == "adapter" else "baseline"
         save_file(weights, os.path.join(OUT, f"{wfile}.safetensors"))
         io = {"x": x, "labels": y.float(), "logits": logits, "loss": loss.reshape(1)}
         io.update({k: v.contiguous() for k, v in grads.items()})
