@@ -10,7 +10,7 @@ struct Root: ParsableCommand {
         abstract: "Reproduce visual prompt tuning papers' tables.",
         subcommands: [MiniCommand.self, RunCommand.self, ReproduceCommand.self, ReportCommand.self, CheckCommand.self, PlotCommand.self,
                       ListCommand.self, TablesCommand.self, InspectCommand.self, VerifyDataCommand.self,
-                      ProbeCommand.self, PretrainCommand.self, SelfCheckCommand.self],
+                      ProbeCommand.self, PretrainCommand.self, SelfCheckCommand.self, ThroughputCommand.self],
         defaultSubcommand: MiniCommand.self)
 }
 
