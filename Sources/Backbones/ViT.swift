@@ -110,6 +110,10 @@ public final class ViTBlock: ParameterContainer {
     /// Multi-head self-attention on already-normalised tokens, with the hooks' extra K/V and mask.
     public func attention(_ x: Tensor, hooks: ViTHooks) -> Tensor {
         let b = x.shape[0], n = x.shape[1], dim = x.shape[2]
+        if hooks.extraKeyValues == nil {
+            // Packed path: heads read in place from the qkv projection, output written head-concatenated.
+            return proj(Tensor.packedAttention(qkv(x), heads: heads, mask: hooks.attentionMask?(index, n)))
+        }
         var (q, k, v) = queryKeyValue(x)
         if let extra = hooks.extraKeyValues { (k, v) = extra(index, k, v) }
         let mask = hooks.attentionMask?(index, k.shape[2])
@@ -118,6 +122,17 @@ public final class ViTBlock: ParameterContainer {
     }
 
     public func mlp(_ x: Tensor) -> Tensor { fc2(fc1(x).gelu()) }
+
+    /// The block's output restricted to its first `rows` tokens (queries of those rows only; keys and values
+    /// still cover every token): all a CLS readout needs from the last block. No drop-path (eval or dropPath 0).
+    public func firstRows(_ x: Tensor, rows: Int, hooks: ViTHooks) -> Tensor {
+        let n = x.shape[1]
+        let a = proj(Tensor.packedAttention(qkv(norm1(x)), heads: heads, mask: hooks.attentionMask?(index, n), queries: rows))
+        let h = x.slice(axis: 1, 0, rows) + a
+        var m = mlp(norm2(h))
+        if let edit = hooks.mlpOutput { m = edit(index, m) }
+        return h + m
+    }
 
     public func callAsFunction(_ x: Tensor, hooks: ViTHooks = ViTHooks(), context: inout ForwardContext) -> Tensor {
         var a = attention(norm1(x), hooks: hooks)
@@ -172,11 +187,16 @@ public final class ViT: ParameterContainer {
         return Tensor.concat([cls, patches], axis: 1) + posEmbed.value
     }
 
-    /// Runs blocks `range` on tokens with hooks.
-    public func encode(_ tokens: Tensor, hooks: ViTHooks = ViTHooks(), context: inout ForwardContext) -> Tensor {
+    /// Runs blocks `range` on tokens with hooks. `lastBlockRows` = r computes only the first r output tokens of
+    /// the last block (callers that read only the CLS row; requires no afterBlock/extraKeyValues hooks).
+    public func encode(_ tokens: Tensor, hooks: ViTHooks = ViTHooks(), context: inout ForwardContext, lastBlockRows: Int? = nil) -> Tensor {
         var t = tokens
         for blk in blocks {
             if let before = hooks.beforeBlock { t = before(blk.index, t) }
+            if let rows = lastBlockRows, blk.index == blocks.count - 1, hooks.afterBlock == nil, hooks.extraKeyValues == nil,
+               !(context.training && context.dropPath > 0) {
+                return blk.firstRows(t, rows: rows, hooks: hooks)
+            }
             t = blk(t, hooks: hooks, context: &context)
             if let after = hooks.afterBlock { t = after(blk.index, t) }
         }
@@ -186,7 +206,9 @@ public final class ViT: ParameterContainer {
     /// Features [B, D]: final norm, readout (CLS by default), then the pre-logits tanh layer if present.
     public func features(_ x: Tensor, hooks: ViTHooks = ViTHooks(), context: inout ForwardContext) -> Tensor {
         let input = hooks.input.map { $0(x) } ?? x
-        let t = norm(encode(embed(input), hooks: hooks, context: &context))
+        // Only the CLS row is read after the last block unless a custom readout or block taps are installed.
+        let clsOnly = hooks.readout == nil && hooks.afterBlock == nil && hooks.extraKeyValues == nil
+        let t = norm(encode(embed(input), hooks: hooks, context: &context, lastBlockRows: clsOnly ? 1 : nil))
         var f = hooks.readout.map { $0(t) } ?? t.slice(axis: 1, 0, 1).reshaped([t.shape[0], t.shape[2]])
         if let preLogits { f = preLogits(f).tanh() }
         return f

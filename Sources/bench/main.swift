@@ -10,7 +10,8 @@ struct Root: ParsableCommand {
         abstract: "Reproduce visual prompt tuning papers' tables.",
         subcommands: [MiniCommand.self, RunCommand.self, ReproduceCommand.self, ReportCommand.self, CheckCommand.self, PlotCommand.self,
                       ListCommand.self, TablesCommand.self, InspectCommand.self, VerifyDataCommand.self,
-                      ProbeCommand.self, PretrainCommand.self, SelfCheckCommand.self, SlurmCommand.self, StatusCommand.self],
+                      ProbeCommand.self, PretrainCommand.self, SelfCheckCommand.self, SlurmCommand.self, StatusCommand.self,
+                      ThroughputCommand.self],
         defaultSubcommand: MiniCommand.self)
 }
 

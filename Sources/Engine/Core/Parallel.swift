@@ -14,6 +14,14 @@ public enum Threads {
         openblas_set_num_threads(Int32(count))
     }
 
+    /// Runs `body` with OpenBLAS single-threaded (our own workers split the work), restoring the count after.
+    public static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
+        if count <= 1 { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(Int32(count)) }
+        return try body()
+    }
+
     /// `openblas_get_corename()`, e.g. "Haswell" or "SkylakeX".
     public static var blasCore: String { String(cString: openblas_get_corename()) }
     public static var blasConfig: String { String(cString: openblas_get_config()) }

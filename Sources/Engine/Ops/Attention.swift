@@ -62,3 +62,110 @@ extension Tensor {
         }
     }
 }
+
+// Packed multi-head self-attention, no permutes. qkv [B, N, 3D] is the qkv projection in timm's layout
+// ([q | k | v] along the last axis, head h at columns h·d ..< (h+1)·d of each part); out [B, N, D] has the heads
+// concatenated, as `proj` expects. Q, K, V of head (b, h) are read in place with leading dimension 3D and the
+// output written with ldc = D; the backward writes dQ/dK/dV into one [B, N, 3D] gradient the same way.
+// The B·H independent head problems are split across `Threads.count` workers in contiguous chunks, each calling
+// single-threaded BLAS, so results do not depend on scheduling (bit-identical for a fixed thread count).
+// `queries` = q < N computes only the first q query rows (out [B, q, D]); keys and values stay all N tokens
+// (a ViT's last block when only the CLS row is read).
+extension Tensor {
+    public static func packedAttention(_ qkv: Tensor, heads: Int, mask: Tensor? = nil, scale: Float? = nil, queries: Int? = nil) -> Tensor {
+        precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "packedAttention expects [B, N, 3D], got \(qkv.shape)")
+        let (b, n, dim3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
+        let dim = dim3 / 3, h = heads, d = dim / h, nq = queries ?? n
+        precondition(nq >= 1 && nq <= n, "packedAttention: \(nq) queries for \(n) tokens")
+        let sc = scale ?? 1 / Float(d).squareRoot()
+        var maskBStride = 0, maskHStride = 0
+        if let mask {
+            let ms = mask.shape
+            precondition(ms.suffix(2) == [n, n][...], "attention mask \(ms) for scores [\(n), \(n)]")
+            if ms.count == 4 {
+                maskBStride = ms[0] == 1 ? 0 : ms[1] * n * n
+                maskHStride = ms[1] == 1 ? 0 : n * n
+            } else { precondition(ms.count == 2, "attention mask must be 2-D or 4-D") }
+        }
+        let probs = Tensor(uninitialized: [b, h, nq, n])
+        let out = Tensor(uninitialized: [b, nq, dim])
+        let qd = qkv.data, pd = probs.data, od = out.data
+        let maskData = mask?.data
+        headChunks(b * h) { z in
+            let bi = z / h, hi = z % h
+            let base = qd + bi * n * dim3 + hi * d
+            let p = pd + z * nq * n
+            gemm(transA: false, transB: true, m: nq, n: n, k: d, alpha: sc, a: base, lda: dim3, b: base + dim, ldb: dim3, c: p)
+            if let maskData {
+                let mp = maskData + bi * maskBStride + hi * maskHStride
+                for i in 0..<(nq * n) { p[i] += mp[i] }
+            }
+            softmaxRowsSerial(p, nq, n)
+            gemm(transA: false, transB: false, m: nq, n: d, k: n, a: p, b: base + 2 * dim, ldb: dim3, c: od + bi * nq * dim + hi * d, ldc: dim)
+        }
+        let ps = probs.storage  // the node keeps the probabilities, not the output tensor
+        return out.record("packedAttention", [qkv]) { g in
+            // With fewer queries than tokens, dQ of the unused rows is zero.
+            let dqkv = nq < n ? Tensor(zeros: qkv.shape) : Tensor(uninitialized: qkv.shape)
+            let gd = g.data, pd = ps.ptr, qd = qkv.data, dd = dqkv.data
+            let workers = headChunkCount(b * h)
+            let scratch = Tensor(uninitialized: [workers, nq, n])
+            headChunks(b * h) { z, worker in
+                let bi = z / h, hi = z % h
+                let base = qd + bi * n * dim3 + hi * d, dbase = dd + bi * n * dim3 + hi * d
+                let p = pd + z * nq * n, gz = gd + bi * nq * dim + hi * d
+                let s = scratch.data + worker * nq * n
+                // dV = Pᵀ dO;  dP = dO Vᵀ;  dS = P ⊙ (dP − rowsum(dP ⊙ P));  dQ = dS K · scale;  dK = dSᵀ Q · scale
+                gemm(transA: true, transB: false, m: n, n: d, k: nq, a: p, lda: n, b: gz, ldb: dim, c: dbase + 2 * dim, ldc: dim3)
+                gemm(transA: false, transB: true, m: nq, n: n, k: d, a: gz, lda: dim, b: base + 2 * dim, ldb: dim3, c: s)
+                for i in 0..<nq {
+                    let si = s + i * n, pi = p + i * n
+                    var dot: Float = 0
+                    for j in 0..<n { dot += si[j] * pi[j] }
+                    for j in 0..<n { si[j] = pi[j] * (si[j] - dot) }
+                }
+                gemm(transA: false, transB: false, m: nq, n: d, k: n, alpha: sc, a: s, b: base + dim, ldb: dim3, c: dbase, ldc: dim3)
+                gemm(transA: true, transB: false, m: n, n: d, k: nq, alpha: sc, a: s, lda: n, b: base, ldb: dim3, c: dbase + dim, ldc: dim3)
+            }
+            return [dqkv]
+        }
+    }
+
+    /// Stable row softmax in place, single-threaded (same arithmetic as `softmaxRows`).
+    @inline(__always)
+    static func softmaxRowsSerial(_ x: UnsafeMutablePointer<Float>, _ rowsN: Int, _ d: Int) {
+        for i in 0..<rowsN {
+            let xb = x + i * d
+            var m = -Float.infinity
+            for j in 0..<d { m = Swift.max(m, xb[j]) }
+            if m == -.infinity { for j in 0..<d { xb[j] = 0 }; continue }
+            var sum: Float = 0
+            for j in 0..<d { let v = Foundation.exp(xb[j] - m); xb[j] = v; sum += v }
+            let inv = 1 / sum
+            for j in 0..<d { xb[j] *= inv }
+        }
+    }
+}
+
+/// Number of workers `headChunks` uses for `items` head problems.
+@inline(__always) func headChunkCount(_ items: Int) -> Int { max(1, min(Threads.count, items)) }
+
+/// Runs `body(item)` for 0..<items in `headChunkCount` contiguous chunks, BLAS single-threaded inside.
+@inline(__always) func headChunks(_ items: Int, _ body: (Int) -> Void) {
+    headChunks(items) { i, _ in body(i) }
+}
+
+/// As above, also passing the worker index (for per-worker scratch).
+func headChunks(_ items: Int, _ body: (Int, Int) -> Void) {
+    let workers = headChunkCount(items)
+    if workers <= 1 { for i in 0..<items { body(i, 0) }; return }
+    let per = (items + workers - 1) / workers
+    Threads.withSingleThreadedBLAS {
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let s = w * per, e = min(items, s + per)
+                if s < e { for i in s..<e { body(i, w) } }
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""PyTorch reference for `bench throughput`, measured in the same sitting, interleaved with ours.
+
+Dev-time only (needs torch + timm): /work/venv-torch/bin/python Benchmarks/torch_reference.py \
+    --bench .build/release/bench --methods vpt-deep --batch 8 --threads 1,2 --rounds 2 --steps 2
+
+Every measurement runs in a fresh process (so peak RSS is per configuration): for each round and thread
+count, PyTorch first, then ours (`bench throughput --sgemm`), alternating. Ours also reports the sgemm
+ceiling of the sitting (OpenBLAS through the engine's `gemm`, ViT-B/16 fc1 shape at batch 8), from which the
+GEMM limit in img/s is computed with the FLOP counts of the issue (35.1 GFLOP inference, 75.3 VPT-deep step,
+105.2 full fine-tuning step; linear probing = inference). `--unset-blas-env` drops OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE from the children's environment. Results: JSON lines on stdout and a Markdown summary.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+GFLOP = {"eval": 35.1, "vpt-deep": 75.3, "vpt-shallow": 75.3, "full": 105.2, "linear": 35.1}
+
+
+def torch_child(method, batch, threads, steps, warmup, classes):
+    import torch
+    import timm
+    import torch.nn as nn
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = timm.create_model("vit_base_patch16_224", pretrained=False, num_classes=0)
+    model.eval()  # VPT keeps the backbone in eval mode (dropout off); timm's default drop rates are 0 anyway
+    D, P = 768, 10
+    head = nn.Linear(D, classes)
+    x = torch.randn(batch, 3, 224, 224)
+    y = torch.arange(batch) % classes
+    train_params = list(head.parameters())
+    prompts = deep = None
+    if method in ("vpt-deep", "vpt-shallow"):
+        bound = (6.0 / (3 * 16 * 16 + D)) ** 0.5
+        prompts = nn.Parameter(torch.empty(1, P, D).uniform_(-bound, bound))
+        train_params.append(prompts)
+        if method == "vpt-deep":
+            deep = nn.Parameter(torch.empty(len(model.blocks) - 1, P, D).uniform_(-bound, bound))
+            train_params.append(deep)
+    for p in model.parameters():
+        p.requires_grad_(method == "full")
+    if method == "full":
+        train_params += list(model.parameters())
+
+    def features(img):
+        if prompts is None:
+            if method == "linear":
+                with torch.no_grad():
+                    return model(img)
+            return model(img)
+        t = model._pos_embed(model.patch_embed(img))  # [B, 1 + N, D], CLS first
+        b = t.shape[0]
+        t = torch.cat([t[:, :1], prompts.expand(b, -1, -1), t[:, 1:]], 1)
+        for i, blk in enumerate(model.blocks):
+            if i > 0 and deep is not None:
+                t = torch.cat([t[:, :1], deep[i - 1 : i].expand(b, -1, -1), t[:, 1 + P :]], 1)
+            t = blk(t)
+        return model.norm(t)[:, 0]
+
+    opt = torch.optim.SGD(train_params, lr=1e-3, momentum=0.9, weight_decay=1e-4)
+
+    def step():
+        loss = nn.functional.cross_entropy(head(features(x)), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    train = batch * steps / (time.perf_counter() - t0)
+    with torch.no_grad():
+        for _ in range(warmup):
+            head(model(x))
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            head(model(x))
+        ev = batch * steps / (time.perf_counter() - t0)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"who": "torch", "method": method, "batch": batch, "threads": threads, "train_img_s": train,
+                      "eval_img_s": ev, "peak_rss_mib": rss / 2**20, "torch": torch.__version__}))
+
+
+def run_ours(bench, method, batch, threads, steps, warmup, env):
+    cmd = [bench, "throughput", "--methods", method, "--backbone", "vit-b16", "--batch", str(batch),
+           "--threads", str(threads), "--steps", str(steps), "--warmup", str(warmup), "--sgemm"]
+    out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+    sg = float(re.search(r"sgemm GFLOP/s: ([0-9.]+)", out).group(1))
+    row = [c.strip() for c in out.strip().splitlines()[-2 if "→" in out else -1].strip("|").split("|")]
+    # | method | backbone | batch | threads | train img/s | fwd ms | bwd ms | opt ms | eval img/s | eval GFLOP/s | peak RSS MiB | trainable |
+    return {"who": "ours", "method": method, "batch": batch, "threads": threads, "train_img_s": float(row[4]),
+            "fwd_ms": float(row[5]), "bwd_ms": float(row[6]), "opt_ms": float(row[7]), "eval_img_s": float(row[8]),
+            "peak_rss_mib": float(row[10]), "sgemm_gflops": sg, "cmd": " ".join(cmd)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--child", action="store_true")
+    ap.add_argument("--bench", default=".build/release/bench")
+    ap.add_argument("--methods", default="vpt-deep")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--classes", type=int, default=100)
+    ap.add_argument("--unset-blas-env", action="store_true")
+    a = ap.parse_args()
+    if a.child:
+        torch_child(a.methods, a.batch, int(a.threads), a.steps, a.warmup, a.classes)
+        return
+    env = dict(os.environ)
+    if a.unset_blas_env:
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.pop("OPENBLAS_L2_SIZE", None)
+    rows = []
+    for r in range(a.rounds):
+        for t in [int(s) for s in a.threads.split(",")]:
+            for m in a.methods.split(","):
+                cmd = [sys.executable, __file__, "--child", "--methods", m, "--batch", str(a.batch), "--threads", str(t),
+                       "--steps", str(a.steps), "--warmup", str(a.warmup), "--classes", str(a.classes)]
+                tr = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+                ou = run_ours(a.bench, m, a.batch, t, a.steps, a.warmup, env)
+                for x in (tr, ou):
+                    x["round"] = r
+                    print(json.dumps(x), flush=True)
+                    rows.append(x)
+    # Summary: medians over rounds, per (method, threads).
+    print("\n| method | threads | batch | ours train img/s | torch train img/s | ratio | % GEMM limit (train) | "
+          "ours eval img/s | torch eval img/s | ratio | % GEMM limit (eval) | sgemm GFLOP/s | ours RSS MiB | torch RSS MiB | RSS ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for m in a.methods.split(","):
+        for t in [int(s) for s in a.threads.split(",")]:
+            o = [x for x in rows if x["who"] == "ours" and x["method"] == m and x["threads"] == t]
+            p = [x for x in rows if x["who"] == "torch" and x["method"] == m and x["threads"] == t]
+            med = lambda xs, k: statistics.median(x[k] for x in xs)
+            sg = med(o, "sgemm_gflops")
+            lim_t, lim_e = sg / GFLOP.get(m, 75.3), sg / GFLOP["eval"]
+            print(f"| {m} | {t} | {a.batch} | {med(o, 'train_img_s'):.2f} | {med(p, 'train_img_s'):.2f} | "
+                  f"{med(o, 'train_img_s') / med(p, 'train_img_s'):.2f} | {100 * med(o, 'train_img_s') / lim_t:.0f}% | "
+                  f"{med(o, 'eval_img_s'):.2f} | {med(p, 'eval_img_s'):.2f} | {med(o, 'eval_img_s') / med(p, 'eval_img_s'):.2f} | "
+                  f"{100 * med(o, 'eval_img_s') / lim_e:.0f}% | {sg:.1f} | {med(o, 'peak_rss_mib'):.0f} | {med(p, 'peak_rss_mib'):.0f} | "
+                  f"{med(o, 'peak_rss_mib') / med(p, 'peak_rss_mib'):.2f} |")
+
+
+if __name__ == "__main__":
+    main()
