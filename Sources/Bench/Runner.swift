@@ -155,7 +155,7 @@ public enum Runner {
             seed: seed, official: Trainer.select(recipe.officialSelection, from: history), clean: Trainer.select(recipe.cleanSelection, from: history),
             epochs: recipe.epochs, params: ParameterCounts(prompts: split.prompts, head: split.head, other: split.other, model: split.model),
             trainImagesPerSecond: ips, wallSeconds: Date().timeIntervalSince(t0), selected: overrides,
-            variant: recipe.options.keys.contains { $0.hasPrefix("FIXED_") } ? "fixed" : "official", pipeline: recipe.pipeline)
+            variant: recipe.options.contains { $0.key.hasPrefix("FIXED_") && $0.value == .bool(true) } ? "fixed" : "official", pipeline: recipe.pipeline)
         meta.finished = ISO8601DateFormatter().string(from: Date())
         try RunStore.writeJSON(meta, to: folder.appendingPathComponent("metadata.json"))
         try RunStore.writeJSON(summary, to: summaryURL)  // last: its presence marks the run finished
