@@ -19,3 +19,21 @@ final class ActivationMemoryTests: XCTestCase {
         assertClose(x0.grad!, g, rtol: 1e-5, atol: 1e-5, "dx0")
     }
 }
+
+final class BufferCacheTests: XCTestCase {
+    func testReusedBuffersKeepAccountingAndResults() {
+        Threads.set(1)
+        let before = Memory.liveBytes
+        func step() -> [Float] {
+            let x = randomTensor([64, 4096], seed: 3).requiringGrad()  // 1 MiB: mapped, cached on free
+            let y = (x.gelu() + x).sum()
+            y.backward()
+            return x.grad!.scalars
+        }
+        let a = step(), b = step()
+        XCTAssertEqual(a, b)  // stale contents of reused buffers never leak into results
+        XCTAssertEqual(Memory.liveBytes, before)
+        BufferCache.purge()
+        XCTAssertEqual(BufferCache.cachedBytes, 0)
+    }
+}
