@@ -4,20 +4,34 @@
 // `requiresGrad` is set, so frozen weights cost no weight-gradient work.
 import Foundation
 
-/// One recorded operation: its inputs and a closure mapping the output gradient to input gradients.
+/// One recorded operation: edges to its inputs and a closure mapping the output gradient to input gradients.
+///
+/// A node does not keep its input tensors alive: it holds the producing node of each non-leaf input and the
+/// tensor only of leaves that need a gradient. So an activation lives only as long as some backward closure
+/// captured it (activations stored once; a frozen layer's input is dropped when only dW would need it).
 final class Node {
     nonisolated(unsafe) static var counter = 0
     let id: Int
-    let inputs: [Tensor]
-    /// Returns one gradient per input (nil where the input needs none).
-    let backward: (Tensor) -> [Tensor?]
+    /// Per input: the producing node (non-leaf inputs that require grad), the tensor (leaves that require
+    /// grad), or neither (inputs needing no gradient).
+    let edges: [(node: Node?, leaf: Tensor?)]
+    /// Returns one gradient per input (nil where the input needs none); released after use.
+    var backward: ((Tensor) -> [Tensor?])?
+    /// Element count of each input (shape check of returned gradients).
+    let inputCounts: [Int]
     let name: String
+    /// The output this node computed (to detach it once the graph has been used).
+    weak var output: Tensor?
 
     init(_ name: String, _ inputs: [Tensor], _ backward: @escaping (Tensor) -> [Tensor?]) {
         Node.counter += 1
         id = Node.counter
         self.name = name
-        self.inputs = inputs
+        edges = inputs.map { t in
+            guard t.requiresGrad else { return (nil, nil) }
+            return t.node != nil ? (t.node, nil) : (nil, t)
+        }
+        inputCounts = inputs.map(\.count)
         self.backward = backward
     }
 }
@@ -53,7 +67,9 @@ extension Tensor {
     @inline(__always)
     func record(_ name: String, _ inputs: [Tensor], _ backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
         if needsGrad(inputs) {
-            node = Node(name, inputs, backward)
+            let n = Node(name, inputs, backward)
+            n.output = self
+            node = n
             requiresGrad = true
         }
         return self
@@ -65,30 +81,32 @@ extension Tensor {
         precondition(requiresGrad, "backward() on a tensor that does not require grad")
         let seed = gradient ?? Tensor(repeating: 1, shape: shape)
         precondition(seed.count == count, "gradient shape \(seed.shape) for output \(shape)")
-        // Collect the non-leaf tensors reachable from here.
+        guard let root = node else { return }
+        // Collect the nodes reachable from here.
         var visited = Set<ObjectIdentifier>()
-        var order: [Tensor] = []
-        var stack: [Tensor] = [self]
-        while let t = stack.popLast() {
-            guard let n = t.node, visited.insert(ObjectIdentifier(t)).inserted else { continue }
-            order.append(t)
-            for i in n.inputs where i.node != nil { stack.append(i) }
+        var order: [Node] = []
+        var stack: [Node] = [root]
+        while let n = stack.popLast() {
+            guard visited.insert(ObjectIdentifier(n)).inserted else { continue }
+            order.append(n)
+            for e in n.edges { if let m = e.node { stack.append(m) } }
         }
-        order.sort { $0.node!.id > $1.node!.id }
-        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
+        order.sort { $0.id > $1.id }
+        var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed]
         withoutGrad {
-            for t in order {
-                guard let g = grads.removeValue(forKey: ObjectIdentifier(t)), let n = t.node else { continue }
-                let gs = n.backward(g)
-                for (input, gi) in zip(n.inputs, gs) {
-                    guard let gi, input.requiresGrad else { continue }
-                    precondition(gi.count == input.count, "\(n.name) backward: grad \(gi.shape) for input \(input.shape)")
+            for n in order {
+                guard let g = grads.removeValue(forKey: ObjectIdentifier(n)), let bw = n.backward else { continue }
+                let gs = bw(g)
+                n.backward = nil  // frees what the closure captured as soon as it has run
+                for ((e, cnt), gi) in zip(zip(n.edges, n.inputCounts), gs) {
+                    guard let gi else { continue }
+                    precondition(gi.count == cnt, "\(n.name) backward: grad \(gi.shape) for an input of \(cnt) elements")
                     // Gradients may alias each other (an add passes its output gradient to both
                     // inputs), so accumulation always writes a fresh buffer, never into `gi`.
-                    if input.node == nil {
-                        if let acc = input.grad { acc.addInPlace(gi) } else { input.grad = gi.copyRaw(shape: input.shape) }
-                    } else {
-                        let key = ObjectIdentifier(input)
+                    if let leaf = e.leaf {
+                        if let acc = leaf.grad { acc.addInPlace(gi) } else { leaf.grad = gi.copyRaw(shape: leaf.shape) }
+                    } else if let m = e.node {
+                        let key = ObjectIdentifier(m)
                         if let acc = grads[key] {
                             grads[key] = acc.addingRaw(gi)
                         } else {
@@ -98,7 +116,7 @@ extension Tensor {
                 }
             }
         }
-        for t in order { t.node = nil }
+        for n in order { n.backward = nil; n.output?.node = nil }
     }
 
 }

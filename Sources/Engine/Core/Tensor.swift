@@ -9,16 +9,84 @@ public final class Storage {
 
     public init(count: Int) {
         self.count = count
-        // 64-byte alignment keeps AVX-512 loads aligned for BLAS and our loops.
-        var raw: UnsafeMutableRawPointer?
-        posix_memalign(&raw, 64, max(count, 1) * MemoryLayout<Float>.stride)
-        ptr = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+        ptr = BufferCache.take(max(count, 1))
         Memory.allocated(count)
     }
 
     deinit {
         Memory.freed(count)
-        free(ptr)
+        BufferCache.give(ptr, max(count, 1))
+    }
+}
+
+/// Freed buffers of at least `minCount` floats, kept by exact size for reuse: a training step allocates the
+/// same activation and gradient shapes every time, so the steady state needs no posix_memalign/free (large
+/// blocks are mmapped by glibc: every fresh one costs page faults and zeroing). Bounded by `limitBytes`; beyond
+/// it buffers are freed. Cached bytes are not counted in `Memory` (which tracks live tensor storage).
+/// Contents of a reused buffer are stale: callers of `Tensor(uninitialized:)` overwrite every element, as before.
+public enum BufferCache {
+    static let minCount = 4096
+    /// Cap on cached bytes (`VPT_BUFFER_CACHE_MB` overrides; 0 disables the cache).
+    nonisolated(unsafe) public static var limitBytes: Int = {
+        if let v = ProcessInfo.processInfo.environment["VPT_BUFFER_CACHE_MB"], let mb = Int(v) { return mb << 20 }
+        return 512 << 20
+    }()
+    nonisolated(unsafe) static var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    nonisolated(unsafe) static var cachedBytes = 0
+    static let lock = NSLock()
+
+    static func take(_ n: Int) -> UnsafeMutablePointer<Float> {
+        if n >= minCount {
+            lock.lock()
+            if let p = free[n]?.popLast() {
+                cachedBytes -= n * 4
+                lock.unlock()
+                return p
+            }
+            lock.unlock()
+        }
+        if n >= mmapCount {
+            // Large blocks come straight from mmap (page-aligned) and go back with munmap, so resident memory
+            // follows live tensors instead of glibc's heap high-water mark; the cache above removes the page
+            // faults of fresh mappings in the steady state.
+            let raw = mmap(nil, n * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            precondition(raw != MAP_FAILED, "mmap of \(n * 4) bytes failed")
+            return raw!.bindMemory(to: Float.self, capacity: n)
+        }
+        // 64-byte alignment keeps AVX-512 loads aligned for BLAS and our loops.
+        var raw: UnsafeMutableRawPointer?
+        posix_memalign(&raw, 64, n * MemoryLayout<Float>.stride)
+        return raw!.bindMemory(to: Float.self, capacity: n)
+    }
+
+    /// Buffers of at least this many floats (1 MiB) are mapped, not malloc'ed.
+    static let mmapCount = 1 << 18
+
+    static func release(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        if n >= mmapCount { munmap(UnsafeMutableRawPointer(p), n * 4) } else { Foundation.free(p) }
+    }
+
+    static func give(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        if n >= minCount {
+            lock.lock()
+            if cachedBytes + n * 4 <= limitBytes {
+                free[n, default: []].append(p)
+                cachedBytes += n * 4
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+        }
+        release(p, n)
+    }
+
+    /// Frees every cached buffer.
+    public static func purge() {
+        lock.lock()
+        for (n, ps) in free { for p in ps { release(p, n) } }
+        free = [:]
+        cachedBytes = 0
+        lock.unlock()
     }
 }
 

@@ -227,14 +227,17 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        binary(a, b, +).record("add", [a, b]) { g in
-            [a.requiresGrad ? g.sumToShape(a.shape) : nil, b.requiresGrad ? g.sumToShape(b.shape) : nil]
+        // Shapes and flags only: an add's backward needs neither operand's values.
+        let (ra, rb, sa, sb) = (a.requiresGrad, b.requiresGrad, a.shape, b.shape)
+        return binary(a, b, +).record("add", [a, b]) { g in
+            [ra ? g.sumToShape(sa) : nil, rb ? g.sumToShape(sb) : nil]
         }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        binary(a, b, -).record("sub", [a, b]) { g in
-            [a.requiresGrad ? g.sumToShape(a.shape) : nil, b.requiresGrad ? g.scaledRaw(-1).sumToShape(b.shape) : nil]
+        let (ra, rb, sa, sb) = (a.requiresGrad, b.requiresGrad, a.shape, b.shape)
+        return binary(a, b, -).record("sub", [a, b]) { g in
+            [ra ? g.sumToShape(sa) : nil, rb ? g.scaledRaw(-1).sumToShape(sb) : nil]
         }
     }
 

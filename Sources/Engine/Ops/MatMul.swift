@@ -88,20 +88,23 @@ extension Tensor {
         }
         gemm(transA: false, transB: true, m: rowsN, n: outF, k: inF, a: x.data, b: w.data, beta: bias == nil ? 0 : 1, c: out.data)
         let inputs = bias.map { [x, w, $0] } ?? [x, w]
+        // The input is kept only when W needs a gradient (a frozen layer's backward is dX = G W alone).
+        let xForDW: Tensor? = w.requiresGrad ? x : nil
+        let xNeedsGrad = x.requiresGrad, xShape = x.shape, biasNeedsGrad = bias?.requiresGrad ?? false, hasBias = bias != nil
         return out.record("linear", inputs) { g in
             var res: [Tensor?] = [nil, nil]
-            if x.requiresGrad {
-                let dx = Tensor(uninitialized: x.shape)
+            if xNeedsGrad {
+                let dx = Tensor(uninitialized: xShape)
                 gemm(transA: false, transB: false, m: rowsN, n: inF, k: outF, a: g.data, b: w.data, c: dx.data)
                 res[0] = dx
             }
-            if w.requiresGrad {
+            if let x = xForDW {
                 let dw = Tensor(uninitialized: w.shape)
                 gemm(transA: true, transB: false, m: outF, n: inF, k: rowsN, a: g.data, b: x.data, c: dw.data)
                 res[1] = dw
             }
-            if let bias {
-                res.append(bias.requiresGrad ? g.shapedView([rowsN, outF]).sumRaw(axis: 0) : nil)
+            if hasBias {
+                res.append(biasNeedsGrad ? g.shapedView([rowsN, outF]).sumRaw(axis: 0) : nil)
             }
             return res
         }

@@ -138,10 +138,12 @@ extension Tensor {
             }
             off += d
         }
+        // Shapes and flags only (the pieces' values are not needed backward).
+        let pieces = ts.map { (needs: $0.requiresGrad, shape: $0.shape) }
         return out.record("concat", ts) { g in
             var res: [Tensor?] = []
-            for (t, offC) in zip(ts, offsets) {
-                guard t.requiresGrad else { res.append(nil); continue }
+            for (t, offC) in zip(pieces, offsets) {
+                guard t.needs else { res.append(nil); continue }
                 let d = t.shape[a]
                 let dx = Tensor(uninitialized: t.shape)
                 let gd = g.data, dd = dx.data
