@@ -11,7 +11,15 @@ public enum MiniBenchmark {
     /// reported numbers.
     public static func spec(root: URL = CellCatalog.root()) throws -> TableSpec {
         let baseline = root.appendingPathComponent("results/baselines/mini.csv")
-        if FileManager.default.fileExists(atPath: baseline.path) { return try TableSpec.baseline(id: tableId, file: baseline.path) }
+        if FileManager.default.fileExists(atPath: baseline.path) {
+            // The recorded numbers, laid out in the benchmark's own task order.
+            var spec = try TableSpec.baseline(id: tableId, file: baseline.path)
+            let order = CellCatalog.miniTasks.map(\.rawValue)
+            let datasets = order.filter(spec.datasetColumns.contains) + spec.datasetColumns.filter { !order.contains($0) }
+            spec.columns = TableSpec.columns(benchmark: "mini", datasets: datasets, meanRule: .datasets)
+            spec.caption = "built-in mini benchmark; reported = results/baselines/mini.csv"
+            return spec
+        }
         let cells = CellCatalog.miniCells(root: root)
         var rows: [TableRow] = []
         for c in cells where !rows.contains(where: { $0.method == c.key.method }) {

@@ -32,9 +32,9 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try exitingOnError {
-            // `mini` before a baseline is recorded: the catalog's layout, as `bench reproduce` uses.
-            let noMiniBaseline = table == MiniBenchmark.tableId && !FileManager.default.fileExists(atPath: baselines + "/mini.csv")
-            let spec = noMiniBaseline ? try MiniBenchmark.spec()
+            // `mini`: the benchmark's own layout (task order), with results/baselines/mini.csv as "reported" once recorded.
+            let useMini = table == MiniBenchmark.tableId && baselines == "results/baselines"
+            let spec = useMini ? try MiniBenchmark.spec()
                 : try TableSpec.resolve(id: table, paperTables: paperTables, baselines: baselines)
             let runsURL = URL(fileURLWithPath: runs)
             let summaries = try RunStore.summaries(in: runsURL)
