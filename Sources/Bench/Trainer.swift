@@ -101,7 +101,7 @@ public final class Trainer {
             let t0 = Date()
             if !perStep { optimizer.apply(schedule, at: epoch) }
             try method.epochWillBegin(epoch, trainingData: Trainer.reader(data.train))
-            var lossSum = 0.0, seen = 0, correct = 0
+            var lossSum = 0.0, seen = 0
             let it = data.train.batches(epoch: epoch)
             var step = 0
             while let b = try it.next() {
@@ -141,7 +141,6 @@ public final class Trainer {
                 let remaining = Double((epochs - epoch) * itersPerEpoch - step) * Date().timeIntervalSince(lastStep)
                 lastStep = Date()
                 progress.update(epoch: epoch, epochs: epochs, step: step, steps: itersPerEpoch, loss: value, imagesPerSecond: ips, etaSeconds: remaining)
-                _ = correct
             }
             let trainSeconds = Date().timeIntervalSince(t0)
             method.epochDidEnd(epoch)
