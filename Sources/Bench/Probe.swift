@@ -24,7 +24,7 @@ public enum Probe {
         let dict = StateDict(ck)
         var report = LoadReport()
         let backboneParams: [Parameter]
-        if let vit = (method as? BackboneWithHead)?.vit ?? findViT(method) {
+        if let vit = method.backboneViT {
             report = try vit.load(dict, naming: method.officialBackbone.naming, prefix: method.officialBackbone.prefix)
             backboneParams = vit.parameters
         } else { backboneParams = [] }
@@ -39,8 +39,6 @@ public enum Probe {
         report.unexpected = dict.unused
         return report
     }
-
-    static func findViT(_ m: PromptMethod) -> ViT? { Mirror(reflecting: m).children.compactMap { $0.value as? ViT }.first }
 
     /// Runs the probe on images [B, C, H, W] and labels.
     public static func run(_ method: PromptMethod, images: Tensor, labels: [Int]) throws -> ProbeResult {
@@ -57,7 +55,7 @@ public enum Probe {
     public static func officialGradients(_ method: PromptMethod) -> [StoredTensor] {
         var out: [StoredTensor] = []
         var covered = Set<ObjectIdentifier>()
-        if let vit = (method as? BackboneWithHead)?.vit ?? findViT(method) {
+        if let vit = method.backboneViT {
             let (naming, prefix) = method.officialBackbone
             out += vit.exportTensors(naming, prefix: prefix) { p in p.trainable ? (p.grad?.scalars ?? [Float](repeating: 0, count: p.count)) : nil }
             for p in vit.parameters { covered.insert(ObjectIdentifier(p)) }

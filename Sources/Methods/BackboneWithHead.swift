@@ -41,6 +41,7 @@ open class BackboneWithHead: PromptMethod {
     }
 
     open var officialBackbone: (naming: ViTNaming, prefix: String) { (.jeonsworld, "enc.") }
+    public var backboneViT: ViT? { vit }
 
     // Declared here (not only in the protocol extension) so subclasses can override them: a protocol extension's
     // default is what the class's witness table would otherwise call, whatever a subclass defines.

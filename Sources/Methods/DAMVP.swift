@@ -259,6 +259,7 @@ public final class DAMVP: PromptMethod {
 
     /// timm-0.4 layout (`pre_logits.fc` kept), no prefix (`models/model_zoo/vit.py:42-65`).
     public var officialBackbone: (naming: ViTNaming, prefix: String) { (.timm, "") }
+    public var backboneViT: ViT? { vit }
 
     // MARK: best-validation snapshot
 

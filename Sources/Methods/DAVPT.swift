@@ -210,6 +210,7 @@ public final class DAVPT: PromptMethod {
     }
 
     public var officialBackbone: (naming: ViTNaming, prefix: String) { (.timm, "") }
+    public var backboneViT: ViT? { vit }
     public var backboneTrainMode: Bool { true }
 
     public func role(of p: Parameter) -> ParameterRole {

@@ -188,6 +188,8 @@ public final class ILMVP: PromptMethod {
 
     /// Backbone tensors carry torchvision names already; the ViT naming is unused.
     public var officialBackbone: (naming: ViTNaming, prefix: String) { (.timm, "") }
+    /// A CNN method: its ResNet is not a ViT (probes treat every trainable tensor by its own name).
+    public var backboneViT: ViT? { nil }
 
     public func checkpointState() -> [String: Tensor] {
         guard let mapping else { return [:] }

@@ -137,6 +137,7 @@ public final class InsVP: PromptMethod {
     }
 
     public var officialBackbone: (naming: ViTNaming, prefix: String) { (.timm, "backbone.") }
+    public var backboneViT: ViT? { vit }
 
     func drop(_ x: Tensor, _ p: Double, _ context: inout ForwardContext) -> Tensor {
         guard context.training && p > 0 else { return x }

@@ -131,6 +131,8 @@ public protocol PromptMethod: AnyObject {
     func role(of p: Parameter) -> ParameterRole
     /// How the official code names the backbone's weights (method parameters already carry official names).
     var officialBackbone: (naming: ViTNaming, prefix: String) { get }
+    /// The ViT the method wraps (nil for CNN methods); probes load and export its weights in `officialBackbone` naming.
+    var backboneViT: ViT? { get }
     /// Called after every training epoch (pruning schedules, k-means refreshes, label-mapping updates).
     func epochDidEnd(_ epoch: Int)
     /// Whether the backbone's own dropout/drop-path run during training (VPT keeps them off).

@@ -145,6 +145,7 @@ public final class SA2VP: PromptMethod {
     public var backboneTrainMode: Bool { true }
 
     public var officialBackbone: (naming: ViTNaming, prefix: String) { (.jeonsworld, "vit_base.") }
+    public var backboneViT: ViT? { vit }
 
     /// Dropout(`dropout_rate`) in training (official: every nn.Dropout of the model is in train mode).
     func drop(_ x: Tensor, _ context: inout ForwardContext) -> Tensor {

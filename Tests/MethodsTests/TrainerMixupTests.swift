@@ -21,6 +21,7 @@ final class SpyMethod: PromptMethod {
     func parameterGroups(lr: Float, weightDecay: Float) -> [ParamGroup] { inner.parameterGroups(lr: lr, weightDecay: weightDecay) }
     func role(of p: Parameter) -> ParameterRole { inner.role(of: p) }
     var officialBackbone: (naming: ViTNaming, prefix: String) { inner.officialBackbone }
+    var backboneViT: ViT? { inner.backboneViT }
 }
 
 final class TrainerMixupTests: XCTestCase {
