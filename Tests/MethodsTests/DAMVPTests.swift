@@ -14,10 +14,7 @@ final class DAMVPTests: XCTestCase {
 
     override func setUp() { Threads.set(1) }
 
-    func io(_ name: String) throws -> Tensor {
-        let t = try loadCheckpoint(Self.dir.appendingPathComponent("io.safetensors")).tensor(name)
-        return Tensor(try t.floats(), shape: t.shape)
-    }
+    func io(_ name: String) throws -> Tensor { try Golden.tensor("dam_vp", "io.safetensors", name) }
 
     func golden() throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]

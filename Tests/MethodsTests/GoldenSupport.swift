@@ -10,9 +10,16 @@ import Methods
 enum Golden {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/methods")
+    static let recipes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("recipes")
 
     /// The tiny ViT all method goldens use (image 32, patch 8, dim 32, depth 3, heads 4, MLP 64).
     static let tinyViT = ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 3, heads: 4, mlpDim: 64)
+
+    /// Tensor `name` of the fixture file `dir/file`.
+    static func tensor(_ dir: String, _ file: String, _ name: String) throws -> Tensor {
+        try tensor(try loadCheckpoint(root.appendingPathComponent(dir).appendingPathComponent(file)), name)
+    }
 
     static func tensor(_ ck: Checkpoint, _ name: String) throws -> Tensor {
         let t = try ck.tensor(name)

@@ -13,10 +13,7 @@ final class ILMVPTests: XCTestCase {
 
     override func setUp() { Threads.set(1) }
 
-    func io(_ name: String) throws -> Tensor {
-        let t = try loadCheckpoint(Self.dir.appendingPathComponent("io.safetensors")).tensor(name)
-        return Tensor(try t.floats(), shape: t.shape)
-    }
+    func io(_ name: String) throws -> Tensor { try Golden.tensor("ilm_vp", "io.safetensors", name) }
 
     func json(_ name: String) throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent(name))) as! [String: Any]

@@ -11,7 +11,7 @@ import Random
 final class InsVPTests: XCTestCase {
     override func setUp() { Threads.set(2) }
 
-    static let dir = MethodFixtures.root.appendingPathComponent("insvp")
+    static let dir = Golden.root.appendingPathComponent("insvp")
 
     /// The golden script's generator: ((k·2654435761 + seed·40503 + 12345) mod 2³² / 2³² − 0.5)·scale, in float64.
     static func gen(_ seed: Int, _ count: Int, _ scale: Double) -> [Float] {
@@ -78,7 +78,7 @@ final class InsVPTests: XCTestCase {
     }
 
     func testShortBuiltinTrainingBeatsChance() throws {
-        var recipe = try Recipe.load(MethodFixtures.recipes.appendingPathComponent("mini/insvp.yaml"))
+        var recipe = try Recipe.load(Golden.recipes.appendingPathComponent("mini/insvp.yaml"))
         recipe.epochs = 6
         recipe.lr = 1e-2  // random-weight backbone, 30 steps
         recipe.mixup = nil; recipe.cutmix = nil  // too few steps to learn through mixed targets; mixing is tested in TrainerMixupTests

@@ -8,26 +8,6 @@ import Methods
 import Random
 @testable import Bench
 
-enum MethodFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/methods")
-    static let recipes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("recipes")
-
-    static func tensor(_ ck: Checkpoint, _ name: String) throws -> Tensor {
-        let t = try ck.tensor(name)
-        return Tensor(try t.floats(), shape: t.shape)
-    }
-
-    /// max |a − e| / max |e|.
-    static func relError(_ a: [Float], _ e: [Float]) -> Float {
-        precondition(a.count == e.count, "sizes \(a.count) vs \(e.count)")
-        var num: Float = 0, den: Float = 1e-12
-        for i in 0..<e.count { num = max(num, abs(a[i] - e[i])); den = max(den, abs(e[i])) }
-        return num / den
-    }
-}
-
 /// Max relative errors of one parity probe.
 struct ParityResult { var logits: Float; var loss: Float; var worstGrad: Float; var worstGradName: String; var report: LoadReport }
 
@@ -37,8 +17,8 @@ extension XCTestCase {
     func probeParity(_ method: PromptMethod, fixture dir: URL, file: StaticString = #filePath, line: UInt = #line) throws -> ParityResult {
         let weights = try Safetensors.load(dir.appendingPathComponent("weights.safetensors"))
         let inputs = try Safetensors.load(dir.appendingPathComponent("inputs.safetensors"))
-        let x = try MethodFixtures.tensor(inputs, "x")
-        let y = try MethodFixtures.tensor(inputs, "y").scalars.map { Int($0) }
+        let x = try Golden.tensor(inputs, "x")
+        let y = try Golden.tensor(inputs, "y").scalars.map { Int($0) }
         let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("golden.json"))) as! [String: Any]
         return try probeParity(method, weights: weights, images: x, labels: y, logits: dir.appendingPathComponent("logits.npy"),
                                loss: Float((golden["loss"] as! NSNumber).doubleValue), grads: dir.appendingPathComponent("grads.safetensors"),
@@ -52,7 +32,7 @@ extension XCTestCase {
         let r = try Probe.run(method, images: x, labels: y)
         let eLogits = try Npy.load(logitsURL)
         XCTAssertEqual(r.logits.shape, eLogits.shape, file: file, line: line)
-        let le = MethodFixtures.relError(r.logits.scalars, try eLogits.floats())
+        let le = Golden.relError(r.logits.scalars, try eLogits.floats())
         let lossErr = abs(r.loss - eLoss) / abs(eLoss)
         let eGrads = try Safetensors.load(gradsURL)
         let ours = Dictionary(uniqueKeysWithValues: r.gradients.map { ($0.name, $0) })
@@ -62,7 +42,7 @@ extension XCTestCase {
             guard let g = ours[n] else { continue }
             let e = try eGrads.tensor(n)
             XCTAssertEqual(g.shape, e.shape, n, file: file, line: line)
-            let err = MethodFixtures.relError(try g.floats(), try e.floats())
+            let err = Golden.relError(try g.floats(), try e.floats())
             if err > worst { worst = err; worstName = n }
         }
         print("parity \(method.id): logits \(le), loss \(lossErr), worst grad \(worst) (\(worstName))")

@@ -7,12 +7,12 @@ import Random
 /// Every SA2VP / InsVP recipe parses, and its options build the method on a small ViT.
 final class RecipeFilesTests: XCTestCase {
     func testSA2VPAndInsVPRecipesLoadAndBuild() throws {
-        let files = FileManager.default.enumerator(at: MethodFixtures.recipes, includingPropertiesForKeys: nil)!
+        let files = FileManager.default.enumerator(at: Golden.recipes, includingPropertiesForKeys: nil)!
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "yaml" && ($0.lastPathComponent.hasPrefix("sa2vp") || $0.lastPathComponent.hasPrefix("insvp")
                                                           || $0.deletingLastPathComponent().lastPathComponent == "sa2vp" || $0.deletingLastPathComponent().lastPathComponent == "insvp") }
         XCTAssertGreaterThanOrEqual(files.count, 2 + 20 + 6 + 6 + 10)
         for f in files {
-            let rel = String(f.path.dropFirst(MethodFixtures.recipes.path.count))  // the worktree path may contain "sa2vp"
+            let rel = String(f.path.dropFirst(Golden.recipes.path.count))  // the worktree path may contain "sa2vp"
             let r = try Recipe.load(f)
             XCTAssertEqual(r.method, rel.contains("sa2vp") ? "sa2vp" : "insvp", f.path)
             XCTAssertGreaterThan(r.lr, 0, f.path)

@@ -11,7 +11,7 @@ import Random
 final class SA2VPTests: XCTestCase {
     override func setUp() { Threads.set(1) }
 
-    static let dir = MethodFixtures.root.appendingPathComponent("sa2vp")
+    static let dir = Golden.root.appendingPathComponent("sa2vp")
 
     func testParityWithOfficialModel() throws {
         // Tiny jeonsworld ViT: width 16, 2 heads, 12 layers (the official encoder hard-codes 12), grid 14 (hard-coded).
@@ -54,7 +54,7 @@ final class SA2VPTests: XCTestCase {
         }
         let opt = Optimizer(OptimizerConfig(kind: .adamw), groups: m.parameterGroups(lr: Float(num("lr")), weightDecay: Float(num("weight_decay"))))
         let batches = try Safetensors.load(Self.dir.appendingPathComponent("train_batches.safetensors"))
-        let xs = try MethodFixtures.tensor(batches, "x"), ys = try MethodFixtures.tensor(batches, "y")
+        let xs = try Golden.tensor(batches, "x"), ys = try Golden.tensor(batches, "y")
         let b = xs.shape[1], per = b * 3 * 28 * 28
         var losses: [Float] = []
         for step in 0..<expected.count {
@@ -108,7 +108,7 @@ final class SA2VPTests: XCTestCase {
     }
 
     func testShortBuiltinTrainingBeatsChance() throws {
-        var recipe = try Recipe.load(MethodFixtures.recipes.appendingPathComponent("mini/sa2vp.yaml"))
+        var recipe = try Recipe.load(Golden.recipes.appendingPathComponent("mini/sa2vp.yaml"))
         recipe.epochs = 6
         recipe.lr = 1e-2  // a random-weight backbone and 30 steps need a larger step than the 100-epoch recipe  // a random-weight backbone and 30 steps need a larger step than the 100-epoch recipe
         let cfg = ViTConfig(imageSize: 32, patchSize: 8, dim: 48, depth: 4, heads: 3, mlpDim: 96)
