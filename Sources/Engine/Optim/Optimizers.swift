@@ -39,9 +39,13 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
 public final class Optimizer {
     public var groups: [ParamGroup]
     public let config: OptimizerConfig
-    /// Per-parameter state buffers by name: SGD "momentum_buffer"; Adam "exp_avg", "exp_avg_sq".
-    public private(set) var state: [String: [String: [Float]]] = [:]
+    /// Per-parameter state buffers by name: SGD "momentum_buffer"; Adam "exp_avg", "exp_avg_sq". Kept as tensors and
+    /// updated in place, so a step copies nothing (full fine-tuning of ViT-B holds 2 × 86M floats of Adam state).
+    private var buffers: [String: [String: Tensor]] = [:]
     public private(set) var stepCount: [String: Int] = [:]
+
+    /// A copy of the state buffers as arrays (for checkpoints).
+    public var state: [String: [String: [Float]]] { buffers.mapValues { $0.mapValues(\.scalars) } }
 
     public init(_ config: OptimizerConfig, groups: [ParamGroup]) {
         self.config = config
@@ -69,23 +73,31 @@ public final class Optimizer {
         }
     }
 
-    private func buffer(_ p: Parameter, _ key: String) -> [Float]? { state[p.name]?[key] }
+    /// The state buffer `key` of `p`, created zero-filled on first use (`created` tells which).
+    private func buffer(_ p: Parameter, _ key: String) -> (Tensor, created: Bool) {
+        if let t = buffers[p.name]?[key] { return (t, false) }
+        let t = Tensor(zeros: [p.count])
+        buffers[p.name, default: [:]][key] = t
+        return (t, true)
+    }
 
     /// torch.optim.SGD: d = g + wd·p; buf = μ·buf + (1−dampening)·d (buf = d on the first step); p −= lr·buf.
     private func sgd(_ p: Parameter, _ grad: Tensor, _ g: ParamGroup) {
         let n = p.count, x = p.value.data, gd = grad.data
-        let wd = g.weightDecay, lr = g.lr, mu = config.momentum
-        var d = [Float](repeating: 0, count: n)
-        for i in 0..<n { d[i] = wd != 0 ? gd[i] + wd * x[i] : gd[i] }
+        let wd = g.weightDecay, lr = g.lr, mu = config.momentum, damp = config.dampening, nesterov = config.nesterov
+        @inline(__always) func d(_ i: Int) -> Float { wd != 0 ? gd[i] + wd * x[i] : gd[i] }
         if mu != 0 {
-            if var buf = buffer(p, "momentum_buffer") {
-                for i in 0..<n { buf[i] = mu * buf[i] + (1 - config.dampening) * d[i] }
-                d = buf
+            let (buf, first) = buffer(p, "momentum_buffer")
+            let b = buf.data
+            for i in 0..<n {
+                let di = d(i)
+                b[i] = first ? di : mu * b[i] + (1 - damp) * di
+                let u = nesterov ? di + mu * b[i] : b[i]
+                x[i] -= lr * u
             }
-            state[p.name, default: [:]]["momentum_buffer"] = d
-            if config.nesterov { for i in 0..<n { d[i] = gd[i] + (wd != 0 ? wd * x[i] : 0) + mu * d[i] } }
+        } else {
+            for i in 0..<n { x[i] -= lr * d(i) }
         }
-        for i in 0..<n { x[i] -= lr * d[i] }
         stepCount[p.name, default: 0] += 1
     }
 
@@ -97,8 +109,7 @@ public final class Optimizer {
         let b1 = config.beta1, b2 = config.beta2, eps = config.eps
         let t = stepCount[p.name, default: 0] + 1
         stepCount[p.name] = t
-        var m = buffer(p, "exp_avg") ?? [Float](repeating: 0, count: n)
-        var v = buffer(p, "exp_avg_sq") ?? [Float](repeating: 0, count: n)
+        let m = buffer(p, "exp_avg").0.data, v = buffer(p, "exp_avg_sq").0.data
         if decoupled && wd != 0 { for i in 0..<n { x[i] *= 1 - lr * wd } }
         let bc1 = 1 - powf(b1, Float(t)), bc2 = 1 - powf(b2, Float(t))
         let stepSize = lr / bc1, bc2Sqrt = bc2.squareRoot()
@@ -109,13 +120,11 @@ public final class Optimizer {
             let denom = v[i].squareRoot() / bc2Sqrt + eps
             x[i] += -stepSize * (m[i] / denom)  // torch addcdiv: p + value·(m / denom)
         }
-        state[p.name, default: [:]]["exp_avg"] = m
-        state[p.name, default: [:]]["exp_avg_sq"] = v
     }
 
     /// Restores state saved by `state`/`stepCount` (checkpoint resume).
     public func load(state: [String: [String: [Float]]], stepCount: [String: Int]) {
-        self.state = state
+        buffers = state.mapValues { $0.mapValues { Tensor($0, shape: [$0.count]) } }
         self.stepCount = stepCount
     }
 }
