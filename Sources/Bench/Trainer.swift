@@ -165,10 +165,10 @@ public final class Trainer {
     /// Debug builds only, so a test can show that `bench check` catches a broken method (release builds ignore it):
     /// `VPT_TEST_FAULT=zero-prompt-grad` zeroes every prompt gradient before the update;
     /// `VPT_TEST_FAULT=zero-grad` zeroes every gradient (nothing learns).
+    static let testFault = ProcessInfo.processInfo.environment["VPT_TEST_FAULT"]  // read once, not every step
     static func injectFault(_ method: PromptMethod) {
         #if DEBUG
-        let fault = ProcessInfo.processInfo.environment["VPT_TEST_FAULT"]
-        guard fault == "zero-prompt-grad" || fault == "zero-grad" else { return }
+        guard let fault = testFault, fault == "zero-prompt-grad" || fault == "zero-grad" else { return }
         for p in method.trainable where fault == "zero-grad" || method.role(of: p) == .prompt { p.value.grad?.fill(0) }
         #endif
     }
