@@ -1,15 +1,18 @@
 // ResNet / ResNeXt with torchvision naming (torchvision/models/resnet.py, "v1.5": the stride of a
 // bottleneck sits on its 3×3 conv). BatchNorm always runs in eval mode on the stored running statistics:
 // every method in the suite keeps CNN backbones frozen (ILM-VP: `requires_grad_(False)`, `eval()`).
+// The one exception is pretraining the built-in mini ResNet (`bench pretrain --recipe mini-resnet`), which turns
+// `trainsBatchNorm` on to train from torchvision's random initialisation (`ResNet(config, seed:)`).
 // Shapes: x [B, 3, H, W] (any H, W ≥ 32-ish) → stem [B, C0, H/4, W/4] → stages → pooled [B, F] → logits [B, K].
 import Checkpoints
 import Engine
 import Foundation
+import Random
 
 /// Architecture hyper-parameters of a torchvision-style ResNet.
-public struct ResNetConfig: Equatable, Sendable {
+public struct ResNetConfig: Codable, Equatable, Sendable {
     /// The residual block type.
-    public enum Block: String, Sendable {
+    public enum Block: String, Codable, Sendable {
         /// Two 3×3 convs (ResNet-18/34); expansion 1.
         case basic
         /// 1×1 → 3×3 (grouped, strided) → 1×1 (ResNet-50+, ResNeXt); expansion 4.
@@ -112,11 +115,17 @@ final class ConvBN {
         self.stride = stride; self.padding = padding ?? kernel / 2; self.groups = groups
     }
 
-    /// [B, inC, H, W] → [B, outC, H', W']; BatchNorm eps 1e-5 as torchvision.
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// [B, inC, H, W] → [B, outC, H', W']; BatchNorm eps 1e-5, momentum 0.1 as torchvision. `trainBN` uses batch
+    /// statistics and updates the running ones (pretraining only).
+    func callAsFunction(_ x: Tensor, trainBN: Bool = false) -> Tensor {
         x.conv2d(weight: weight.value, stride: (stride, stride), padding: (padding, padding), groups: groups)
             .batchNorm2d(weight: bnWeight.value, bias: bnBias.value, runningMean: runningMean.value,
-                         runningVar: runningVar.value, training: false)
+                         runningVar: runningVar.value, training: trainBN)
+    }
+
+    /// torchvision's ResNet init: conv kaiming_normal_(mode="fan_out", nonlinearity="relu"); BN weight 1, bias 0.
+    func initialise(rng: inout RandomStream) {
+        weight.value.assign(Init.kaimingNormal(weight.shape, fanOut: true, rng: &rng))
     }
     var parameters: [Parameter] { [weight, bnWeight, bnBias] }
     var buffers: [Parameter] { [runningMean, runningVar] }
@@ -145,13 +154,13 @@ final class ResidualBlock {
     }
 
     /// y = relu(bn_last(conv_last(…relu(bn1(conv1(x)))…)) + shortcut(x))
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor, trainBN: Bool = false) -> Tensor {
         var h = x
         for (i, u) in units.enumerated() {
-            h = u(h)
+            h = u(h, trainBN: trainBN)
             if i < units.count - 1 { h = h.relu() }
         }
-        return (h + (downsample.map { $0(x) } ?? x)).relu()
+        return (h + (downsample.map { $0(x, trainBN: trainBN) } ?? x)).relu()
     }
 
     var parameters: [Parameter] { units.flatMap(\.parameters) + (downsample?.parameters ?? []) }
@@ -169,6 +178,9 @@ public final class ResNet: ParameterContainer {
     /// `layer1` … `layer4`, each a list of blocks.
     let stages: [[ResidualBlock]]
     public let fc: Linear
+    /// BatchNorm in training mode (batch statistics, running-statistics update). Off everywhere except when
+    /// pretraining the built-in mini ResNet: methods keep CNN backbones in eval mode.
+    public var trainsBatchNorm = false
 
     /// Builds the model with placeholder weights (zeros; norms identity); call `load(from:)` next.
     public init(_ config: ResNetConfig) {
@@ -179,6 +191,21 @@ public final class ResNet: ParameterContainer {
         self.stages = stages
         fc = Linear(weight: Parameter("fc.weight", Tensor(zeros: [config.numClasses, config.featureDim])),
                     bias: Parameter("fc.bias", Tensor(zeros: [config.numClasses])))
+    }
+
+    /// Builds the model with torchvision's random initialisation (`ResNet.__init__`, zero_init_residual False):
+    /// convs kaiming-normal fan-out, BN weight 1 / bias 0, `fc` as nn.Linear's default (uniform ±1/√fan_in).
+    public convenience init(_ config: ResNetConfig, seed: UInt64) {
+        self.init(config)
+        var rng = RandomStream(seed)
+        stemUnit.initialise(rng: &rng)
+        for block in stages.joined() {
+            for u in block.units { u.initialise(rng: &rng) }
+            block.downsample?.initialise(rng: &rng)
+        }
+        let bound = 1 / Float(config.featureDim).squareRoot()
+        fc.weight.value.assign(Init.uniform(fc.weight.shape, -bound, bound, rng: &rng))
+        fc.bias!.value.assign(Init.uniform(fc.bias!.shape, -bound, bound, rng: &rng))
     }
 
     /// Learnable parameters in state-dict order.
@@ -193,11 +220,11 @@ public final class ResNet: ParameterContainer {
 
     /// conv1 7×7/2 → bn1 → relu → maxpool 3×3/2: [B, 3, H, W] → [B, C0, ⌈H/4⌉, ⌈W/4⌉].
     public func stem(_ x: Tensor) -> Tensor {
-        stemUnit(x).relu().maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        stemUnit(x, trainBN: trainsBatchNorm).relu().maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
     }
 
     /// Residual stage `index` (0-based; `layer{index+1}`).
-    public func stage(_ index: Int, _ x: Tensor) -> Tensor { stages[index].reduce(x) { h, block in block(h) } }
+    public func stage(_ index: Int, _ x: Tensor) -> Tensor { stages[index].reduce(x) { h, block in block(h, trainBN: trainsBatchNorm) } }
 
     /// Global average pool: [B, F, h, w] → [B, F].
     public func pool(_ x: Tensor) -> Tensor { x.adaptiveAvgPool2d(1, 1).reshaped([x.shape[0], x.shape[1]]) }
@@ -220,6 +247,12 @@ public final class ResNet: ParameterContainer {
         var byName: [String: Parameter] = [:]
         for p in parameters + buffers { byName[p.name] = p }
         return try loadTensors(config.stateDictSpec(), into: byName, from: dict, strict: strict)
+    }
+
+    /// The torchvision state dict (parameters and BN running statistics, `num_batches_tracked` left out: torch's
+    /// BatchNorm fills it in when loading a plain dict without version metadata, and our loader ignores it).
+    public func exportTensors() -> [StoredTensor] {
+        (parameters + buffers).map { StoredTensor(name: $0.name, shape: $0.shape, floats: $0.value.scalars) }
     }
 
     /// Builds and loads a named backbone after checking the file is that backbone.

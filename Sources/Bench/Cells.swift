@@ -72,13 +72,16 @@ public enum CellCatalog {
         }
     }
 
-    /// The mini table: every registered method with a `recipes/mini/<method>.yaml`, on every mini task.
+    /// The mini table: every registered method with a `recipes/mini/<method>.yaml`, on every mini task, on the
+    /// mini ViT unless the recipe names another backbone (`backbone: resnet-mini` for the CNN methods).
     public static func miniCells(root: URL = root()) -> [Cell] {
         var out: [Cell] = []
         for method in methodRegistry.keys.sorted() {
             guard let recipe = recipeFile(benchmark: "mini", method: method, dataset: "", root: root) else { continue }
+            // An unreadable recipe keeps the default here and fails with its own message when the cell runs.
+            let backbone = ((try? Recipe.load(recipe))?.backbone) ?? "vit-mini"
             for task in miniTasks {
-                out.append(Cell(key: CellKey(benchmark: "mini", dataset: task.rawValue, method: method, backbone: "vit-mini"),
+                out.append(Cell(key: CellKey(benchmark: "mini", dataset: task.rawValue, method: method, backbone: backbone),
                                 recipeFile: recipe, source: .builtin(task), splits: splits(for: "mini")))
             }
         }

@@ -12,12 +12,12 @@ public enum Inspect {
         // ViT ids: try each naming with the zoo's unwrapping/prefix rules.
         var matches: [String] = []
         for id in BackboneZoo.specs.keys.sorted() {
-            guard let spec = BackboneZoo.specs[id] else { continue }
+            guard let spec = BackboneZoo.specs[id], case .vit(let config) = spec.architecture else { continue }
             var c = spec.unwrapKeys.isEmpty ? raw : raw.unwrapped(keys: spec.unwrapKeys)
             if let problem = spec.identity(c) { lines.append("  not \(id): \(problem)"); continue }
             if !spec.stripPrefixes.isEmpty, let s = try? c.strippingPrefixes(spec.stripPrefixes) { c = s }
             guard let naming = spec.naming ?? ViTNaming.detect(c.names) else { continue }
-            let vit = ViT(spec.config)
+            let vit = ViT(config)
             let wanted = Set(vit.officialNames(naming).values.flatMap { $0 })
             let have = Set(c.names)
             let missing = wanted.subtracting(have).sorted()
@@ -35,7 +35,7 @@ public enum Inspect {
         for id in BackboneID.allCases {
             if (try? id.verify(ck)) != nil { matches.append("  matches \(id.rawValue) (\(id.fileDescription))") }
         }
-        lines += matches.isEmpty ? ["  matches no named backbone (ViT ids: \(BackboneZoo.specs.keys.sorted().joined(separator: ", ")); CNN/Swin ids: \(BackboneID.allCases.map(\.rawValue).joined(separator: ", ")))"] : matches
+        lines += matches.isEmpty ? ["  matches no named backbone (backbone ids: \(BackboneZoo.specs.keys.sorted().joined(separator: ", ")); CNN/Swin ids: \(BackboneID.allCases.map(\.rawValue).joined(separator: ", ")))"] : matches
         return lines.joined(separator: "\n")
     }
 }

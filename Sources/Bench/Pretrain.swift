@@ -1,6 +1,8 @@
 // `bench pretrain --recipe mini`: pretrains the built-in mini ViT from a seed on the built-in SOURCE task
 // (100 classes of parametric patterns, disjoint from the mini benchmark's targets), then writes its weights
 // in timm naming (head dropped) as safetensors and prints their SHA-256 (recorded in BackboneZoo).
+// `--recipe mini-resnet` does the same for the mini ResNet (ILM-VP's backbone in the mini table), keeping
+// its source head: ILM-VP reads target classes off the source classifier.
 import Backbones
 import Checkpoints
 import Data
@@ -22,20 +24,45 @@ public struct PretrainRecipe: Sendable {
 }
 
 public enum Pretrain {
-    /// Trains and returns the backbone (with its 100-class head) and the held-out source accuracy.
+    /// Recipe names `bench pretrain --recipe` accepts.
+    public static let recipes = ["mini", "mini-resnet"]
+
+    /// Trains and returns the mini ViT (with its 100-class head) and the held-out source accuracy.
     public static func run(_ r: PretrainRecipe, config: ViTConfig = BackboneZoo.miniConfig, log: (String) -> Void) throws -> (ViT, Double) {
         var c = config
         c.numClasses = BuiltinTask.source_patterns.numClasses
         let vit = ViT(c, seed: r.seed)
-        for p in vit.parameters { p.trainable = true }
-        let pipeline = try Pipeline.make("builtin", size: c.imageSize)
-        let train = DataLoader(dataset: BuiltinDataset(task: .source_patterns, pool: 0..<r.images, seed: r.seed, size: c.imageSize),
+        let acc = try train(vit.parameters, r, imageSize: c.imageSize, pipeline: "builtin", log: log,
+                            forward: { x, ctx in vit(x, context: &ctx) }, predict: { vit($0) })
+        return (vit, acc)
+    }
+
+    /// Trains and returns the mini ResNet (torchvision init, BatchNorm in training mode while pretraining, ImageNet
+    /// normalisation as torchvision's ResNets; its 100-class head is kept) and the held-out source accuracy.
+    public static func runResNet(_ r: PretrainRecipe, config: ResNetConfig = BackboneZoo.miniResNetConfig, imageSize: Int = 32,
+                                 log: (String) -> Void) throws -> (ResNet, Double) {
+        var c = config
+        c.numClasses = BuiltinTask.source_patterns.numClasses
+        let net = ResNet(c, seed: r.seed)
+        let acc = try train(net.parameters, r, imageSize: imageSize, pipeline: "builtin-imagenet", log: log,
+                            forward: { x, _ in net.trainsBatchNorm = true; return net.forward(x) },
+                            predict: { net.trainsBatchNorm = false; return net.forward($0) })
+        return (net, acc)
+    }
+
+    /// The shared loop: AdamW (no decay on 1-D tensors and tokens), timm cosine with warmup per step, label
+    /// smoothing, the source task's held-out split evaluated after every epoch.
+    static func train(_ parameters: [Parameter], _ r: PretrainRecipe, imageSize: Int, pipeline pipelineName: String, log: (String) -> Void,
+                      forward: (Tensor, inout ForwardContext) -> Tensor, predict: (Tensor) -> Tensor) throws -> Double {
+        for p in parameters { p.trainable = true }
+        let pipeline = try Pipeline.make(pipelineName, size: imageSize)
+        let train = DataLoader(dataset: BuiltinDataset(task: .source_patterns, pool: 0..<r.images, seed: r.seed, size: imageSize),
                                pipeline: pipeline, options: LoaderOptions(batchSize: r.batchSize, shuffle: true, dropLast: true, train: true, seed: r.seed, cache: true))
-        let heldOut = DataLoader(dataset: BuiltinDataset(task: .source_patterns, pool: r.images..<(r.images + 2000), seed: r.seed, size: c.imageSize),
+        let heldOut = DataLoader(dataset: BuiltinDataset(task: .source_patterns, pool: r.images..<(r.images + 2000), seed: r.seed, size: imageSize),
                                  pipeline: pipeline, options: LoaderOptions(batchSize: 256, shuffle: false, train: false, seed: r.seed))
         // timm-style: no weight decay on 1-D tensors and tokens.
-        let decay = vit.parameters.filter { $0.value.rank > 1 && !$0.name.contains("_token") && !$0.name.contains("pos_embed") }
-        let noDecay = vit.parameters.filter { p in !decay.contains { $0 === p } }
+        let decay = parameters.filter { $0.value.rank > 1 && !$0.name.contains("_token") && !$0.name.contains("pos_embed") }
+        let noDecay = parameters.filter { p in !decay.contains { $0 === p } }
         let opt = Optimizer(OptimizerConfig(kind: .adamw), groups: [
             ParamGroup("decay", params: decay, lr: r.lr, weightDecay: r.weightDecay),
             ParamGroup("no_decay", params: noDecay, lr: r.lr, weightDecay: 0),
@@ -51,24 +78,24 @@ public enum Pretrain {
                 opt.apply(schedule, at: epoch * iters + step)
                 let x = Tensor(b.images, shape: b.shape)
                 var ctx = ForwardContext(training: true, dropPath: 0, rng: RandomStream(r.seed, UInt64(epoch), UInt64(step)))
-                let loss = Tensor.crossEntropy(vit(x, context: &ctx), labels: b.labels.map { Int($0) }, labelSmoothing: r.labelSmoothing)
+                let loss = Tensor.crossEntropy(forward(x, &ctx), labels: b.labels.map { Int($0) }, labelSmoothing: r.labelSmoothing)
                 opt.zeroGrad()
                 loss.backward()
                 opt.step()
                 lossSum += Double(loss.item); n += 1; step += 1
             }
-            accuracy = try evaluate(vit, heldOut)
+            accuracy = try evaluate(predict, heldOut)
             log(String(format: "pretrain epoch %d/%d  loss %.3f  held-out acc %.1f%%  %.0f img/s", epoch + 1, r.epochs, lossSum / Double(max(n, 1)),
                        accuracy, Double(n * r.batchSize) / Date().timeIntervalSince(t0)))
         }
-        return (vit, accuracy)
+        return accuracy
     }
 
-    static func evaluate(_ vit: ViT, _ loader: DataLoader) throws -> Double {
+    static func evaluate(_ predict: (Tensor) -> Tensor, _ loader: DataLoader) throws -> Double {
         var correct = 0, total = 0
         let it = loader.batches(epoch: 0)
         while let b = try it.next() {
-            let pred = withoutGrad { vit(Tensor(b.images, shape: b.shape)).argmaxLastAxis() }
+            let pred = withoutGrad { predict(Tensor(b.images, shape: b.shape)).argmaxLastAxis() }
             correct += zip(pred, b.labels).filter { $0 == Int($1) }.count
             total += b.labels.count
         }
@@ -79,6 +106,13 @@ public enum Pretrain {
     public static func save(_ vit: ViT, to url: URL) throws -> String {
         let tensors = vit.exportTensors(.timm).filter { !$0.name.hasPrefix("head.") }
         let data = try Safetensors.encode(tensors, metadata: ["format": "pt", "vpt-bench": "vit-mini pretrained by `bench pretrain --recipe mini`"], file: url.path)
+        try RunStore.writeAtomically(data, to: url)
+        return SHA256.hex(data)
+    }
+
+    /// Writes the mini ResNet (torchvision names, BN running statistics, source head kept); returns the SHA-256.
+    public static func save(_ net: ResNet, to url: URL) throws -> String {
+        let data = try Safetensors.encode(net.exportTensors(), metadata: ["format": "pt", "vpt-bench": "resnet-mini pretrained by `bench pretrain --recipe mini-resnet`"], file: url.path)
         try RunStore.writeAtomically(data, to: url)
         return SHA256.hex(data)
     }

@@ -97,6 +97,12 @@ public struct Recipe: Codable, Sendable, Equatable {
     public var cleanSelection: SelectionRule
     /// Data pipeline id (see Data's `Pipeline.named`).
     public var pipeline: String
+    /// Size the pipeline prepares images at; absent: the backbone's input size. Input-space prompts that pad a
+    /// small image up to the backbone's size set it (ILM-VP: `input_size`).
+    public var imageSize: Int?
+    /// The backbone this recipe is written for, when a table mixes backbones (the mini table's CNN rows);
+    /// absent: the table's backbone.
+    public var backbone: String?
     /// Evaluate every `evalEvery` epochs (and always after the last).
     public var evalEvery: Int?
     /// timm Mixup/CutMix (batch mode): Beta α of mixup and of cutmix (0/absent = off), the probability that a
@@ -125,7 +131,7 @@ public struct Recipe: Codable, Sendable, Equatable {
         case evalBatchSize = "eval_batch_size", labelSmoothing = "label_smoothing"
         case gradClipValue = "grad_clip_value", gradClipNorm = "grad_clip_norm", classBalanced = "class_balanced"
         case dropLast = "drop_last", officialSelection = "official_selection", cleanSelection = "clean_selection"
-        case evalEvery = "eval_every"
+        case evalEvery = "eval_every", imageSize = "image_size", backbone
         case mixup, cutmix, mixProb = "mix_prob", switchProb = "switch_prob", grid
     }
 

@@ -34,7 +34,9 @@ public struct ResolvedRunConfig: Codable, Sendable {
     public var recipeFile: String
     public var recipe: Recipe
     public var backbone: String
-    public var backboneConfig: ViTConfig
+    /// The backbone's architecture: one of the two is set.
+    public var backboneConfig: ViTConfig?
+    public var resnetConfig: ResNetConfig?
     public var data: String
     public var splits: [String: String]
     public var pipeline: String
@@ -119,9 +121,10 @@ public enum Runner {
         if let e = options.epochs { recipe.epochs = e }
         if let lr = overrides["lr"] { recipe.lr = lr }
         if let wd = overrides["weight_decay"] { recipe.weightDecay = wd }
-        let vit = try BackboneZoo.load(cell.key.backbone, weights: options.weights, checkHash: options.checkWeightsHash)
-        let pipeline = try Pipeline.make(recipe.pipeline, size: vit.config.imageSize)
-        let (train, val, test) = try datasets(cell, options: options, imageSize: vit.config.imageSize)
+        let backbone = try BackboneZoo.loadModel(cell.key.backbone, weights: options.weights, checkHash: options.checkWeightsHash)
+        let backboneSize = try BackboneZoo.spec(cell.key.backbone).architecture.imageSize
+        let pipeline = try Pipeline.make(recipe.pipeline, size: recipe.imageSize ?? backboneSize)
+        let (train, val, test) = try datasets(cell, options: options, imageSize: backboneSize)
         let s = UInt64(seed)
         let trainLoader = DataLoader(dataset: train, pipeline: pipeline, options: LoaderOptions(
             batchSize: recipe.batchSize, shuffle: true, dropLast: recipe.dropLast ?? false, train: true, seed: s,
@@ -130,14 +133,14 @@ public enum Runner {
             DataLoader(dataset: d, pipeline: pipeline, options: LoaderOptions(batchSize: recipe.evalBatchSize ?? 256, shuffle: false, train: false, seed: s))
         }
         let method = try makeMethod(cell.key.method, setup: MethodSetup(
-            backbone: .vit(vit), numClasses: train.numClasses, options: recipe.options, rng: RandomStream(s, 0x1A17)))
+            backbone: backbone, numClasses: train.numClasses, options: recipe.options, rng: RandomStream(s, 0x1A17)))
         let split = method.trainableSplit
         if !options.quiet {
             log("\(cell.id) seed \(seed): trainable \(split.prompts + split.head + split.other) (prompts \(split.prompts), head \(split.head), other \(split.other)) of \(split.model)")
         }
         let config = ResolvedRunConfig(
             cell: cell.id, seed: seed, recipeFile: cell.recipeFile.path, recipe: recipe, backbone: cell.key.backbone,
-            backboneConfig: vit.config, data: "\(cell.source)", splits: ["train": cell.splits.train, "val": cell.splits.val ?? "", "test": cell.splits.test],
+            backboneConfig: backbone.vit?.config, resnetConfig: backbone.resnet?.config, data: "\(cell.source)", splits: ["train": cell.splits.train, "val": cell.splits.val ?? "", "test": cell.splits.test],
             pipeline: recipe.pipeline, numClasses: train.numClasses, threads: Threads.count)
         try RunStore.writeJSON(config, to: folder.appendingPathComponent("config.json"))
         let started = ISO8601DateFormatter().string(from: Date())

@@ -61,6 +61,10 @@ public struct Pipeline: Codable, Equatable, Sendable {
         // Built-in synthetic sets: already S×S; squash only if not, no augmentation (flips would change
         // position/orientation labels), inputs in [−1, 1].
         "builtin": { s in Pipeline(name: "builtin", size: s, train: [.pilSquash(.bilinear)], eval: [.pilSquash(.bilinear)], normalization: .half) },
+        // The same with ImageNet statistics: what the mini ResNet is pretrained on, as torchvision's ResNets are
+        // (ILM-VP normalises its prompted images with these statistics before the frozen CNN).
+        "builtin-imagenet": { s in Pipeline(name: "builtin-imagenet", size: s, train: [.pilSquash(.bilinear)], eval: [.pilSquash(.bilinear)],
+                                            normalization: .imagenet) },
     ]
 
     private static func fgvc(_ name: String, _ s: Int, _ n: Normalization) -> Pipeline {

@@ -5,23 +5,32 @@ import Foundation
 struct PretrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pretrain",
-        abstract: "Recreate the built-in mini ViT from its seed on the built-in source task.",
-        discussion: "Example: bench pretrain --recipe mini --out weights/vit-mini.safetensors")
+        abstract: "Recreate the built-in mini ViT (or mini ResNet) from its seed on the built-in source task.",
+        discussion: "Examples: bench pretrain --recipe mini --out weights/vit-mini.safetensors\n          bench pretrain --recipe mini-resnet --out weights/resnet-mini.safetensors")
 
     @OptionGroup var common: CommonOptions
-    @Option(help: "Pretraining recipe (only `mini`).") var recipe = "mini"
-    @Option(help: "Output safetensors file.") var out = "weights/vit-mini.safetensors"
+    @Option(help: "Pretraining recipe: `mini` (the mini ViT) or `mini-resnet`.") var recipe = "mini"
+    @Option(help: "Output safetensors file (default weights/vit-mini.safetensors or weights/resnet-mini.safetensors).") var out: String?
     @Option(help: "Override the number of epochs (for a quick look).") var epochs: Int?
     @Option(help: "Override the number of source images.") var images: Int?
 
     func run() throws {
         common.apply()
-        guard recipe == "mini" else { throw ValidationError("unknown pretraining recipe '\(recipe)'; known: mini") }
+        guard Pretrain.recipes.contains(recipe) else {
+            throw ValidationError("unknown pretraining recipe '\(recipe)'; known: \(Pretrain.recipes.joined(separator: ", "))")
+        }
         var r = PretrainRecipe.mini
         if let epochs { r.epochs = epochs }
         if let images { r.images = images }
-        let (vit, acc) = try Pretrain.run(r) { print($0) }
-        let sha = try Pretrain.save(vit, to: URL(fileURLWithPath: out))
+        let out = self.out ?? (recipe == "mini" ? "weights/vit-mini.safetensors" : "weights/resnet-mini.safetensors")
+        let sha: String, acc: Double
+        if recipe == "mini" {
+            let (vit, a) = try Pretrain.run(r) { print($0) }
+            sha = try Pretrain.save(vit, to: URL(fileURLWithPath: out)); acc = a
+        } else {
+            let (net, a) = try Pretrain.runResNet(r) { print($0) }
+            sha = try Pretrain.save(net, to: URL(fileURLWithPath: out)); acc = a
+        }
         print(String(format: "wrote %@ (held-out source accuracy %.1f%%)\nSHA-256 %@", out, acc, sha))
     }
 }

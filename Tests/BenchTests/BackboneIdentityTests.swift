@@ -46,4 +46,37 @@ final class BackboneIdentityTests: XCTestCase {
         try data.write(to: bad)
         assertRefused("vit-mini", bad, mentions: "SHA-256")
     }
+
+    func testCommittedMiniResNetLoadsAndItsHashIsChecked() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let good = root.appendingPathComponent("weights/resnet-mini.safetensors")
+        let model = try BackboneZoo.loadModel("resnet-mini", weights: good)
+        XCTAssertEqual(model.resnet?.config, BackboneZoo.miniResNetConfig)
+        XCTAssertNotEqual(BackboneZoo.miniResNetSHA256, "PENDING", "the committed mini ResNet's hash is recorded")
+        // The ViT-only entry point says what the id is instead of failing on names.
+        XCTAssertThrowsError(try BackboneZoo.load("resnet-mini", weights: good)) { XCTAssertTrue("\($0)".contains("CNN backbone"), "\($0)") }
+        var data = try Data(contentsOf: good)
+        data[data.count - 1] ^= 0xFF
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-resnet-mini.safetensors")
+        try data.write(to: bad)
+        XCTAssertThrowsError(try BackboneZoo.loadModel("resnet-mini", weights: bad)) { e in
+            XCTAssertTrue("\(e)".contains("SHA-256") && "\(e)".contains("mini-resnet"), "\(e)")
+        }
+        try? FileManager.default.removeItem(at: bad)
+    }
+
+    func testWrongResNetFileIsRefusedNamingTheExpectedOne() throws {
+        // The mini ResNet's file passed where ILM-VP's torchvision ResNet-18 is expected.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: root.appendingPathComponent("weights/resnet-mini.safetensors"), to: dir.appendingPathComponent("resnet18-f37072fd.pth"))
+        XCTAssertThrowsError(try BackboneZoo.loadModel("resnet18-in1k", weights: dir)) { e in
+            XCTAssertTrue("\(e)".contains("resnet18-f37072fd.pth") && "\(e)".contains("resnet18-in1k"), "\(e)")
+        }
+        XCTAssertThrowsError(try BackboneZoo.loadModel("resnet50-in1k", weights: dir)) { e in
+            XCTAssertTrue("\(e)".contains("not found") && "\(e)".contains("resnet50-11ad3fa6.pth"), "\(e)")
+        }
+    }
 }

@@ -106,7 +106,7 @@ final class DAMILMRecipeTests: XCTestCase {
                 n += 1
             }
         }
-        for f in ["mini/dam-vp.yaml", "mini-cnn/ilm-vp.yaml"] { _ = try Recipe.load(root.appendingPathComponent(f)); n += 1 }
+        for f in ["mini/dam-vp.yaml", "mini/ilm-vp.yaml"] { _ = try Recipe.load(root.appendingPathComponent(f)); n += 1 }
         XCTAssertEqual(n, 10 + 12 + 2)
     }
 }
