@@ -110,4 +110,26 @@ final class FirstLossesTests: XCTestCase {
         XCTAssertEqual(r.losses[0], expected[0], accuracy: 1e-4 * abs(expected[0]))
         XCTAssertGreaterThan(abs(r.losses[4] - expected[4]) / abs(expected[4]), 1e-3)
     }
+
+    // MARK: - DA-VPT (official train_one_epoch: CE + proxy-anchor terms, AdamW groups, clip 10, timm cosine per update)
+
+    func testDAVPT() throws {
+        let meta = try Self.json("da_vpt", "golden.json")
+        let f = meta["first_losses"] as! [String: Any]
+        func num(_ k: String) -> Double { (f[k] as! NSNumber).doubleValue }
+        var opts = DAVPTTests.goldenOptions
+        opts["wd_head"] = .double(num("wd_head"))
+        let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 4, heads: 2, mlpDim: 128), seed: 3)
+        let m = try DAVPT(setup: MethodSetup(backbone: .vit(vit), numClasses: 6, options: opts, rng: RandomStream(5)))
+        _ = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(Golden.root.appendingPathComponent("da_vpt/weights.safetensors")))
+        m.setMapping(meta["mapping"] as! [Int])
+        let expected = (f["losses"] as! [NSNumber]).map(\.floatValue)
+        let r = try Self.replay(m, dir: "da_vpt", optimizer: OptimizerConfig(kind: .adamw), lr: num("lr"), weightDecay: num("weight_decay"),
+                                schedule: ScheduleSpec(kind: "timm-cosine", warmupEpochs: Int(num("warmup_epochs")), minLR: num("min_lr"),
+                                                       warmupLRInit: num("warmup_lr_init")),
+                                epochs: Int(num("epochs")), itersPerEpoch: Int(num("iters_per_epoch")), steps: expected.count,
+                                clipValue: Float(num("clip_value")), training: true)
+        for (a, e) in zip(r.lrs, (f["lrs"] as! [NSNumber]).map(\.doubleValue)) { XCTAssertEqual(a, e, accuracy: 1e-9, "lr") }
+        Self.compare(r.losses, expected, "da-vpt")
+    }
 }
