@@ -157,7 +157,8 @@ public enum Runner {
         let ips = history.map(\.imagesPerSecond).reduce(0, +) / Double(max(history.count, 1))
         let summary = RunSummary(
             cell: cell.id, benchmark: cell.key.benchmark, dataset: cell.key.dataset, method: cell.key.method, backbone: cell.key.backbone,
-            seed: seed, official: Trainer.select(recipe.officialSelection, from: history), clean: Trainer.select(recipe.cleanSelection, from: history),
+            seed: seed, official: Trainer.select(recipe.officialSelection, from: history, evalAfter: recipe.evalAfter),
+            clean: Trainer.select(recipe.cleanSelection, from: history, evalAfter: recipe.evalAfter),
             epochs: recipe.epochs, params: ParameterCounts(prompts: split.prompts, head: split.head, other: split.other, model: split.model),
             trainImagesPerSecond: ips, wallSeconds: Date().timeIntervalSince(t0), selected: overrides,
             variant: recipe.options.contains { $0.key.hasPrefix("FIXED_") && $0.value == .bool(true) } ? "fixed" : "official", pipeline: recipe.pipeline)
