@@ -117,6 +117,10 @@ public struct Recipe: Codable, Sendable, Equatable {
     public var grid: HyperGrid?
     public var mixProb: Double?
     public var switchProb: Double?
+    /// DA-VPT `eval_after` (train.py:388): the official code evaluates, and keeps its best, only at epochs ≥ this
+    /// (0-based). Selection rules other than last-epoch-test range over those epochs only, and per-epoch test
+    /// evaluations before it are skipped. Absent: every epoch.
+    public var evalAfter: Int?
 
     /// The Mixup settings when the recipe mixes, else nil.
     public var mixupConfig: MixupConfig? {
@@ -132,7 +136,7 @@ public struct Recipe: Codable, Sendable, Equatable {
         case gradClipValue = "grad_clip_value", gradClipNorm = "grad_clip_norm", classBalanced = "class_balanced"
         case dropLast = "drop_last", officialSelection = "official_selection", cleanSelection = "clean_selection"
         case evalEvery = "eval_every", imageSize = "image_size", backbone
-        case mixup, cutmix, mixProb = "mix_prob", switchProb = "switch_prob", grid
+        case mixup, cutmix, mixProb = "mix_prob", switchProb = "switch_prob", grid, evalAfter = "eval_after"
     }
 
     /// The learning rate the optimiser starts from.
@@ -148,6 +152,7 @@ public struct Recipe: Codable, Sendable, Equatable {
             let r = try YAMLDecoder().decode(Recipe.self, from: text)
             if let s = r.lrScaling, s != "batch/256" { throw RecipeError(file: url.path, message: "lr_scaling must be batch/256 or absent") }
             _ = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 1)
+            if let e = r.evalAfter, e < 0 { throw RecipeError(file: url.path, message: "eval_after must be ≥ 0") }
             return r
         } catch let e as RecipeError {
             throw RecipeError(file: url.path, message: e.message)

@@ -111,7 +111,10 @@ public enum Runner {
     }
 
     /// One training run into `folder` (skipped when its summary exists), with optional lr / weight-decay overrides.
+    /// `optionOverrides` replace method options of the recipe; `afterTraining` sees the trained method and its
+    /// training loader before the summary is written (the E2VPT pruning driver computes importance there).
     static func train(_ cell: Cell, seed: Int, folder: URL, overrides: [String: Double], options: RunOptions,
+                      optionOverrides: MethodOptions = [:], afterTraining: ((PromptMethod, DataLoader) throws -> Void)? = nil,
                       log: (String) -> Void) throws -> RunSummary {
         let summaryURL = folder.appendingPathComponent("summary.json")
         if FileManager.default.fileExists(atPath: summaryURL.path) {
@@ -121,6 +124,7 @@ public enum Runner {
         if let e = options.epochs { recipe.epochs = e }
         if let lr = overrides["lr"] { recipe.lr = lr }
         if let wd = overrides["weight_decay"] { recipe.weightDecay = wd }
+        for (k, v) in optionOverrides { recipe.options[k] = v }
         let backbone = try BackboneZoo.loadModel(cell.key.backbone, weights: options.weights, checkHash: options.checkWeightsHash)
         let backboneSize = try BackboneZoo.spec(cell.key.backbone).architecture.imageSize
         let pipeline = try Pipeline.make(recipe.pipeline, size: recipe.imageSize ?? backboneSize)
@@ -152,10 +156,12 @@ public enum Runner {
                                   seed: s, folder: folder, label: "\(cell.key.method) \(cell.key.dataset) s\(seed)")
         trainer.progress.quiet = options.quiet
         let history = try trainer.run()
+        try afterTraining?(method, trainLoader)
         let ips = history.map(\.imagesPerSecond).reduce(0, +) / Double(max(history.count, 1))
         let summary = RunSummary(
             cell: cell.id, benchmark: cell.key.benchmark, dataset: cell.key.dataset, method: cell.key.method, backbone: cell.key.backbone,
-            seed: seed, official: Trainer.select(recipe.officialSelection, from: history), clean: Trainer.select(recipe.cleanSelection, from: history),
+            seed: seed, official: Trainer.select(recipe.officialSelection, from: history, evalAfter: recipe.evalAfter),
+            clean: Trainer.select(recipe.cleanSelection, from: history, evalAfter: recipe.evalAfter),
             epochs: recipe.epochs, params: ParameterCounts(prompts: split.prompts, head: split.head, other: split.other, model: split.model),
             trainImagesPerSecond: ips, wallSeconds: Date().timeIntervalSince(t0), selected: overrides,
             variant: recipe.options.contains { $0.key.hasPrefix("FIXED_") && $0.value == .bool(true) } ? "fixed" : "official", pipeline: recipe.pipeline)

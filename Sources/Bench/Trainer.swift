@@ -148,7 +148,7 @@ public final class Trainer {
             // per-epoch test numbers, every `eval_every` epochs if the recipe asks, and always after the last epoch.
             let last = epoch == epochs - 1
             let perEpochTest = [recipe.officialSelection, recipe.cleanSelection].contains { $0 != .lastEpochTest }
-            let testNow = last || perEpochTest || recipe.evalEvery.map { (epoch + 1) % $0 == 0 } == true
+            let testNow = last || (perEpochTest && epoch >= (recipe.evalAfter ?? 0)) || recipe.evalEvery.map { (epoch + 1) % $0 == 0 } == true
             let val = try data.val.map { try evaluate(.val, $0, epoch: epoch) }
             let test = testNow ? try evaluate(.test, data.test, epoch: epoch) : nil
             let m = EpochMetrics(epoch: epoch, lr: Double(optimizer.groups.first?.lr ?? 0), trainLoss: lossSum / Double(max(seen, 1)),
@@ -235,10 +235,16 @@ public final class Trainer {
 
     // MARK: - Selection
 
-    /// The accuracy `rule` picks from the history.
-    public static func select(_ rule: SelectionRule, from h: [EpochMetrics]) -> SelectedAccuracy {
-        let evaluated = h.filter { $0.testAccuracy != nil }
+    /// The accuracy `rule` picks from the history. With `evalAfter` (DA-VPT's `eval_after`), the best-over-epochs
+    /// rules only consider epochs ≥ evalAfter (0-based), as the official code only evaluates those; when none is
+    /// evaluated there, the last evaluated epoch counts.
+    public static func select(_ rule: SelectionRule, from h: [EpochMetrics], evalAfter: Int? = nil) -> SelectedAccuracy {
+        var evaluated = h.filter { $0.testAccuracy != nil }
         guard let last = evaluated.last else { return SelectedAccuracy(accuracy: .nan, rule: rule.rawValue, epoch: -1) }
+        if let e = evalAfter, rule != .lastEpochTest {
+            let late = evaluated.filter { $0.epoch >= e }
+            evaluated = late.isEmpty ? [last] : late
+        }
         switch rule {
         case .lastEpochTest:
             return SelectedAccuracy(accuracy: last.testAccuracy!, rule: rule.rawValue, epoch: last.epoch)

@@ -56,6 +56,12 @@ public struct E2VPTConfig: Codable, Sendable, Equatable {
     public var REWIND_MASKED_TOKENS: [Int] = []
     /// Per token, piece indices to mask (`mask_tokens_pieces/{n}_soft_tokens_pieces_to_mask.json`).
     public var REWIND_MASKED_PIECES: [String: [Int]] = [:]
+    /// Folder holding the official mask files (`mask_tokens/`, `mask_tokens_pieces/`, as tune_vtab_PruningRewind_CVK.py
+    /// writes them); with REWIND_STATUS the masks are read from there (vit_prompt_VK.py:54-67) and added to the lists above.
+    public var REWIND_OUTPUT_DIR = ""
+    /// Which files: `{n}_soft_tokens_to_mask.json` and `{m}_soft_tokens_pieces_to_mask.json`.
+    public var REWIND_MASK_CLS_TOKEN_NUM = -1
+    public var REWIND_MASK_CLS_TOKEN_PIECE_NUM = -1
     /// Head outputs as the dataset yaml gives them (`DATA.NUMBER_CLASSES`); nil: the dataset's class count.
     /// Official kitti_distance.yaml says 196 (bug, spec §7.3).
     public var NUMBER_CLASSES: Int?
@@ -69,6 +75,7 @@ public struct E2VPTConfig: Codable, Sendable, Equatable {
         "MASK_CLS_TOKEN", "CLS_TOKEN_MASK", "CLS_TOKEN_MASK_PIECES", "CLS_TOKEN_P_PIECES_NUM", "CLS_TOKEN_MASK_PERCENT",
         "CLS_TOKEN_PIECE_MASK_PERCENT", "MIN_NUMBER_CLS_TOKEN", "MIN_NUMBER_CLS_TOKEN_PIECE", "MASK_RESERVE",
         "NORMALIZE_SCORES_BY_TOKEN", "REWIND_STATUS", "REWIND_MASKED_TOKENS", "REWIND_MASKED_PIECES", "NUMBER_CLASSES",
+        "REWIND_OUTPUT_DIR", "REWIND_MASK_CLS_TOKEN_NUM", "REWIND_MASK_CLS_TOKEN_PIECE_NUM",
         "FIXED_NUMBER_CLASSES",
     ]
 
@@ -94,6 +101,9 @@ public struct E2VPTConfig: Codable, Sendable, Equatable {
         REWIND_STATUS = try v(.REWIND_STATUS, d.REWIND_STATUS)
         REWIND_MASKED_TOKENS = try v(.REWIND_MASKED_TOKENS, d.REWIND_MASKED_TOKENS)
         REWIND_MASKED_PIECES = try v(.REWIND_MASKED_PIECES, d.REWIND_MASKED_PIECES)
+        REWIND_OUTPUT_DIR = try v(.REWIND_OUTPUT_DIR, d.REWIND_OUTPUT_DIR)
+        REWIND_MASK_CLS_TOKEN_NUM = try v(.REWIND_MASK_CLS_TOKEN_NUM, d.REWIND_MASK_CLS_TOKEN_NUM)
+        REWIND_MASK_CLS_TOKEN_PIECE_NUM = try v(.REWIND_MASK_CLS_TOKEN_PIECE_NUM, d.REWIND_MASK_CLS_TOKEN_PIECE_NUM)
         NUMBER_CLASSES = try c.decodeIfPresent(Int.self, forKey: .NUMBER_CLASSES)
         FIXED_NUMBER_CLASSES = try v(.FIXED_NUMBER_CLASSES, d.FIXED_NUMBER_CLASSES)
     }
@@ -165,7 +175,77 @@ public final class E2VPT: BackboneWithHead {
         var headSetup = setup
         if let n = config.NUMBER_CLASSES, !config.FIXED_NUMBER_CLASSES { headSetup.numClasses = n }
         try super.init(id: "e2vpt", setup: headSetup) { _ in false }
-        if config.MASK_CLS_TOKEN && config.REWIND_STATUS { try setRewindMasks(tokens: config.REWIND_MASKED_TOKENS, pieces: config.REWIND_MASKED_PIECES) }
+        if config.MASK_CLS_TOKEN && config.REWIND_STATUS {
+            var tokens = config.REWIND_MASKED_TOKENS, pieces = config.REWIND_MASKED_PIECES
+            if !config.REWIND_OUTPUT_DIR.isEmpty {
+                let files = try Self.readMaskFiles(dir: URL(fileURLWithPath: config.REWIND_OUTPUT_DIR),
+                                                   tokens: config.CLS_TOKEN_MASK ? config.REWIND_MASK_CLS_TOKEN_NUM : nil,
+                                                   pieces: config.CLS_TOKEN_MASK_PIECES ? config.REWIND_MASK_CLS_TOKEN_PIECE_NUM : nil)
+                tokens += files.tokens
+                for (k, v) in files.pieces { pieces[k, default: []] += v }
+            }
+            try setRewindMasks(tokens: tokens, pieces: pieces)
+        }
+    }
+
+    // MARK: - Official mask files (tune_vtab_PruningRewind_CVK.py:385-426, Trainer.dump; read by vit_prompt_VK.py:110-126)
+
+    /// `mask_tokens/{n}_soft_tokens_to_mask.json`: `{"n": [token, …]}`.
+    public static func tokenMaskFile(dir: URL, count n: Int) -> URL {
+        dir.appendingPathComponent("mask_tokens").appendingPathComponent("\(n)_soft_tokens_to_mask.json")
+    }
+    /// `mask_tokens_pieces/{m}_soft_tokens_pieces_to_mask.json`: `{"token": [piece, …], …}`.
+    public static func pieceMaskFile(dir: URL, count m: Int) -> URL {
+        dir.appendingPathComponent("mask_tokens_pieces").appendingPathComponent("\(m)_soft_tokens_pieces_to_mask.json")
+    }
+
+    /// Reads the official mask files for `tokens` / `pieces` counts (nil: that kind not read). As the official loader:
+    /// the union of every list in the token file; piece lists keyed by token index.
+    public static func readMaskFiles(dir: URL, tokens n: Int?, pieces m: Int?) throws -> (tokens: [Int], pieces: [String: [Int]]) {
+        func object(_ u: URL) throws -> [String: Any] {
+            guard let d = FileManager.default.contents(atPath: u.path) else { throw MethodError("e2vpt: mask file \(u.path) not found") }
+            guard let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else {
+                throw MethodError("e2vpt: \(u.path) is not a JSON object of index lists")
+            }
+            return o
+        }
+        func ints(_ v: Any, _ u: URL) throws -> [Int] {
+            guard let a = v as? [Any] else { throw MethodError("e2vpt: \(u.path): expected a list of indices") }
+            return try a.map { x in
+                guard let n = x as? NSNumber, n.doubleValue == n.doubleValue.rounded() else { throw MethodError("e2vpt: \(u.path): \(x) is not an index") }
+                return n.intValue
+            }
+        }
+        var tokens: [Int] = [], pieces: [String: [Int]] = [:]
+        if let n = n {
+            let u = tokenMaskFile(dir: dir, count: n)
+            for (_, v) in try object(u) { tokens += try ints(v, u) }
+        }
+        if let m = m {
+            let u = pieceMaskFile(dir: dir, count: m)
+            for (k, v) in try object(u) {
+                guard Int(k) != nil else { throw MethodError("e2vpt: \(u.path): key '\(k)' is not a token index") }
+                pieces[k] = try ints(v, u).sorted()
+            }
+        }
+        return (Array(Set(tokens)).sorted(), pieces)
+    }
+
+    /// Writes one step of the mask schedule in the official format (JSON lists, as `Trainer.dump` writes sets).
+    public static func writeMaskFiles(dir: URL, tokens: (count: Int, masked: Set<Int>)?, pieces: (count: Int, masked: [Int: Set<Int>])?) throws {
+        let fm = FileManager.default
+        if let t = tokens {
+            let u = tokenMaskFile(dir: dir, count: t.count)
+            try fm.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try JSONSerialization.data(withJSONObject: ["\(t.count)": t.masked.sorted()], options: [.sortedKeys]).write(to: u, options: .atomic)
+        }
+        if let p = pieces {
+            let u = pieceMaskFile(dir: dir, count: p.count)
+            try fm.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
+            var o: [String: [Int]] = [:]
+            for (k, v) in p.masked { o["\(k)"] = v.sorted() }
+            try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]).write(to: u, options: .atomic)
+        }
     }
 
     var ownParameters: [Parameter] {

@@ -4,6 +4,17 @@ Imports the official model / loss / k-means code from a checkout of Noahsark/DA-
 (e.g. `git --git-dir=/work/.mirror/Noahsark+DA-VPT/repo archive HEAD | tar -x -C /tmp/src-davpt`) and runs it
 on CPU on a tiny config. Contains none of the official code; CUDA-only allocations are redirected to CPU.
 
+First 5 training losses (golden.json "first_losses", train_batches.safetensors): the official `train.train_one_epoch`
+runs on the model above (its loss = CE + the proxy-anchor terms the model returns, `clip_grad_value_(10)`, the
+GradScaler (disabled on CPU) around `optimizer.step()`, and `lr_scheduler.step_update` after every update), with the
+optimiser built as `train.train()` builds it (`utils.param_groups_weight_decay` with weight_decay / wd_head, then
+`train.create_optimizer` = AdamW) and the scheduler from timm's `create_scheduler(args, optimizer, updates_per_epoch)`
+with `args` from the official `params.parse_args()` (vitb_cub200.yaml) and the small overrides below
+(sched_on_updates, 3 epochs of 2 updates, warmup 1 epoch, dynamic_kmeans off so the mapping stays fixed, drop rates 0).
+Each epoch is one call on a 2-batch list; `lr_scheduler.step(epoch + 1, acc)` follows as in `train.train()`.
+CUDA calls inside train_one_epoch (`torch.cuda.synchronize`, `Tensor.cuda`) are made no-ops to run on CPU; per-step
+losses are read by wrapping the model's forward and the criterion (both still the official ones).
+
 Run: DAVPT_SRC=/tmp/src-davpt DAVPT_GIT=/work/.mirror/Noahsark+DA-VPT/repo \
      /work/venv-torch/bin/python Tests/Fixtures/methods/da_vpt/make_davpt_golden.py
 """
@@ -116,3 +127,60 @@ meta = dict(official_repo="Noahsark/DA-VPT", commit=commit, torch=torch.__versio
 with open(os.path.join(OUT, "golden.json"), "w") as f:
     json.dump(meta, f, indent=1)
 print(json.dumps({k: meta[k] for k in ["loss", "ce", "vpt_loss", "kmeans_assign"]}))
+
+
+# ---- First 5 training losses through the official train_one_epoch.
+for stub in ["utils.utils", "params"]:
+    sys.modules.pop(stub, None)
+import utils.utils as da_utils  # noqa: E402
+import params as da_params  # noqa: E402
+torch.cuda.synchronize = lambda *a, **k: None
+torch.Tensor.cuda = lambda self, *a, **k: self
+import train as da_train  # noqa: E402
+from timm.scheduler.scheduler_factory import create_scheduler  # noqa: E402
+
+FL = dict(lr=1e-2, weight_decay=0.05, wd_head=3.0, epochs=3, iters_per_epoch=2, warmup_epochs=1, warmup_lr=1e-4, min_lr=1e-6)
+argv = sys.argv
+sys.argv = ["train.py", "--config", os.path.join(SRC, "configs/fgvc/vitb_cub200.yaml")]
+targs = da_params.parse_args()
+sys.argv = argv
+for k, v in vars(args).items():
+    setattr(targs, k, v)
+targs.tuning_type, targs.dynamic_kmeans, targs.optimizer, targs.sched, targs.sched_on_updates = "prompt", 0, "adamw", "cosine", True
+targs.gpu = 0
+for k, v in FL.items():
+    if k != "iters_per_epoch":
+        setattr(targs, k, v)
+model.load_state_dict(weights)
+model.zero_grad(set_to_none=True)
+param_groups = da_utils.param_groups_weight_decay(targs, model=model, weight_decay=targs.weight_decay, weight_decay_head=targs.wd_head)
+optimizer = da_train.create_optimizer(targs, param_groups)
+g = torch.Generator().manual_seed(77)
+steps = FL["epochs"] * FL["iters_per_epoch"]
+bx = torch.randn(steps, B, 3, 32, 32, generator=g)
+by = torch.randint(0, C, (steps, B), generator=g)
+lr_scheduler, _ = create_scheduler(targs, optimizer, updates_per_epoch=FL["iters_per_epoch"])
+losses, lrs, pending = [], [], {}
+_forward = model.forward
+def recording_forward(*a, **k):
+    out = _forward(*a, **k)
+    pending["vpt"] = float(out[1])
+    lrs.append(optimizer.param_groups[0]["lr"])
+    return out
+model.forward = recording_forward
+ce_loss = nn.CrossEntropyLoss()
+def criterion(logits, target):
+    l = ce_loss(logits, target)
+    losses.append(float(l) + pending.pop("vpt"))
+    return l
+scaler = torch.cuda.amp.GradScaler(enabled=False)
+for epoch in range(FL["epochs"]):
+    n = FL["iters_per_epoch"]
+    loader = [(bx[i], by[i]) for i in range(epoch * n, (epoch + 1) * n)]
+    _, train_acc, _, _ = da_train.train_one_epoch(targs, model, loader, optimizer, criterion, epoch, scaler, nullcontext_ := __import__("contextlib").nullcontext(), lr_scheduler)
+    lr_scheduler.step(epoch + 1, train_acc)
+save_file({"x": bx.contiguous(), "y": by.to(torch.float32).contiguous()}, os.path.join(OUT, "train_batches.safetensors"))
+meta["first_losses"] = dict(FL, clip_value=10.0, warmup_lr_init=targs.warmup_lr, losses=losses, lrs=lrs)
+with open(os.path.join(OUT, "golden.json"), "w") as f:
+    json.dump(meta, f, indent=1)
+print("first losses", losses, "lrs", lrs)

@@ -95,8 +95,7 @@ for bench, tasks in TASKS.items():
                 "grad_clip_value: 10   # train.py:165 clip_grad_value_(model.parameters(), clip_value=10.0)",
                 "class_balanced: %s   # %s (class_sampler; samples_per_class 2, params.py:101)" % (cv, cs)]
         av, as_ = get("eval_after")
-        out += ["# eval_after %s (%s): the official best is taken over test evaluations at epochs >= eval_after (train.py:388-405);" % (av, as_),
-                "# the recipe schema has no such field yet, so best-test-over-epochs here ranges over every evaluated epoch."]
+        out += ["eval_after: %s   # %s: the official best is taken over test evaluations at epochs >= eval_after (train.py:388-405)" % (av, as_)]
         if "early_stop_thr" in cfg:
             out.append("# early_stop_thr %s (%s): test-accuracy-based early stop (train.py:294-308), not modelled." % cfg["early_stop_thr"][::1])
         if "vpt_loss_stop_thr" in cfg and float(cfg["vpt_loss_stop_thr"][0]) > 0:

@@ -14,11 +14,19 @@ mask case the two mask tensors are set to random values around 1 (they start at 
 
 Outputs per case: <case>.safetensors (full weights, official names) and <case>_io.safetensors with x, labels,
 logits (eval), loss (eval mode: dropout off) and grad/<name> of every trainable tensor (P_VK freezing rule).
+
+First 5 training losses (meta.json "first_losses", train_batches.safetensors): for e2vpt_nomask and e2vpt_mask
+(trainable, weight-decayed masks as in the pre-pruning phase), the official `src.engine.trainer.Trainer` is built on
+the case's model (its __init__ runs the official `make_optimizer` = SGD with one group per tensor and no decay on
+`last_layer.bias`, `make_scheduler` = WarmupCosineSchedule LambdaLR, `build_loss` = SoftmaxLoss), then 5 fixed
+batches go through the official `Trainer.forward_one_batch(x, y, True)` (forward, loss, zero_grad, backward, SGD
+step), with `scheduler.step()` after every ITERS_PER_EPOCH batches as `train_classifier` steps it once per epoch.
+Eval mode (prompt dropout off); class weights the official "none" (all 1).
 """
 import json, os, subprocess, sys, types
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 SRC = os.environ["E2VPT_SRC"]
 sys.path.insert(0, SRC)
@@ -127,8 +135,53 @@ def main():
         save_file(io, os.path.join(OUT, f"{case}_io.safetensors"))
         meta["cases"][case] = {"P_VK": opts, "trainable": sorted(k[5:] for k in grads), "loss": float(loss)}
         print(case, "loss", float(loss), "trainable", sorted(k[5:] for k in grads))
+    meta["first_losses"] = first_losses()
     with open(os.path.join(OUT, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
+
+
+# First-5-losses settings: 2 batches per "epoch", WarmupCosineSchedule(warmup 1, total 4) stepped per epoch
+# (lr 0 in epoch 0 as in the official code, then 1.0, 0.75 of BASE_LR).
+FL_LR, FL_WD, FL_MOMENTUM, FL_WARMUP, FL_TOTAL, FL_ITERS, FL_BATCH, FL_STEPS = 0.1, 1e-3, 0.9, 1, 4, 2, 4, 5
+
+
+def first_losses():
+    # src/engine/trainer.py imports plotting / attribution libraries used only by its visualisation methods.
+    for name in ("matplotlib", "matplotlib.pyplot", "matplotlib.colors", "captum", "captum.attr", "captum.attr.visualization",
+                 "pytorch_grad_cam", "pytorch_grad_cam.utils", "pytorch_grad_cam.utils.image", "cv2"):
+        if name not in sys.modules:
+            stub = types.ModuleType(name)
+            stub.__getattr__ = lambda attr: None
+            sys.modules[name] = stub
+    from src.engine.trainer import Trainer
+    g = torch.Generator().manual_seed(321)
+    xs = torch.randn(FL_STEPS, FL_BATCH, 3, IMG, IMG, generator=g)
+    ys = torch.randint(0, CLASSES, (FL_STEPS, FL_BATCH), generator=g)
+    save_file({"x": xs.contiguous(), "y": ys.float().contiguous()}, os.path.join(OUT, "train_batches.safetensors"))
+    out = dict(base_lr=FL_LR, weight_decay=FL_WD, momentum=FL_MOMENTUM, warmup_epoch=FL_WARMUP, total_epoch=FL_TOTAL,
+               iters_per_epoch=FL_ITERS, batches="train_batches.safetensors", cases={})
+    for case in ("e2vpt_nomask", "e2vpt_mask"):
+        model = build(CASES[case])
+        model.load_state_dict(load_file(os.path.join(OUT, f"{case}.safetensors")))
+        cfg = get_cfg()
+        cfg.SOLVER.OPTIMIZER, cfg.SOLVER.SCHEDULER = "sgd", "cosine"
+        cfg.SOLVER.BASE_LR, cfg.SOLVER.WEIGHT_DECAY, cfg.SOLVER.MOMENTUM = FL_LR, FL_WD, FL_MOMENTUM
+        cfg.SOLVER.WARMUP_EPOCH, cfg.SOLVER.TOTAL_EPOCH = FL_WARMUP, FL_TOTAL
+        cfg.SOLVER.LOSS = "softmax"
+        cfg.OUTPUT_DIR = "/tmp/e2vpt-golden-out"
+        trainer = Trainer(cfg, model, None, torch.device("cpu"))
+        trainer.cls_weights = [1.0] * CLASSES  # get_class_weights("none")
+        model.eval()
+        losses, lrs = [], []
+        for step in range(FL_STEPS):
+            lrs.append(trainer.optimizer.param_groups[0]["lr"])
+            loss, _ = trainer.forward_one_batch(xs[step], ys[step], True)
+            losses.append(float(loss))
+            if (step + 1) % FL_ITERS == 0:
+                trainer.scheduler.step()
+        out["cases"][case] = dict(losses=losses, lrs=lrs)
+        print(case, "first losses", losses, "lrs", lrs)
+    return out
 
 
 if __name__ == "__main__":
