@@ -128,6 +128,25 @@ final class ILMVPTests: XCTestCase {
         XCTAssertGreaterThan(zip(frozen.dropFirst(), expected.dropFirst()).map { abs($0 - $1) }.max()!, 1e-2)
     }
 
+    /// A probe's weights may carry `mapping_sequence` (as the official best.pth does): no mapping pass is needed then.
+    func testProbeWeightsCarryMappingSequence() throws {
+        let g = try json("golden.json")
+        let (m, ck) = try makeMethod(.iterative)
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ilm-probe-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let mapping = (g["mapping"] as! [Int]).map { Float($0) }
+        try Safetensors.write(try ck.names.map { try ck.tensor($0) } + [StoredTensor(name: "mapping_sequence", shape: [mapping.count], floats: mapping)], to: tmp)
+        let report = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(tmp))
+        XCTAssertTrue(report.loaded.contains("mapping_sequence"))
+        XCTAssertFalse(report.unexpected.contains("mapping_sequence"))  // (BN buffers are the ResNet loader's, not the probe's)
+        XCTAssertEqual(m.mapping, g["mapping"] as! [Int])
+        let r = try Probe.run(m, images: try io("images"), labels: try io("labels").scalars.map { Int($0) })
+        XCTAssertLessThan(DAMVPTests.relError(r.logits.scalars, try io("logits").scalars), 1e-4)
+        try Safetensors.write(try ck.names.map { try ck.tensor($0) } + [StoredTensor(name: "mapping_sequence", shape: [2], floats: [0, 1])], to: tmp)
+        let (m2, _) = try makeMethod(.iterative)
+        XCTAssertThrowsError(try Probe.loadOfficialWeights(m2, from: try loadCheckpoint(tmp)))
+    }
+
     /// FLM maps once in `prepare`; RLM draws an injective random map; ILM waits for the epoch hook.
     func testVariants() throws {
         let (rlm, _) = try makeMethod(.random, id: "rlm-vp")
