@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "MethodsTests", dependencies: ["Methods", "Bench", "Backbones", "Checkpoints", "Engine", "Data"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Engine"]),
         // Runs the built `bench` executable as a user would (resume after SIGKILL, exit codes).
-        .testTarget(name: "CLITests", dependencies: ["bench", "Bench"]),
+        .testTarget(name: "CLITests", dependencies: ["bench", "Bench", "Checkpoints"]),
     ],
     swiftLanguageModes: [.v5]
 )

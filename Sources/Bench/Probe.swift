@@ -19,7 +19,8 @@ public struct ProbeResult {
 
 public enum Probe {
     /// Loads `weights` (official names: backbone under the method's official prefix, method tensors by their
-    /// own names) into `method`; every trainable method tensor must be present.
+    /// own names, plus the method's data-dependent state — `PromptMethod.loadProbeState`) into `method`; every
+    /// trainable method tensor must be present.
     public static func loadOfficialWeights(_ method: PromptMethod, from ck: Checkpoint) throws -> LoadReport {
         let dict = StateDict(ck)
         var report = LoadReport()
@@ -28,6 +29,8 @@ public enum Probe {
             report = try vit.load(dict, naming: method.officialBackbone.naming, prefix: method.officialBackbone.prefix)
             backboneParams = vit.parameters
         } else { backboneParams = [] }
+        // Data-dependent structure first (DAM-VP: the prototypes decide how many prompters exist).
+        report.loaded += try method.loadProbeState(from: dict)
         let own = method.parameters.filter { p in !backboneParams.contains { $0 === p } }
         for p in own {
             guard dict.contains(p.name) else {

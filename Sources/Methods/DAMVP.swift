@@ -261,6 +261,27 @@ public final class DAMVP: PromptMethod {
     public var officialBackbone: (naming: ViTNaming, prefix: String) { (.timm, "") }
     public var backboneViT: ViT? { vit }
 
+    // MARK: probe weights
+
+    /// A trained DAM-VP as one weights file. The official task-adapting code saves nothing after training; its
+    /// in-memory state is `Adapter.prototype_gather` [K, D] (`adapter.py:157-163`), `prompter_gather[k]` (K deep
+    /// copies of the PadPrompter, `:292-296`, each with `pad_up/pad_down/pad_left/pad_right`) and the model's
+    /// `head.weight/bias`. A probe file carries them under those names: `prototype_gather` installs K clusters here, then
+    /// the caller loads `prompter_gather.{k}.pad_*`. With `wo_da` there is no clustering: the single `prompter.pad_*`.
+    public func loadProbeState(from weights: StateDict) throws -> [String] {
+        guard !config.wo_da else { return [] }
+        guard weights.contains("prototype_gather") else {
+            throw MethodError("dam-vp: the weights carry no 'prototype_gather' [K, \(vit.config.dim)] — a trained DAM-VP needs its " +
+                              "cluster prototypes (Adapter.prototype_gather) beside prompter_gather.{k}.pad_* and head.*")
+        }
+        let (shape, values) = try weights.raw("prototype_gather")
+        guard shape.count == 2, shape[0] >= 1, shape[1] == vit.config.dim else {
+            throw MethodError("dam-vp: prototype_gather has shape \(shape), expected [K, \(vit.config.dim)]")
+        }
+        setClusters(prototypes: Tensor(values, shape: shape))
+        return ["prototype_gather"]
+    }
+
     // MARK: best-validation snapshot
 
     var snapshotParameters: [Parameter] {

@@ -191,6 +191,19 @@ public final class ILMVP: PromptMethod {
     /// A CNN method: its ResNet is not a ViT (probes treat every trainable tensor by its own name).
     public var backboneViT: ViT? { nil }
 
+    /// The official checkpoint (`ilm_vp.py:128-136`) stores `mapping_sequence` beside the prompt's state dict; a probe
+    /// file may carry it (otherwise set it with `setMapping`).
+    public func loadProbeState(from weights: StateDict) throws -> [String] {
+        guard weights.contains("mapping_sequence") else { return [] }
+        let (shape, values) = try weights.raw("mapping_sequence")
+        let m = values.map { Int($0) }
+        guard shape == [numClasses], m.allSatisfy({ $0 >= 0 && $0 < resnet.config.numClasses }) else {
+            throw MethodError("\(id): mapping_sequence has shape \(shape) or out-of-range entries; expected \(numClasses) source classes")
+        }
+        mapping = m
+        return ["mapping_sequence"]
+    }
+
     public func checkpointState() -> [String: Tensor] {
         guard let mapping else { return [:] }
         return ["mapping_sequence": Tensor(mapping.map { Float($0) }, shape: [mapping.count])]

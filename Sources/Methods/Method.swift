@@ -148,6 +148,10 @@ public protocol PromptMethod: AnyObject {
     /// Non-parameter state that must survive a resume (masks, label mappings, cluster assignments).
     func checkpointState() -> [String: Tensor]
     func restore(checkpointState: [String: Tensor]) throws
+    /// Data-dependent state a probe's weights file carries beside the parameters (DAM-VP's `prototype_gather`,
+    /// ILM-VP's `mapping_sequence`), read before the parameters are loaded because it can decide which parameters
+    /// exist. Returns the names it consumed.
+    func loadProbeState(from weights: StateDict) throws -> [String]
 }
 
 extension PromptMethod {
@@ -183,6 +187,7 @@ extension PromptMethod {
     public func didEvaluate(_ split: EvaluationSplit, epoch: Int, accuracy: Double) {}
     public func checkpointState() -> [String: Tensor] { [:] }
     public func restore(checkpointState: [String: Tensor]) throws {}
+    public func loadProbeState(from weights: StateDict) throws -> [String] { [] }
     public var backboneTrainMode: Bool { false }
 
     /// One group per trainable tensor, weight decay on all but `noDecay` names (KMnP/vpt `src/solver/optimizer.py`).

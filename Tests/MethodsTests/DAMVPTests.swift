@@ -87,6 +87,68 @@ final class DAMVPTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-3)
     }
 
+    /// The official head-tuning loop (`Adapter.our_method_with_head`) for 5 epochs of one fixed batch each: from its initial
+    /// state (meta prompter copies, fresh head, prototypes of its own clustering), with the HTA recipe's optimiser (SGD,
+    /// momentum 0 because of the 'momemtum' key), the per-step warmup-cosine that overwrites the head's lr 0.1, and the
+    /// method's groups (prompters wd, head wd 0): the first 5 training losses agree within 1e-3.
+    func testFirstFiveLossesMatchOfficialTraining() throws {
+        let f = try golden()["first_losses"] as! [String: Any]
+        func num(_ k: String) -> Double { (f[k] as! NSNumber).doubleValue }
+        let expected = (f["losses"] as! [NSNumber]).map(\.floatValue)
+        XCTAssertEqual(expected.count, 5)
+        // The official optimiser state this replays: the typo key present, momentum 0, every group at the prompt lr.
+        XCTAssertTrue((f["group_keys"] as! [String]).contains("momemtum"))
+        XCTAssertTrue((f["group_momentum"] as! [[NSNumber]]).allSatisfy { $0.allSatisfy { $0.doubleValue == 0 } })
+        let recipe = try Recipe.load(Golden.recipes.appendingPathComponent("hta/dam-vp/cifar10.yaml"))
+        XCTAssertEqual(recipe.optimizerConfig.kind, .sgd)
+        XCTAssertEqual(recipe.optimizerConfig.momentum, 0, "HTA recipe must carry the official (typo) momentum")
+
+        let vit = ViT(Self.tinyConfig, seed: 5)
+        let m = try DAMVP(setup: MethodSetup(backbone: .vit(vit), numClasses: golden()["num_classes"] as! Int,
+                                             options: ["prompt_size": .int(4)], rng: RandomStream(3)))
+        let report = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(Self.dir.appendingPathComponent("train_init.safetensors")))
+        XCTAssertTrue(report.unexpected.isEmpty, "\(report.unexpected)")
+        XCTAssertEqual(m.clusterCount, f["K"] as! Int)
+        let epochs = Int(num("epochs")), lr = num("lr")
+        let (schedule, perStep) = try ScheduleSpec(kind: "step-warmup-cosine").resolve(epochs: epochs, itersPerEpoch: 1)
+        XCTAssertTrue(perStep)
+        let groups = m.parameterGroups(lr: Float(lr), weightDecay: Float(num("weight_decay")))
+        XCTAssertEqual(groups.map { Double($0.weightDecay) }, (f["group_weight_decay"] as! [NSNumber]).map { Double(Float($0.doubleValue)) })
+        let opt = Optimizer(recipe.optimizerConfig, groups: groups)
+        for (t, lrs) in (f["group_lrs"] as! [[NSNumber]]).enumerated() {
+            for e in lrs { XCTAssertEqual(schedule.lr(at: t, base: lr), e.doubleValue, accuracy: 1e-12, "lr at step \(t)") }
+        }
+        let batches = try loadCheckpoint(Self.dir.appendingPathComponent("train_batches.safetensors"))
+        let xs = try Golden.tensor(batches, "x"), ys = try Golden.tensor(batches, "y")
+        let b = xs.shape[1], per = b * 3 * 32 * 32
+        func batch(_ e: Int) -> (Tensor, [Int]) {
+            (Tensor(Array(xs.scalars[(e * per)..<((e + 1) * per)]), shape: [b, 3, 32, 32]), ys.scalars[(e * b)..<((e + 1) * b)].map { Int($0) })
+        }
+        var losses: [Float] = [], frozen: [Float] = []
+        for step in 0..<expected.count {
+            opt.apply(schedule, at: step)
+            let (x, y) = batch(step)
+            var ctx = ForwardContext.eval
+            let loss = m.loss(TrainingBatch(images: x, labels: y, epoch: step), context: &ctx)
+            losses.append(loss.item)
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+        }
+        // The same batches without any update: proves the comparison sees the training steps.
+        let still = try DAMVP(setup: MethodSetup(backbone: .vit(vit), numClasses: golden()["num_classes"] as! Int,
+                                                 options: ["prompt_size": .int(4)], rng: RandomStream(3)))
+        _ = try Probe.loadOfficialWeights(still, from: try loadCheckpoint(Self.dir.appendingPathComponent("train_init.safetensors")))
+        for step in 0..<expected.count {
+            let (x, y) = batch(step)
+            var ctx = ForwardContext.eval
+            frozen.append(withoutGrad { still.loss(TrainingBatch(images: x, labels: y, epoch: step), context: &ctx) }.item)
+        }
+        print("dam-vp first losses \(losses) vs official \(expected) (without updates: \(frozen))")
+        for (a, e) in zip(losses, expected) { XCTAssertEqual(a, e, accuracy: 1e-3 * max(1, abs(e))) }
+        XCTAssertGreaterThan(zip(frozen.dropFirst(), expected.dropFirst()).map { abs($0 - $1) }.max()!, 1e-2)
+    }
+
     /// 69,840·K + 769·C for ViT-B/16 (K = 3, C = 10).
     func testTrainableCountViTB16() throws {
         let vit = ViT(.vitB16(preLogits: true), seed: 0)

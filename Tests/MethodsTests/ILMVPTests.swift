@@ -67,6 +67,86 @@ final class ILMVPTests: XCTestCase {
         XCTAssertEqual(grad[(0 * 32 + 12) * 32 + 12], 0)
     }
 
+    /// The official training script (experiments/cnn/ilm_vp.py, run as is on CPU for 5 epochs of one fixed batch each):
+    /// zero-initialised program, the label mapping recomputed at each epoch start (epoch 0 first), Adam with the ilm13
+    /// recipe's betas/eps and MultiStepLR([int(0.5E), int(0.72E)], 0.1) per epoch: mappings equal, losses within 1e-3.
+    func testFirstFiveLossesMatchOfficialTraining() throws {
+        let f = try json("golden.json")["first_losses"] as! [String: Any]
+        let expected = (f["losses"] as! [NSNumber]).map(\.floatValue)
+        let lr = (f["lr"] as! NSNumber).doubleValue, epochs = f["epochs"] as! Int, inSize = f["input_size"] as! Int
+        XCTAssertEqual(expected.count, 5)
+        let g = try json("golden.json")
+        func make() throws -> ILMVP {
+            let r = ResNet(ResNetConfig(block: .basic, layers: [1, 1, 1, 1], widths: [4, 8, 8, 8], numClasses: g["source_classes"] as! Int))
+            try r.load(from: try loadCheckpoint(Self.dir.appendingPathComponent("weights.safetensors")), strict: false)
+            let m = try ILMVP(id: "ilm-vp", setup: MethodSetup(backbone: .resnet(r), numClasses: g["num_classes"] as! Int,
+                                                               options: ["input_size": .int(inSize), "out_size": .int(f["out_size"] as! Int)],
+                                                               rng: RandomStream(0)), mapping: .iterative)
+            XCTAssertTrue(m.program.value.scalars.allSatisfy { $0 == 0 }, "official init='zero'")
+            return m
+        }
+        let m = try make()
+        let recipe = try Recipe.load(Golden.recipes.appendingPathComponent("ilm13/ilm-vp/cifar10.yaml"))
+        var spec = recipe.schedule
+        spec.milestones = [Int(0.5 * Double(epochs)), Int(0.72 * Double(epochs))]  // ilm_vp.py:66 for --epoch E
+        let (schedule, perStep) = try spec.resolve(epochs: epochs, itersPerEpoch: 1)
+        XCTAssertFalse(perStep)
+        for (e, v) in (f["lrs"] as! [NSNumber]).enumerated() { XCTAssertEqual(schedule.lr(at: e, base: lr), v.doubleValue, accuracy: 1e-12, "lr epoch \(e)") }
+        let opt = Optimizer(recipe.optimizerConfig, groups: m.parameterGroups(lr: Float(lr), weightDecay: Float(recipe.weightDecay)))
+        let batches = try loadCheckpoint(Self.dir.appendingPathComponent("train_batches.safetensors"))
+        let xs = try Golden.tensor(batches, "x"), ys = try Golden.tensor(batches, "y")
+        let b = xs.shape[1], per = b * 3 * inSize * inSize
+        func batch(_ e: Int) -> (Tensor, [Int]) {
+            (Tensor(Array(xs.scalars[(e * per)..<((e + 1) * per)]), shape: [b, 3, inSize, inSize]), ys.scalars[(e * b)..<((e + 1) * b)].map { Int($0) })
+        }
+        func oneBatch(_ e: Int) -> TrainingData { { _ in var done = false; return { defer { done = true }; return done ? nil : batch(e) } } }
+        let mappings = f["mappings"] as! [[Int]]
+        var losses: [Float] = []
+        for e in 0..<epochs {
+            try m.epochWillBegin(e, trainingData: oneBatch(e))  // mapping_interval 1: remapped at every epoch start
+            XCTAssertEqual(m.mapping, mappings[e], "mapping at epoch \(e)")
+            opt.apply(schedule, at: e)
+            let (x, y) = batch(e)
+            var ctx = ForwardContext.eval
+            let loss = m.loss(TrainingBatch(images: x, labels: y, epoch: e), context: &ctx)
+            losses.append(loss.item)
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+        }
+        // Without updates the later losses differ: the comparison sees the training steps.
+        let still = try make()
+        var frozen: [Float] = []
+        for e in 0..<epochs {
+            try still.epochWillBegin(e, trainingData: oneBatch(e))
+            let (x, y) = batch(e)
+            var ctx = ForwardContext.eval
+            frozen.append(withoutGrad { still.loss(TrainingBatch(images: x, labels: y, epoch: e), context: &ctx) }.item)
+        }
+        print("ilm-vp first losses \(losses) vs official \(expected) (without updates: \(frozen))")
+        for (a, e) in zip(losses, expected) { XCTAssertEqual(a, e, accuracy: 1e-3 * max(1, abs(e))) }
+        XCTAssertGreaterThan(zip(frozen.dropFirst(), expected.dropFirst()).map { abs($0 - $1) }.max()!, 1e-2)
+    }
+
+    /// A probe's weights may carry `mapping_sequence` (as the official best.pth does): no mapping pass is needed then.
+    func testProbeWeightsCarryMappingSequence() throws {
+        let g = try json("golden.json")
+        let (m, ck) = try makeMethod(.iterative)
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ilm-probe-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let mapping = (g["mapping"] as! [Int]).map { Float($0) }
+        try Safetensors.write(try ck.names.map { try ck.tensor($0) } + [StoredTensor(name: "mapping_sequence", shape: [mapping.count], floats: mapping)], to: tmp)
+        let report = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(tmp))
+        XCTAssertTrue(report.loaded.contains("mapping_sequence"))
+        XCTAssertFalse(report.unexpected.contains("mapping_sequence"))  // (BN buffers are the ResNet loader's, not the probe's)
+        XCTAssertEqual(m.mapping, g["mapping"] as! [Int])
+        let r = try Probe.run(m, images: try io("images"), labels: try io("labels").scalars.map { Int($0) })
+        XCTAssertLessThan(DAMVPTests.relError(r.logits.scalars, try io("logits").scalars), 1e-4)
+        try Safetensors.write(try ck.names.map { try ck.tensor($0) } + [StoredTensor(name: "mapping_sequence", shape: [2], floats: [0, 1])], to: tmp)
+        let (m2, _) = try makeMethod(.iterative)
+        XCTAssertThrowsError(try Probe.loadOfficialWeights(m2, from: try loadCheckpoint(tmp)))
+    }
+
     /// FLM maps once in `prepare`; RLM draws an injective random map; ILM waits for the epoch hook.
     func testVariants() throws {
         let (rlm, _) = try makeMethod(.random, id: "rlm-vp")

@@ -7,7 +7,11 @@ Writes, next to this script:
   clustering.json      sklearn AgglomerativeClustering(linkage='average', distance_threshold=τ) labels of a fixed
                        matrix for several τ (the call of task_adapting/adapter.py:136-156)
   weights.safetensors  tiny official VisionTransformer (models/backbones/backbone_vit.py, representation_size set, so
-                       `pre_logits.fc` + tanh) after reset_classifier(C), and the K prompters `prompter_gather.{k}.*`
+                       `pre_logits.fc` + tanh) after reset_classifier(C), the K prompters `prompter_gather.{k}.*` and the
+                       cluster prototypes `prototype_gather` (the Adapter attributes; what `bench probe --method dam-vp` reads)
+  train_init.safetensors, train_batches.safetensors, golden.json "first_losses":
+                       the official head-tuning loop (Adapter.our_method_with_head) run for 5 epochs of one fixed batch
+                       each: its initial model/prompters/prototypes, the batches, its losses, lrs and optimiser groups
   io.safetensors       cluster_images (clustering input), images/labels (probe batch), prototypes, cluster labels,
                        logits, grads of every trainable tensor
   golden.json          loss, K, τ, config, commit
@@ -122,6 +126,7 @@ loss = ad.loss_function(out, labels)
 loss.backward()
 
 weights = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+weights["prototype_gather"] = ad.prototype_gather.detach().clone().contiguous()  # Adapter.prototype_gather: `bench probe` input
 grads = {}
 for k, p in enumerate(gather):
     for n, t in p.named_parameters():
@@ -145,3 +150,107 @@ json.dump({"commit": commit, "loss": loss.item(), "K": K, "threshold": TAU, "num
            "torch": torch.__version__},
           open(os.path.join(HERE, "golden.json"), "w"), indent=1)
 print("K", K, "tau", TAU, "loss", loss.item(), "assign", dist.argmin(-1).tolist())
+
+# ---------------------------------------------------------------- 3. first 5 training losses of the official loop
+# Adapter.our_method_with_head itself (adapter.py:273-373): load_prompter (torch.randn init, no meta checkpoint),
+# reset_classifier, coarse_clustering, its SGD groups ('momemtum' typo), cosine_lr, train / val / test loops. Its
+# training loader yields one fixed batch per epoch (epoch e → batch e; the first pass is the clustering's), 5 epochs,
+# so the 5 losses span the warmup step and the cosine. Recorded by wrapping, not changing: loss_function (the loss
+# values), utils.train_utils.cosine_lr as imported by adapter.py (every group's lr and momentum after each call) and
+# load_prompter / reset_classifier (the initial state).
+import json as _json
+B2, E2, BASE_LR, WD = 4, 5, 0.5, 0.01
+g2 = torch.Generator().manual_seed(7)
+styles = [(0.5, -1.0), (1.0, 0.0), (0.5, 1.5)]
+train_x = torch.stack([torch.cat([torch.randn(1, 3, IMG, IMG, generator=g2) * styles[(e + i) % 3][0] + styles[(e + i) % 3][1]
+                                  for i in range(B2)]) for e in range(E2)])
+train_y = torch.randint(0, C, (E2, B2), generator=g2)
+
+
+class EpochLoader:
+    """One batch per pass: pass 0 is the clustering's (the 24 cluster images), pass 1 + e is epoch e's training batch."""
+    def __init__(self):
+        self.passes = 0
+
+    def __len__(self):
+        return 1
+
+    def __iter__(self):
+        k = self.passes
+        self.passes += 1
+        if k == 0:
+            return iter([{"image": cluster_images, "label": torch.zeros(24, dtype=torch.long)}])
+        return iter([{"image": train_x[k - 1], "label": train_y[k - 1]}])
+
+
+evalset = [{"image": images, "label": labels}]
+rec = {"losses": [], "group_lrs": [], "group_momentum": [], "group_keys": None}
+orig_cosine = adapter_mod.cosine_lr
+
+
+def recording_cosine_lr(optimizer, base_lr, warmup_length, steps):
+    inner = orig_cosine(optimizer, base_lr, warmup_length, steps)
+    rec["warmup_length"], rec["steps"] = warmup_length, steps
+
+    def adjust(step):
+        lr = inner(step)
+        rec["group_lrs"].append([g["lr"] for g in optimizer.param_groups])
+        rec["group_momentum"].append([g["momentum"] for g in optimizer.param_groups])
+        rec["group_weight_decay"] = [g["weight_decay"] for g in optimizer.param_groups]
+        rec["group_keys"] = sorted(set(k for g in optimizer.param_groups for k in g if k != "params"))
+        return lr
+    return adjust
+
+
+adapter_mod.cosine_lr = recording_cosine_lr
+init = {}
+args2 = types.SimpleNamespace(**{**vars(args), "lr": BASE_LR, "weight_decay": WD, "epochs": E2})
+ad2 = adapter_mod.Adapter(args2, model)
+orig_load = ad2.load_prompter
+
+
+def recording_load(path=None):
+    p = orig_load(path)
+    for n, t in p.named_parameters():
+        init[n] = t.detach().clone().contiguous()
+    return p
+
+
+ad2.load_prompter = recording_load
+orig_reset = model.reset_classifier
+
+
+def recording_reset(n, *a, **k):
+    orig_reset(n, *a, **k)
+    for n_, t in model.head.named_parameters():
+        init["head." + n_] = t.detach().clone().contiguous()
+
+
+model.reset_classifier = recording_reset
+orig_loss = ad2.loss_function
+
+
+def recording_loss(logits_, target):
+    loss_ = orig_loss(logits_, target)
+    rec["losses"].append(loss_.item())
+    return loss_
+
+
+ad2.loss_function = recording_loss
+torch.manual_seed(11)
+test_acc = ad2.our_method_with_head((EpochLoader(), evalset, evalset), None)
+state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items() if not k.startswith("head.")}
+state.update({k: v for k, v in init.items() if k.startswith("head.")})
+state["prototype_gather"] = ad2.prototype_gather.detach().clone().contiguous()
+for k in range(ad2.num_coarse_classes):  # deepcopy(prompter) × K (adapter.py:292-296): all start equal
+    for n in ["pad_up", "pad_down", "pad_left", "pad_right"]:
+        state[f"prompter_gather.{k}.{n}"] = init[n].clone()
+save_file(state, os.path.join(HERE, "train_init.safetensors"))
+save_file({"x": train_x.contiguous(), "y": train_y.float().contiguous()}, os.path.join(HERE, "train_batches.safetensors"))
+gj = _json.load(open(os.path.join(HERE, "golden.json")))
+gj["first_losses"] = dict(lr=BASE_LR, weight_decay=WD, epochs=E2, iters_per_epoch=1, batch=B2, K=ad2.num_coarse_classes,
+                          losses=rec["losses"], group_lrs=rec["group_lrs"], group_momentum=rec["group_momentum"],
+                          group_weight_decay=rec["group_weight_decay"], group_keys=rec["group_keys"],
+                          warmup_length=rec["warmup_length"], steps=rec["steps"], test_acc=test_acc)
+_json.dump(gj, open(os.path.join(HERE, "golden.json"), "w"), indent=1)
+print("first losses", rec["losses"], "K", ad2.num_coarse_classes, "lrs", rec["group_lrs"])
