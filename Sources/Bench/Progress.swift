@@ -26,6 +26,13 @@ public final class ProgressReporter {
         else { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 
+    /// A one-off line about the run (what it caches, what it skips), prefixed with the run's label.
+    public func note(_ message: String) {
+        guard !quiet else { return }
+        if isTTY { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        FileHandle.standardError.write(Data((label + ": " + message + "\n").utf8))
+    }
+
     /// Ends the live line and prints a message.
     public func finish(_ message: String) {
         guard !quiet else { return }

@@ -41,6 +41,10 @@ public final class Trainer {
     let perStep: Bool
     let itersPerEpoch: Int
     let mixupConfig: MixupConfig?
+    /// Whether frozen-prefix features may be cached (set false to force recomputation, e.g. to time it).
+    public var allowFeatureCache = true
+    /// Frozen-prefix features of every split, built at the start of `run` when the method and pipeline allow it.
+    var featureCache: FeatureCache?
 
     public init(method: PromptMethod, recipe: Recipe, data: RunData, seed: UInt64, folder: URL?, label: String = "train") throws {
         self.method = method
@@ -67,10 +71,11 @@ public final class Trainer {
         }
     }
 
-    /// `evaluate` between the method's evaluation hooks.
+    /// `evaluate` between the method's evaluation hooks (on cached features when the run has them).
     func evaluate(_ split: EvaluationSplit, _ loader: DataLoader, epoch: Int) throws -> Double {
         method.willEvaluate(split, epoch: epoch)
-        let acc = try evaluate(loader)
+        let cached = split == .val ? featureCache?.val : featureCache?.test
+        let acc = try cached.map { featureCache!.accuracy($0) } ?? evaluate(loader)
         method.didEvaluate(split, epoch: epoch, accuracy: acc)
         return acc
     }
@@ -96,25 +101,35 @@ public final class Trainer {
     public func run() throws -> [EpochMetrics] {
         let start = try resume()
         let epochs = recipe.epochs
+        if allowFeatureCache, start < epochs, let m = method as? CachesFrozenFeatures {
+            if let why = FeatureCache.reasonNotCached(method: method, recipe: recipe, train: data.train) {
+                progress.note("features not cached: \(why)")
+            } else {
+                let t = Date()
+                featureCache = try FeatureCache(method: m, data: data, batchSize: recipe.evalBatchSize ?? 256)
+                progress.note(String(format: "frozen features cached for %d train / %d test images in %.1f s", featureCache!.train.labels.count,
+                                     featureCache!.test.labels.count, Date().timeIntervalSince(t)))
+            }
+        }
         var lastStep = Date()
         for epoch in start..<epochs {
             let t0 = Date()
             if !perStep { optimizer.apply(schedule, at: epoch) }
             try method.epochWillBegin(epoch, trainingData: Trainer.reader(data.train))
             var lossSum = 0.0, seen = 0
-            let it = data.train.batches(epoch: epoch)
+            let next = batches(epoch: epoch)
             var step = 0
-            while let b = try it.next() {
+            while let b = try next() {
                 if perStep { optimizer.apply(schedule, at: epoch * itersPerEpoch + step) }
-                var x = Tensor(b.images, shape: b.shape)
-                var labels = b.labels.map { Int($0) }
+                var x = b.x
+                var labels = b.labels
                 var targets: Tensor? = nil
                 if let mix = mixupConfig {
                     // timm Mixup needs an even batch; InsVP drops the last sample of an odd one (train/trainer.py:97-99).
                     if labels.count % 2 == 1 {
                         labels.removeLast()
-                        var s = b.shape; s[0] -= 1
-                        x = Tensor(Array(b.images[0..<(s.reduce(1, *))]), shape: s)
+                        var s = x.shape; s[0] -= 1
+                        x = Tensor(Array(x.scalars[0..<(s.reduce(1, *))]), shape: s)
                     }
                     if labels.isEmpty { step += 1; continue }
                     var mixRng = RandomStream(seed, UInt64(epoch), UInt64(step), 0x313)
@@ -122,7 +137,7 @@ public final class Trainer {
                 }
                 var ctx = ForwardContext(training: true, rng: RandomStream(seed, UInt64(epoch), UInt64(step), 0xD0))
                 let batch = TrainingBatch(images: x, labels: labels, targets: targets, epoch: epoch)
-                let loss = method.loss(batch, context: &ctx)
+                let loss = featureCache.map { method.crossEntropy($0.method.logits(fromFeatures: x), batch) } ?? method.loss(batch, context: &ctx)
                 let value = loss.item
                 guard value.isFinite else {
                     throw TrainingError(message: "loss is \(value) at epoch \(epoch) step \(step); stopped, the last good checkpoint (end of epoch \(epoch - 1)) is kept")
@@ -160,6 +175,16 @@ public final class Trainer {
         }
         progress.finish("")
         return history
+    }
+
+    /// The epoch's training batches in the loader's order: images, or cached features of the same samples.
+    func batches(epoch: Int) -> () throws -> (x: Tensor, labels: [Int])? {
+        if let cache = featureCache {
+            var plan = data.train.plan(epoch: epoch)[...]
+            return { plan.popFirst().map { cache.train.batch($0) } }
+        }
+        let it = data.train.batches(epoch: epoch)
+        return { try it.next().map { (Tensor($0.images, shape: $0.shape), $0.labels.map { Int($0) }) } }
     }
 
     /// Debug builds only, so a test can show that `bench check` catches a broken method (release builds ignore it):

@@ -20,6 +20,14 @@ public enum PipelineStep: Codable, Equatable, Sendable {
     case randomResizedCrop(scaleLo: Double, scaleHi: Double, filter: PILFilter)
     /// torchvision `RandomHorizontalFlip(p)` (train only).
     case horizontalFlip(p: Float)
+
+    /// Whether the step draws random numbers (its output differs between epochs).
+    public var isRandom: Bool {
+        switch self {
+        case .randomCrop, .randomResizedCrop, .horizontalFlip: return true
+        case .tfBilinearSquash, .pilSquash, .pilShorterSide, .centerCrop: return false
+        }
+    }
 }
 
 /// A named, size-parameterised transform chain with separate train and eval steps.

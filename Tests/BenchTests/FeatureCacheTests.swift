@@ -1,0 +1,63 @@
+import XCTest
+@testable import Bench
+import Backbones
+import Data
+import Engine
+import Methods
+import Random
+
+/// Frozen-prefix feature caching: the linear probe trains on cached features when the pipeline is deterministic,
+/// with the same numbers as recomputing the backbone every epoch; other methods and random pipelines never cache.
+final class FeatureCacheTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func recipe(_ method: String = "linear", pipeline: String = "builtin", mixup: Bool = false) throws -> Recipe {
+        var r = try Recipe.load(Self.root.appendingPathComponent("recipes/mini/linear.yaml"))
+        r.method = method; r.pipeline = pipeline; r.epochs = 3
+        if mixup { r.mixup = 0.8 }
+        return r
+    }
+
+    func trainer(_ r: Recipe, method id: String = "linear", pipeline: String = "builtin") throws -> Trainer {
+        Threads.set(2)
+        let vit = try BackboneZoo.load("vit-mini", weights: Self.root.appendingPathComponent("weights/vit-mini.safetensors"))
+        let p = try Pipeline.make(pipeline, size: 32)
+        func ds(_ s: VTABSplit) -> BuiltinDataset { BuiltinDataset(task: .scenes, split: s, seed: 0, size: 32, testCount: 300) }
+        func ev(_ d: BuiltinDataset) -> DataLoader { DataLoader(dataset: d, pipeline: p, options: LoaderOptions(batchSize: 250, shuffle: false, train: false, seed: 1)) }
+        let method = try makeMethod(id, setup: MethodSetup(backbone: .vit(vit), numClasses: 8, options: r.options, rng: RandomStream(1, 0x1A17)))
+        let t = try Trainer(method: method, recipe: r, data: RunData(
+            train: DataLoader(dataset: ds(.train800), pipeline: p, options: LoaderOptions(batchSize: r.batchSize, shuffle: true, train: true, seed: 1)),
+            val: ev(ds(.val200)), test: ev(ds(.test))), seed: 1, folder: nil)
+        t.progress.quiet = true
+        return t
+    }
+
+    func testCachedLinearProbeMatchesRecomputation() throws {
+        let cached = try trainer(try recipe())
+        let a = try cached.run()
+        XCTAssertNotNil(cached.featureCache, "the linear probe on the deterministic built-in pipeline caches")
+        let plain = try trainer(try recipe())
+        plain.allowFeatureCache = false
+        let b = try plain.run()
+        XCTAssertNil(plain.featureCache)
+        XCTAssertEqual(a.count, b.count)
+        for (x, y) in zip(a, b) {
+            // Same samples, order and updates; only the batching of the frozen forward differs (rounding).
+            XCTAssertEqual(x.trainLoss, y.trainLoss, accuracy: 1e-4 * max(1, abs(y.trainLoss)), "epoch \(x.epoch)")
+            XCTAssertEqual(x.valAccuracy!, y.valAccuracy!, accuracy: 1.0)
+        }
+        XCTAssertEqual(a.last!.testAccuracy!, b.last!.testAccuracy!, accuracy: 1.0)
+        XCTAssertGreaterThan(a.last!.testAccuracy!, 25, "learns (chance 12.5%)")
+    }
+
+    func testNotCachedWhenTheMethodTrainsInsideTheBackboneOrTheDataIsRandom() throws {
+        let vpt = try trainer(try recipe("vpt-deep"), method: "vpt-deep")
+        XCTAssertNotNil(FeatureCache.reasonNotCached(method: vpt.method, recipe: vpt.recipe, train: vpt.data.train))
+        let mixed = try trainer(try recipe(mixup: true))
+        XCTAssertEqual(FeatureCache.reasonNotCached(method: mixed.method, recipe: mixed.recipe, train: mixed.data.train),
+                       "the recipe mixes images (mixup/cutmix)")
+        let augmented = try trainer(try recipe(pipeline: "vpt-fgvc"), pipeline: "vpt-fgvc")
+        let why = FeatureCache.reasonNotCached(method: augmented.method, recipe: augmented.recipe, train: augmented.data.train)
+        XCTAssertTrue(why?.contains("at random") == true, why ?? "nil")
+    }
+}
