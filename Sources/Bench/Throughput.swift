@@ -187,6 +187,28 @@ public enum Throughput {
         }
     }
 
+    /// Seconds of one training epoch over cached frozen features (a `CachesFrozenFeatures` method, e.g. the linear
+    /// probe) for `images` samples at `batch`: what every epoch after the feature pass costs. Nil for other methods.
+    public static func cachedEpochSeconds(method id: String, backbone: String, images: Int = 1000, batch: Int,
+                                          classes: Int = 100, seed: UInt64 = 0) throws -> Double? {
+        let cfg = try config(backbone)
+        let m = try makeMethod(id, setup: MethodSetup(backbone: .vit(ViT(cfg, seed: seed)), numClasses: classes, rng: RandomStream(seed, 1)))
+        guard let cached = m as? CachesFrozenFeatures else { return nil }
+        var rng = RandomStream(seed, 4)
+        let split = CachedSplit(features: Init.normal([images, cfg.dim], std: 1, rng: &rng), labels: (0..<images).map { $0 % classes })
+        let opt = Optimizer(OptimizerConfig(kind: .sgd, momentum: 0.9), groups: m.parameterGroups(lr: 1e-3, weightDecay: 1e-4))
+        let order = rng.permutation(images)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for start in stride(from: 0, to: images, by: batch) {
+            let (x, y) = split.batch(Array(order[start..<min(start + batch, images)]))
+            let loss = m.crossEntropy(cached.logits(fromFeatures: x), TrainingBatch(images: x, labels: y, epoch: 0))
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    }
+
     /// Markdown table of results.
     public static func markdown(_ results: [ThroughputResult]) -> String {
         var s = "| method | backbone | batch | threads | train img/s | fwd ms | bwd ms | opt ms | eval img/s | eval GFLOP/s | peak RSS MiB | trainable |\n"
