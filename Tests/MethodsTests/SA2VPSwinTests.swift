@@ -68,6 +68,27 @@ final class SA2VPSwinTests: XCTestCase {
         for (a, e) in zip(losses, expected) { XCTAssertEqual(a, e, accuracy: 1e-3 * max(1, abs(e))) }
     }
 
+    /// `bench probe`'s path: a probe config with a `swin:` shape (the fixture's golden.json fields) builds the method,
+    /// loads the official-named weights and reproduces the official logits.
+    func testProbeConfigWithSwinShape() throws {
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let yaml = try JSONSerialization.data(withJSONObject: ["swin": golden["backbone"]!, "num_classes": golden["num_classes"]!, "options": golden["options"]!])
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sa2vp-swin-probe-\(getpid()).yaml")
+        try yaml.write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let cfg = try ProbeConfig.load(url)
+        XCTAssertEqual(cfg.swin?.config, Self.tiny)
+        let m = try cfg.makeMethod("sa2vp-swin")
+        _ = try Probe.loadOfficialWeights(m, from: try Safetensors.load(Self.dir.appendingPathComponent("weights.safetensors")))
+        let inputs = try Safetensors.load(Self.dir.appendingPathComponent("inputs.safetensors"))
+        let r = try Probe.run(m, images: try Golden.tensor(inputs, "x"), labels: try Golden.tensor(inputs, "y").scalars.map { Int($0) })
+        XCTAssertLessThan(Golden.relError(r.logits.scalars, try Npy.load(Self.dir.appendingPathComponent("logits.npy")).floats()), 1e-4)
+        XCTAssertEqual(r.gradients.count, (golden["trainable"] as! [String]).count)
+        // A config naming both backbones (or none) is refused.
+        try JSONSerialization.data(withJSONObject: ["num_classes": 3]).write(to: url)
+        XCTAssertThrowsError(try ProbeConfig.load(url))
+    }
+
     func testLocalWindowMaskMatchesOfficialIndexLists() {
         // swin_transformer_tinypara.py:74-99 on the 14×14 grid: corners 4 keys, edges 6, inside 9.
         let m = SA2VPSwin.localWindowMask(grid: 14)
