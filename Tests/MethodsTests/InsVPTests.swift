@@ -77,6 +77,46 @@ final class InsVPTests: XCTestCase {
                             loss: loss, grads: all)
     }
 
+    /// First 5 training losses equal the official training step's (train/trainer.py:36-111): same weights and batches,
+    /// AdamW over the learnable tensors, per-step cosine_lr, the official timm Mixup draws (mixup, cutmix, none —
+    /// recorded by the golden script and replayed here through `Mixup.apply`) with smoothing 0.1 and soft-target CE.
+    /// Dropout off and float32 on both sides (the official fp16 autocast is CUDA-only).
+    func testFirstFiveLossesMatchOfficialTraining() throws {
+        let (m, ck, _, _) = try build(simam: false)
+        _ = try Probe.loadOfficialWeights(m, from: ck)
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let f = golden["first_losses"] as! [String: Any]
+        func num(_ k: String) -> Double { (f[k] as! NSNumber).doubleValue }
+        let expected = (f["losses"] as! [NSNumber]).map(\.floatValue)
+        let (schedule, perStep) = try ScheduleSpec(kind: "step-warmup-cosine").resolve(epochs: Int(num("epochs")), itersPerEpoch: Int(num("iters_per_epoch")))
+        XCTAssertTrue(perStep)
+        for (t, e) in (f["schedule"] as! [NSNumber]).enumerated() {
+            XCTAssertEqual(schedule.lr(at: t, base: num("lr")), e.doubleValue, accuracy: 1e-9 * num("lr"), "lr at step \(t)")
+        }
+        let groups = m.parameterGroups(lr: Float(num("lr")), weightDecay: Float(num("weight_decay")))
+        XCTAssertEqual(groups.count, 1, "official: one AdamW group over learnable_parameters()")
+        let opt = Optimizer(OptimizerConfig(kind: .adamw), groups: groups)
+        let b = Int(num("batch")), labels = f["labels"] as! [[NSNumber]], draws = f["draws"] as! [[String: Any]]
+        var losses: [Float] = []
+        for step in 0..<expected.count {
+            opt.apply(schedule, at: step)
+            let box = (draws[step]["box"] as? [NSNumber]).map { (yl: $0[0].intValue, yh: $0[1].intValue, xl: $0[2].intValue, xh: $0[3].intValue) }
+            let draw = MixDraw(lambda: (draws[step]["lambda"] as! NSNumber).doubleValue, box: box)
+            let y = labels[step].map(\.intValue)
+            let shape = [b, 3, 224, 224]
+            let mixed = Mixup.apply(images: Self.gen(2000 + step, b * 3 * 224 * 224, 4), shape: shape, labels: y, classes: 5, smoothing: 0.1, draw: draw)
+            var ctx = ForwardContext.eval  // official golden runs model.eval(): dropout off
+            let loss = m.loss(TrainingBatch(images: Tensor(mixed.images, shape: shape), labels: y,
+                                            targets: Tensor(mixed.targets, shape: [b, 5]), epoch: 0), context: &ctx)
+            losses.append(loss.item)
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+        }
+        print("insvp first losses \(losses) vs official \(expected)")
+        for (a, e) in zip(losses, expected) { XCTAssertEqual(a, e, accuracy: 1e-3 * max(1, abs(e))) }
+    }
+
     func testShortBuiltinTrainingBeatsChance() throws {
         var recipe = try Recipe.load(Golden.recipes.appendingPathComponent("mini/insvp.yaml"))
         recipe.epochs = 6
