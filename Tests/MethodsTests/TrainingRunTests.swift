@@ -23,8 +23,10 @@ final class TrainingRunTests: XCTestCase {
                 let r = try recipe(dir + "/" + f)
                 // The options must build the method (official names, no typos).
                 // Depth 12 like ViT-B: layer-indexed options (SA2VP prompt_list, DA-VPT p_idxs) must fit.
-                let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 12, heads: 2, mlpDim: 32), seed: 0)
-                _ = try makeMethod(r.method, setup: MethodSetup(backbone: .vit(vit), numClasses: 4, options: r.options, rng: RandomStream(0)))
+                // sa2vp-swin needs a Swin (the fixture's tiny one).
+                let backbone: BackboneModel = r.method == "sa2vp-swin" ? .swin(Swin(SA2VPSwinTests.tiny))
+                    : .vit(ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 12, heads: 2, mlpDim: 32), seed: 0))
+                _ = try makeMethod(r.method, setup: MethodSetup(backbone: backbone, numClasses: 4, options: r.options, rng: RandomStream(0)))
                 n += 1
             }
         }
