@@ -200,8 +200,9 @@ final class SwinBlock {
         return out
     }
 
-    /// [B, L, C] → [B, L, C].
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// [B, L, C] → [B, L, C]. `dropPath` is applied to both residual branches (official `drop_path`; identity
+    /// when not training).
+    func callAsFunction(_ x: Tensor, dropPath: (Tensor) -> Tensor = { $0 }) -> Tensor {
         let b = x.shape[0], r = resolution, w = window, n = w * w, nW = (r / w) * (r / w), d = dim / heads
         var h = norm1(x).reshaped([b, r, r, dim])
         if shift > 0 { h = roll(roll(h, -shift, axis: 1), -shift, axis: 2) }
@@ -218,8 +219,8 @@ final class SwinBlock {
         // Window reverse, undo the shift.
         h = h.reshaped([b, r / w, r / w, w, w, dim]).permuted([0, 1, 3, 2, 4, 5]).reshaped([b, r, r, dim])
         if shift > 0 { h = roll(roll(h, shift, axis: 1), shift, axis: 2) }
-        let y = x + h.reshaped([b, r * r, dim])
-        return y + fc2(fc1(norm2(y)).gelu())
+        let y = x + dropPath(h.reshaped([b, r * r, dim]))
+        return y + dropPath(fc2(fc1(norm2(y)).gelu()))
     }
 }
 
@@ -311,6 +312,26 @@ public final class Swin: ParameterContainer {
         let y = blocks[index].reduce(x) { h, blk in blk(h) }
         return downsamples[index].map { $0(y) } ?? y
     }
+
+    /// Number of blocks of a stage.
+    public func blockCount(stage: Int) -> Int { blocks[stage].count }
+
+    /// Block `index` of stage `stage` alone, [B, R², C] → [B, R², C]; `dropPath` wraps both residual branches.
+    public func block(stage: Int, _ index: Int, _ x: Tensor, dropPath: (Tensor) -> Tensor = { $0 }) -> Tensor {
+        blocks[stage][index](x, dropPath: dropPath)
+    }
+
+    /// The frozen attention pieces of a block (`norm1`, fused `attn.qkv`, `attn.proj`), for methods that reuse them.
+    public func attentionWeights(stage: Int, _ index: Int) -> (norm1: LayerNorm, qkv: Linear, proj: Linear, heads: Int) {
+        let b = blocks[stage][index]
+        return (b.norm1, b.qkv, b.proj, b.heads)
+    }
+
+    /// The stage's PatchMerging (identity for the last stage).
+    public func downsample(stage: Int, _ x: Tensor) -> Tensor { downsamples[stage].map { $0(x) } ?? x }
+
+    /// `patch_embed.norm`, the LayerNorm after the patch projection.
+    public var patchEmbedNorm: LayerNorm { patchNorm }
 
     /// Final LayerNorm then the mean over tokens: [B, L, C] → [B, C].
     public func pool(_ x: Tensor) -> Tensor { norm(x).mean(axis: 1) }

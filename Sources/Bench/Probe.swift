@@ -28,6 +28,33 @@ public enum Probe {
         if let vit = method.backboneViT {
             report = try vit.load(dict, naming: method.officialBackbone.naming, prefix: method.officialBackbone.prefix)
             backboneParams = vit.parameters
+        } else if let (swin, prefix) = method.backboneSwin {
+            // The Swin's tensors sit under `prefix` beside the method's own (and, for SA²VP, frozen copies the
+            // method does not hold); load the prefixed subset leniently, then require every backbone tensor.
+            var sub = Checkpoint(format: ck.format, file: ck.file)
+            for n in ck.names where n.hasPrefix(prefix) && !method.parameters.contains(where: { $0.name == n }) {
+                sub.names.append(n); sub.tensors[n] = ck.tensors[n]
+            }
+            sub = try sub.strippingPrefixes([prefix])
+            let r = try swin.load(from: sub, strict: false)
+            // A headless Swin (the official `num_classes=-1`) has a zero-size head that no file holds.
+            let missing = r.missing.filter { n in !(n.hasPrefix("head.") && swin.head.weight.count == 0) }
+            guard missing.isEmpty else {
+                throw BackboneError(file: ck.file, "Swin tensors missing under '\(prefix)': \(missing.prefix(5).joined(separator: ", "))")
+            }
+            let used = Set(r.loaded.map { prefix + $0 } + r.recomputed.map { prefix + $0 })
+            report.loaded = r.loaded.map { prefix + $0 }
+            backboneParams = swin.parameters
+            let own = method.parameters.filter { p in !backboneParams.contains { $0 === p } }
+            for p in own {
+                guard dict.contains(p.name) else {
+                    throw BackboneError(file: ck.file, "method tensor '\(p.name)' missing from the weights")
+                }
+                try dict.load(p.name, into: p, allowReshape: true)
+                report.loaded.append(p.name)
+            }
+            report.unexpected = dict.unused.filter { !used.contains($0) }
+            return report
         } else { backboneParams = [] }
         // Data-dependent structure first (DAM-VP: the prototypes decide how many prompters exist).
         report.loaded += try method.loadProbeState(from: dict)

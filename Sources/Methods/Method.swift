@@ -68,13 +68,16 @@ extension Dictionary where Key == String, Value == OptionValue {
 public enum BackboneModel {
     case vit(ViT)
     case resnet(ResNet)
+    case swin(Swin)
 
     public var vit: ViT? { if case .vit(let v) = self { return v }; return nil }
     public var resnet: ResNet? { if case .resnet(let r) = self { return r }; return nil }
+    public var swin: Swin? { if case .swin(let s) = self { return s }; return nil }
     public var parameters: [Parameter] {
         switch self {
         case .vit(let v): return v.parameters
         case .resnet(let r): return r.parameters
+        case .swin(let s): return s.parameters
         }
     }
 }
@@ -133,6 +136,9 @@ public protocol PromptMethod: AnyObject {
     var officialBackbone: (naming: ViTNaming, prefix: String) { get }
     /// The ViT the method wraps (nil for CNN methods); probes load and export its weights in `officialBackbone` naming.
     var backboneViT: ViT? { get }
+    /// The Swin the method wraps, with the prefix of its official state-dict names (nil for ViT/CNN methods);
+    /// probes load its weights from there.
+    var backboneSwin: (model: Swin, prefix: String)? { get }
     /// Called after every training epoch (pruning schedules, k-means refreshes, label-mapping updates).
     func epochDidEnd(_ epoch: Int)
     /// Whether the backbone's own dropout/drop-path run during training (VPT keeps them off).
@@ -189,6 +195,7 @@ extension PromptMethod {
     public func restore(checkpointState: [String: Tensor]) throws {}
     public func loadProbeState(from weights: StateDict) throws -> [String] { [] }
     public var backboneTrainMode: Bool { false }
+    public var backboneSwin: (model: Swin, prefix: String)? { nil }
 
     /// One group per trainable tensor, weight decay on all but `noDecay` names (KMnP/vpt `src/solver/optimizer.py`).
     public func perTensorGroups(lr: Float, weightDecay: Float, noDecay: (Parameter) -> Bool) -> [ParamGroup] {

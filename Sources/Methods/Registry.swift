@@ -20,6 +20,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "flm-vp": { try ILMVP(id: "flm-vp", setup: $0, mapping: .frequency) },
     "rlm-vp": { try ILMVP(id: "rlm-vp", setup: $0, mapping: .random) },
     "sa2vp": { try SA2VP(setup: $0) },
+    "sa2vp-swin": { try SA2VPSwin(setup: $0) },
     "insvp": { try InsVP(setup: $0) },
 ]
 

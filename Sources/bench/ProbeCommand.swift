@@ -14,7 +14,7 @@ struct ProbeCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Method id.") var method: String
-    @Option(help: "Probe config (YAML): backbone shape, num_classes, options.") var config: String
+    @Option(help: "Probe config (YAML): backbone (ViT shape) or swin (Swin shape), num_classes, options.") var config: String
     @Option(help: "Full weights in the official state-dict names (.pth, .safetensors, .npz).") var weights: String
     @Option(help: "Input images, float32 .npy [B, C, H, W].") var input: String
     @Option(help: "Labels, .npy [B].") var labels: String

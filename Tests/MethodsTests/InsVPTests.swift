@@ -14,12 +14,22 @@ final class InsVPTests: XCTestCase {
     static let dir = Golden.root.appendingPathComponent("insvp")
 
     /// The golden script's generator: ((k·2654435761 + seed·40503 + 12345) mod 2³² / 2³² − 0.5)·scale, in float64.
-    static func gen(_ seed: Int, _ count: Int, _ scale: Double) -> [Float] {
-        (0..<count).map { k in
-            let h = (UInt64(k) &* 2_654_435_761 &+ UInt64(seed * 40503 + 12345)) % (1 << 32)
-            return Float((Double(h) / 4_294_967_296 - 0.5) * scale)
+    /// (A plain loop into uninitialised storage: `map` with a closure costs seconds per 224-px model in debug builds.)
+    static func gen(_ seed: Int, _ count: Int, _ scale: Double, offset: Float = 0) -> [Float] {
+        let base = UInt64(seed * 40503 + 12345)
+        return [Float](unsafeUninitializedCapacity: count) { buf, n in
+            var k = 0
+            while k < count {
+                let h = (UInt64(k) &* 2_654_435_761 &+ base) & 0xFFFF_FFFF
+                buf[k] = Float((Double(h) / 4_294_967_296 - 0.5) * scale) + offset
+                k += 1
+            }
+            n = count
         }
     }
+
+    /// The generated backbone tensors (official names under `backbone.`), made once for all tests of the class.
+    nonisolated(unsafe) static var generatedBackbone: [StoredTensor]?
 
     /// The method on the generated 224-px backbone, the combined official-named weights, and the inputs.
     func build(simam: Bool) throws -> (InsVP, Checkpoint, Tensor, [Int]) {
@@ -30,15 +40,16 @@ final class InsVPTests: XCTestCase {
             "p_len": .int(2), "deep_layer": .int(2), "simam": .bool(simam)], rng: RandomStream(1))) as! InsVP
         // Backbone from the generator specs (timm names under `backbone.`), method tensors from the fixture.
         var ck = try Safetensors.load(Self.dir.appendingPathComponent("weights.safetensors"))
-        let byName = Dictionary(uniqueKeysWithValues: vit.parameters.map { ($0.name, $0) })
-        for spec in golden["specs"] as! [[Any]] {
-            let name = spec[0] as! String, seed = (spec[1] as! NSNumber).intValue
-            let scale = (spec[2] as! NSNumber).doubleValue, offset = Float((spec[3] as! NSNumber).doubleValue)
-            let p = try XCTUnwrap(byName[name], name)
-            let v = Self.gen(seed, p.count, scale).map { $0 + offset }
-            ck.tensors["backbone." + name] = StoredTensor(name: "backbone." + name, shape: p.shape, floats: v)
-            ck.names.append("backbone." + name)
+        if Self.generatedBackbone == nil {
+            let byName = Dictionary(uniqueKeysWithValues: vit.parameters.map { ($0.name, $0) })
+            Self.generatedBackbone = try (golden["specs"] as! [[Any]]).map { spec in
+                let name = spec[0] as! String, seed = (spec[1] as! NSNumber).intValue
+                let scale = (spec[2] as! NSNumber).doubleValue, offset = Float((spec[3] as! NSNumber).doubleValue)
+                let p = try XCTUnwrap(byName[name], name)
+                return StoredTensor(name: "backbone." + name, shape: p.shape, floats: Self.gen(seed, p.count, scale, offset: offset))
+            }
         }
+        for t in Self.generatedBackbone! { ck.tensors[t.name] = t; ck.names.append(t.name) }
         let x = Tensor(Self.gen(1000, 3 * 224 * 224, 4), shape: [1, 3, 224, 224])
         return (m, ck, x, (golden["labels"] as! [NSNumber]).map(\.intValue))
     }
@@ -75,6 +86,46 @@ final class InsVPTests: XCTestCase {
         XCTAssertEqual(fixed.trainable.filter { $0.name.hasPrefix("TokenPrompt.") }.count, 6)
         r = try probeParity(fixed, weights: ck, images: x, labels: y, logits: Self.dir.appendingPathComponent("logits_plain.npy"),
                             loss: loss, grads: all)
+    }
+
+    /// First 5 training losses equal the official training step's (train/trainer.py:36-111): same weights and batches,
+    /// AdamW over the learnable tensors, per-step cosine_lr, the official timm Mixup draws (mixup, cutmix, none —
+    /// recorded by the golden script and replayed here through `Mixup.apply`) with smoothing 0.1 and soft-target CE.
+    /// Dropout off and float32 on both sides (the official fp16 autocast is CUDA-only).
+    func testFirstFiveLossesMatchOfficialTraining() throws {
+        let (m, ck, _, _) = try build(simam: false)
+        _ = try Probe.loadOfficialWeights(m, from: ck)
+        let golden = try JSONSerialization.jsonObject(with: Data(contentsOf: Self.dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let f = golden["first_losses"] as! [String: Any]
+        func num(_ k: String) -> Double { (f[k] as! NSNumber).doubleValue }
+        let expected = (f["losses"] as! [NSNumber]).map(\.floatValue)
+        let (schedule, perStep) = try ScheduleSpec(kind: "step-warmup-cosine").resolve(epochs: Int(num("epochs")), itersPerEpoch: Int(num("iters_per_epoch")))
+        XCTAssertTrue(perStep)
+        for (t, e) in (f["schedule"] as! [NSNumber]).enumerated() {
+            XCTAssertEqual(schedule.lr(at: t, base: num("lr")), e.doubleValue, accuracy: 1e-9 * num("lr"), "lr at step \(t)")
+        }
+        let groups = m.parameterGroups(lr: Float(num("lr")), weightDecay: Float(num("weight_decay")))
+        XCTAssertEqual(groups.count, 1, "official: one AdamW group over learnable_parameters()")
+        let opt = Optimizer(OptimizerConfig(kind: .adamw), groups: groups)
+        let b = Int(num("batch")), labels = f["labels"] as! [[NSNumber]], draws = f["draws"] as! [[String: Any]]
+        var losses: [Float] = []
+        for step in 0..<expected.count {
+            opt.apply(schedule, at: step)
+            let box = (draws[step]["box"] as? [NSNumber]).map { (yl: $0[0].intValue, yh: $0[1].intValue, xl: $0[2].intValue, xh: $0[3].intValue) }
+            let draw = MixDraw(lambda: (draws[step]["lambda"] as! NSNumber).doubleValue, box: box)
+            let y = labels[step].map(\.intValue)
+            let shape = [b, 3, 224, 224]
+            let mixed = Mixup.apply(images: Self.gen(2000 + step, b * 3 * 224 * 224, 4), shape: shape, labels: y, classes: 5, smoothing: 0.1, draw: draw)
+            var ctx = ForwardContext.eval  // official golden runs model.eval(): dropout off
+            let loss = m.loss(TrainingBatch(images: Tensor(mixed.images, shape: shape), labels: y,
+                                            targets: Tensor(mixed.targets, shape: [b, 5]), epoch: 0), context: &ctx)
+            losses.append(loss.item)
+            opt.zeroGrad()
+            loss.backward()
+            opt.step()
+        }
+        print("insvp first losses \(losses) vs official \(expected)")
+        for (a, e) in zip(losses, expected) { XCTAssertEqual(a, e, accuracy: 1e-3 * max(1, abs(e))) }
     }
 
     func testShortBuiltinTrainingBeatsChance() throws {

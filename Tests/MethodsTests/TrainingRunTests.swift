@@ -23,10 +23,15 @@ final class TrainingRunTests: XCTestCase {
                 let r = try recipe(dir + "/" + f)
                 // The options must build the method (official names, no typos).
                 // Depth 12 like ViT-B: layer-indexed options (SA2VP prompt_list, DA-VPT p_idxs) must fit.
-                let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 12, heads: 2, mlpDim: 32), seed: 0)
-                // CNN recipes (the mini table's ILM-VP rows) name their backbone.
-                let backbone: BackboneModel = r.backbone == "resnet-mini"
-                    ? .resnet(ResNet(ResNetConfig(block: .basic, layers: [1, 1, 1, 1], widths: [8, 8, 8, 8], numClasses: 100))) : .vit(vit)
+                // CNN recipes (the mini table's ILM-VP rows) name their backbone; sa2vp-swin needs a Swin (the fixture's tiny one).
+                let backbone: BackboneModel
+                if r.backbone == "resnet-mini" {
+                    backbone = .resnet(ResNet(ResNetConfig(block: .basic, layers: [1, 1, 1, 1], widths: [8, 8, 8, 8], numClasses: 100)))
+                } else if r.method == "sa2vp-swin" {
+                    backbone = .swin(Swin(SA2VPSwinTests.tiny))
+                } else {
+                    backbone = .vit(ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 12, heads: 2, mlpDim: 32), seed: 0))
+                }
                 _ = try makeMethod(r.method, setup: MethodSetup(backbone: backbone, numClasses: 4, options: r.options, rng: RandomStream(0)))
                 n += 1
             }

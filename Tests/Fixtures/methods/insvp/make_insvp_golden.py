@@ -11,6 +11,8 @@ to store: the backbone weights and the input images are therefore *generated* by
 reproduced bit-for-bit by the Swift test), and only the method tensors, logits, loss and gradients are stored.
 
 gen(seed, count)[k] = ((k·2654435761 + seed·40503 + 12345) mod 2³²) / 2³² − 0.5   (float64, then × scale, → float32)
+
+It also records the first 5 training losses of the official training step (see the last section) in golden.json.
 """
 import json, os, subprocess, sys, types
 from argparse import Namespace
@@ -93,4 +95,51 @@ for simam in (False, True):
     print(tag, float(loss), len(names), logits)
 out["labels"] = y.tolist()
 out["specs"] = SPECS
+json.dump(out, open(os.path.join(HERE, "golden.json"), "w"), indent=1)
+
+# ---- First 5 training losses (train/trainer.py:36-111): official AdamW over `learnable_parameters()` (one group,
+# weight decay on everything), official per-step `cosine_lr` (train/utils.py:145-155, warmup = len(loader)·n_epochs//5),
+# official timm Mixup(mixup 0.8, cutmix 1.0 as the scripts, prob 0.5, switch 0.5, mode 'batch', smoothing 0.1) and
+# SoftTargetCrossEntropy, on 5 generated batches of 2 images, from the weights above (plain, no SimAM).
+# Differences, both because they cannot be shared across frameworks: dropout is off (model.eval()), and the forward
+# runs in float32 (the official autocast/GradScaler is CUDA fp16). Mixup's random draws (numpy) are recorded per step
+# (λ after the box correction, and the cutmix box) and replayed by the Swift test.
+import timm.data.mixup as TM
+from timm.loss import SoftTargetCrossEntropy
+import importlib.util
+spec = importlib.util.spec_from_file_location("insvp_train_utils", os.path.join(SRC, "train", "utils.py"))
+TU = importlib.util.module_from_spec(spec); spec.loader.exec_module(TU)  # the real train/utils.py (stubbed above for the model)
+LR, WD, EPOCHS, NITER, B, NP_SEED = 2e-3, 1e-3, 5, 2, 2, 16  # lr/wd of sh/cifar10.sh; numpy seed picked so the 5 draws mix, cut and pass
+m = make(False)
+m.eval()
+opt = torch.optim.AdamW(m.learnable_parameters(), lr=LR, weight_decay=WD)
+sched = TU.cosine_lr(opt, LR, NITER * EPOCHS // 5, NITER * EPOCHS)
+draws = []
+_orig_box = TM.cutmix_bbox_and_lam
+def _rec_box(*a, **k):  # records the cutmix box the official Mixup draws
+    box, lam = _orig_box(*a, **k); draws[-1]["box"] = [int(v) for v in box]; return box, lam
+TM.cutmix_bbox_and_lam = _rec_box
+np.random.seed(NP_SEED)
+mix = TM.Mixup(mixup_alpha=0.8, cutmix_alpha=1.0, cutmix_minmax=None, prob=0.5, switch_prob=0.5, mode="batch",
+               label_smoothing=0.1, num_classes=C)
+_orig_mix_batch = mix._mix_batch
+def _rec_mix_batch(x):  # records the λ the targets use (after the cutmix box correction; 1 when nothing is mixed)
+    lam = _orig_mix_batch(x); draws[-1]["lambda"] = float(lam); return lam
+mix._mix_batch = _rec_mix_batch
+crit = SoftTargetCrossEntropy()
+labels = [[0, 3], [4, 1], [2, 2], [1, 0], [3, 4]]
+losses, lrs = [], []
+for step in range(5):
+    lrs.append(float(sched(step)))
+    xb = torch.from_numpy(gen(2000 + step, B * 3 * 224 * 224, 4.0)).reshape(B, 3, 224, 224).clone()
+    draws.append({"box": None})
+    xb, tb = mix(xb, torch.tensor(labels[step]))
+    loss = crit(m(xb), tb)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    losses.append(float(loss))
+print("insvp first losses", losses, "draws", draws)
+out["first_losses"] = dict(lr=LR, weight_decay=WD, epochs=EPOCHS, iters_per_epoch=NITER, batch=B, labels=labels,
+                           images="x_step = gen(2000 + step, batch*3*224*224, 4)", schedule=lrs, draws=draws, losses=losses)
 json.dump(out, open(os.path.join(HERE, "golden.json"), "w"), indent=1)
