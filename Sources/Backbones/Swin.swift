@@ -9,7 +9,7 @@ import Engine
 import Foundation
 
 /// Architecture hyper-parameters of a Swin Transformer (v1).
-public struct SwinConfig: Equatable, Sendable {
+public struct SwinConfig: Codable, Equatable, Sendable {
     public var imageSize: Int
     public var patchSize: Int = 4
     public var embedDim: Int

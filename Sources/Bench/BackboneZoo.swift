@@ -12,12 +12,15 @@ public enum BackboneArchitecture: Sendable {
     case vit(ViTConfig)
     /// A torchvision ResNet; `imageSize` is the input size its recipes feed by default.
     case resnet(ResNetConfig, imageSize: Int)
+    /// The official Swin Transformer (microsoft/Swin-Transformer names).
+    case swin(SwinConfig)
 
     /// The input size images are prepared at when a recipe does not say otherwise.
     public var imageSize: Int {
         switch self {
         case .vit(let c): return c.imageSize
         case .resnet(_, let s): return s
+        case .swin(let c): return c.imageSize
         }
     }
 }
@@ -65,6 +68,10 @@ public enum BackboneZoo {
             id: "resnet-mini", architecture: .resnet(miniResNetConfig, imageSize: 32), fileName: "resnet-mini.safetensors",
             origin: "committed in weights/; recreate with `bench pretrain --recipe mini-resnet`",
             unwrapKeys: [], stripPrefixes: [], naming: nil, sha256: miniResNetSHA256, identity: { _ in nil }),
+        "swin-b-in22k": BackboneSpec(
+            id: "swin-b-in22k", architecture: .swin(.swinBase22k), fileName: "swin_base_patch4_window7_224_22k.pth",
+            origin: "microsoft/Swin-Transformer swin_base_patch4_window7_224_22k.pth (weights under `model`)",
+            unwrapKeys: [], stripPrefixes: [], naming: nil, sha256: nil, identity: { _ in nil }),
         "resnet18-in1k": torchvisionResNet(.resnet18In1k, .resnet18, file: "resnet18-f37072fd.pth",
                                            origin: "torchvision ResNet18_Weights.IMAGENET1K_V1 (download.pytorch.org/models/resnet18-f37072fd.pth)"),
         "resnet50-in1k": torchvisionResNet(.resnet50In1k, .resnet50, file: "resnet50-11ad3fa6.pth",
@@ -128,7 +135,7 @@ public enum BackboneZoo {
     /// Loads ViT backbone `id` (see `loadModel`); throws when `id` is not a ViT.
     public static func load(_ id: String, weights: URL? = nil, checkHash: Bool = true) throws -> ViT {
         guard let vit = try loadModel(id, weights: weights, checkHash: checkHash).vit else {
-            throw BackboneError(file: id, "is a CNN backbone; this command needs a ViT (\(specs.filter { if case .vit = $0.value.architecture { return true }; return false }.keys.sorted().joined(separator: ", ")))")
+            throw BackboneError(file: id, "is not a ViT backbone; this command needs a ViT (\(specs.filter { if case .vit = $0.value.architecture { return true }; return false }.keys.sorted().joined(separator: ", ")))")
         }
         return vit
     }
@@ -158,6 +165,8 @@ public enum BackboneZoo {
             let model = ResNet(config)
             try model.load(from: ck)
             return .resnet(model)
+        case .swin:
+            return .swin(try Swin.pretrained(.swinBIn22k, from: ck))
         case .vit(let config):
             return .vit(try loadViT(spec, config, ck, url: url))
         }

@@ -34,9 +34,10 @@ public struct ResolvedRunConfig: Codable, Sendable {
     public var recipeFile: String
     public var recipe: Recipe
     public var backbone: String
-    /// The backbone's architecture: one of the two is set.
+    /// The backbone's architecture: one of the three is set.
     public var backboneConfig: ViTConfig?
     public var resnetConfig: ResNetConfig?
+    public var swinConfig: SwinConfig?
     public var data: String
     public var splits: [String: String]
     public var pipeline: String
@@ -144,7 +145,7 @@ public enum Runner {
         }
         let config = ResolvedRunConfig(
             cell: cell.id, seed: seed, recipeFile: cell.recipeFile.path, recipe: recipe, backbone: cell.key.backbone,
-            backboneConfig: backbone.vit?.config, resnetConfig: backbone.resnet?.config, data: "\(cell.source)", splits: ["train": cell.splits.train, "val": cell.splits.val ?? "", "test": cell.splits.test],
+            backboneConfig: backbone.vit?.config, resnetConfig: backbone.resnet?.config, swinConfig: backbone.swin?.config, data: "\(cell.source)", splits: ["train": cell.splits.train, "val": cell.splits.val ?? "", "test": cell.splits.test],
             pipeline: recipe.pipeline, numClasses: train.numClasses, threads: Threads.count)
         try RunStore.writeJSON(config, to: folder.appendingPathComponent("config.json"))
         let started = ISO8601DateFormatter().string(from: Date())

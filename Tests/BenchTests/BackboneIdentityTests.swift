@@ -54,7 +54,7 @@ final class BackboneIdentityTests: XCTestCase {
         XCTAssertEqual(model.resnet?.config, BackboneZoo.miniResNetConfig)
         XCTAssertNotEqual(BackboneZoo.miniResNetSHA256, "PENDING", "the committed mini ResNet's hash is recorded")
         // The ViT-only entry point says what the id is instead of failing on names.
-        XCTAssertThrowsError(try BackboneZoo.load("resnet-mini", weights: good)) { XCTAssertTrue("\($0)".contains("CNN backbone"), "\($0)") }
+        XCTAssertThrowsError(try BackboneZoo.load("resnet-mini", weights: good)) { XCTAssertTrue("\($0)".contains("not a ViT"), "\($0)") }
         var data = try Data(contentsOf: good)
         data[data.count - 1] ^= 0xFF
         let bad = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-resnet-mini.safetensors")
@@ -74,6 +74,11 @@ final class BackboneIdentityTests: XCTestCase {
         try FileManager.default.copyItem(at: root.appendingPathComponent("weights/resnet-mini.safetensors"), to: dir.appendingPathComponent("resnet18-f37072fd.pth"))
         XCTAssertThrowsError(try BackboneZoo.loadModel("resnet18-in1k", weights: dir)) { e in
             XCTAssertTrue("\(e)".contains("resnet18-f37072fd.pth") && "\(e)".contains("resnet18-in1k"), "\(e)")
+        }
+        // And where the Swin-B 22k file is expected (sa2vp-swin's backbone).
+        try FileManager.default.moveItem(at: dir.appendingPathComponent("resnet18-f37072fd.pth"), to: dir.appendingPathComponent("swin_base_patch4_window7_224_22k.pth"))
+        XCTAssertThrowsError(try BackboneZoo.loadModel("swin-b-in22k", weights: dir)) { e in
+            XCTAssertTrue("\(e)".contains("swin_base_patch4_window7_224_22k.pth") && "\(e)".contains("swin-b-in22k"), "\(e)")
         }
         XCTAssertThrowsError(try BackboneZoo.loadModel("resnet50-in1k", weights: dir)) { e in
             XCTAssertTrue("\(e)".contains("not found") && "\(e)".contains("resnet50-11ad3fa6.pth"), "\(e)")
