@@ -249,6 +249,15 @@ public final class ResNet: ParameterContainer {
         return try loadTensors(config.stateDictSpec(), into: byName, from: dict, strict: strict)
     }
 
+    /// Loads from a state dict that may hold more than this ResNet (a probe's file: the ResNet plus a method's
+    /// tensors); what it reads is marked used in `dict`.
+    @discardableResult
+    public func load(_ dict: StateDict, strict: Bool) throws -> LoadReport {
+        var byName: [String: Parameter] = [:]
+        for p in parameters + buffers { byName[p.name] = p }
+        return try loadTensors(config.stateDictSpec(), into: byName, from: dict, strict: strict)
+    }
+
     /// The torchvision state dict (parameters and BN running statistics, `num_batches_tracked` left out: torch's
     /// BatchNorm fills it in when loading a plain dict without version metadata, and our loader ignores it).
     public func exportTensors() -> [StoredTensor] {

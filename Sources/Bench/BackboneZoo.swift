@@ -122,14 +122,19 @@ public enum BackboneZoo {
         return s
     }
 
-    /// Default folder holding weight files: $VPT_WEIGHTS, else ./weights, else the repository's weights/ next to the build.
+    /// Default folder holding weight files: $VPT_WEIGHTS, else ./weights, else $VPT_ROOT/weights, else the
+    /// weights/ of the repository the running `bench` was built in.
     public static func defaultWeightsDirectory() -> URL {
-        if let env = ProcessInfo.processInfo.environment["VPT_WEIGHTS"] { return URL(fileURLWithPath: env) }
+        let env = ProcessInfo.processInfo.environment
+        if let w = env["VPT_WEIGHTS"] { return URL(fileURLWithPath: w) }
+        let fm = FileManager.default
         let local = URL(fileURLWithPath: "weights")
-        if FileManager.default.fileExists(atPath: local.path) { return local }
-        // .build/<config>/bench → repository root
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        return exe.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("weights")
+        if fm.fileExists(atPath: local.path) { return local }
+        if let r = env["VPT_ROOT"], fm.fileExists(atPath: r + "/weights") { return URL(fileURLWithPath: r).appendingPathComponent("weights") }
+        if let repo = CellCatalog.builtInRepository(), fm.fileExists(atPath: repo.appendingPathComponent("weights").path) {
+            return repo.appendingPathComponent("weights")
+        }
+        return local
     }
 
     /// Loads ViT backbone `id` (see `loadModel`); throws when `id` is not a ViT.

@@ -41,10 +41,26 @@ public enum CellCatalog {
     /// The built-in mini benchmark's target tasks: natural-like, specialized-like and structured.
     public static let miniTasks: [BuiltinTask] = [.scenes, .texture, .shapes, .clevr_count, .dsprites_loc, .dsprites_ori]
 
-    /// Repository root (recipes/, paper-tables/, weights/ live there): $VPT_ROOT, else the working directory.
+    /// Repository root (recipes/, paper-tables/, weights/ live there): $VPT_ROOT, else the working directory when it
+    /// has recipes/, else the repository the running `bench` was built in.
     public static func root() -> URL {
         if let r = ProcessInfo.processInfo.environment["VPT_ROOT"] { return URL(fileURLWithPath: r) }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        if FileManager.default.fileExists(atPath: cwd.appendingPathComponent("recipes").path) { return cwd }
+        return builtInRepository() ?? cwd
+    }
+
+    /// The first ancestor of the running executable with a Package.swift and recipes/ (a `bench` built in place).
+    static func builtInRepository() -> URL? {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        while dir.path != "/" {
+            let fm = FileManager.default
+            if fm.fileExists(atPath: dir.appendingPathComponent("Package.swift").path), fm.fileExists(atPath: dir.appendingPathComponent("recipes").path) {
+                return dir
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
     }
 
     /// Recipe for (benchmark, method, dataset): `recipes/<b>/<m>/<d>.yaml`, else `recipes/<b>/<m>.yaml`.

@@ -55,6 +55,14 @@ public enum Probe {
             }
             report.unexpected = dict.unused.filter { !used.contains($0) }
             return report
+        } else if let resnet = method.backboneResNet {
+            // torchvision names at the top level, BatchNorm running statistics included (buffers, not parameters).
+            let r = try resnet.load(dict, strict: false)
+            guard r.missing.isEmpty else {
+                throw BackboneError(file: ck.file, "ResNet tensors missing: \(r.missing.prefix(5).joined(separator: ", "))")
+            }
+            report.loaded = r.loaded
+            backboneParams = resnet.parameters
         } else { backboneParams = [] }
         // Data-dependent structure first (DAM-VP: the prototypes decide how many prompters exist).
         report.loaded += try method.loadProbeState(from: dict)

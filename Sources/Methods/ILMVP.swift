@@ -115,6 +115,7 @@ public final class ILMVP: PromptMethod {
     static func pads(_ c: ILMVPConfig) -> (Int, Int) { ((c.out_size - c.input_size + 1) / 2, (c.out_size - c.input_size) / 2) }
 
     public var parameters: [Parameter] { resnet.parameters + [program] }
+    public var backboneResNet: ResNet? { resnet }
 
     /// Sets the label mapping (tests, resumes).
     public func setMapping(_ m: [Int]) {

@@ -139,6 +139,8 @@ public protocol PromptMethod: AnyObject {
     /// The Swin the method wraps, with the prefix of its official state-dict names (nil for ViT/CNN methods);
     /// probes load its weights from there.
     var backboneSwin: (model: Swin, prefix: String)? { get }
+    /// The frozen ResNet a CNN method wraps (ILM-VP), loaded by probes from torchvision names.
+    var backboneResNet: ResNet? { get }
     /// Called after every training epoch (pruning schedules, k-means refreshes, label-mapping updates).
     func epochDidEnd(_ epoch: Int)
     /// Whether the backbone's own dropout/drop-path run during training (VPT keeps them off).
@@ -196,6 +198,7 @@ extension PromptMethod {
     public func loadProbeState(from weights: StateDict) throws -> [String] { [] }
     public var backboneTrainMode: Bool { false }
     public var backboneSwin: (model: Swin, prefix: String)? { nil }
+    public var backboneResNet: ResNet? { nil }
 
     /// One group per trainable tensor, weight decay on all but `noDecay` names (KMnP/vpt `src/solver/optimizer.py`).
     public func perTensorGroups(lr: Float, weightDecay: Float, noDecay: (Parameter) -> Bool) -> [ParamGroup] {

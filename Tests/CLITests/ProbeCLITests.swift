@@ -78,4 +78,52 @@ final class ProbeCLITests: XCTestCase {
         XCTAssertNotEqual(bad, 0)
         XCTAssertTrue(message.contains("prototype_gather"), message)
     }
+
+    /// `bench probe --method ilm-vp` with a `resnet:` shape, on the official golden case
+    /// (Tests/Fixtures/methods/ilm_vp/make_ilm_vp_golden.py): ResNet in torchvision names (BN statistics included),
+    /// `program`, and the official label mapping as `mapping_sequence`.
+    func testILMVPProbeFromTheCommandLine() throws {
+        let dir = cli.root.appendingPathComponent("Tests/Fixtures/methods/ilm_vp")
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("probe-ilm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let io = try loadCheckpoint(dir.appendingPathComponent("io.safetensors"))
+        let g = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("golden.json"))) as! [String: Any]
+        let images = try io.tensor("images"), labels = try io.tensor("labels")
+        try Npy.write(StoredTensor(name: "x", shape: images.shape, floats: try images.floats()), to: tmp.appendingPathComponent("x.npy"))
+        try Npy.write(StoredTensor(name: "y", shape: labels.shape, floats: try labels.floats()), to: tmp.appendingPathComponent("y.npy"))
+        let w = try loadCheckpoint(dir.appendingPathComponent("weights.safetensors"))
+        let mapping = (g["mapping"] as! [Int]).map { Float($0) }
+        let weights = tmp.appendingPathComponent("w.safetensors")
+        try Safetensors.write(try w.names.map { try w.tensor($0) } + [StoredTensor(name: "mapping_sequence", shape: [mapping.count], floats: mapping)], to: weights)
+        let config = """
+            resnet: {block: basic, layers: [1, 1, 1, 1], widths: [4, 8, 8, 8], numClasses: \(g["source_classes"] as! Int)}
+            num_classes: \(g["num_classes"] as! Int)
+            options: {input_size: \(g["input_size"] as! Int), out_size: \(g["out_size"] as! Int)}
+            """
+        try config.write(to: tmp.appendingPathComponent("probe.yaml"), atomically: true, encoding: .utf8)
+        let (status, stderr) = try run(["probe", "--method", "ilm-vp", "--config", tmp.appendingPathComponent("probe.yaml").path,
+                                        "--weights", weights.path, "--input", tmp.appendingPathComponent("x.npy").path,
+                                        "--labels", tmp.appendingPathComponent("y.npy").path, "--out", tmp.appendingPathComponent("out").path,
+                                        "--threads", "1"])
+        XCTAssertEqual(status, 0, stderr)
+        let out = tmp.appendingPathComponent("out")
+        let le = Self.relError(try Npy.load(out.appendingPathComponent("logits.npy")).floats(), try io.tensor("logits").floats())
+        let loss = Float(try String(contentsOf: out.appendingPathComponent("loss.txt"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+        let eLoss = Float((g["loss"] as! NSNumber).doubleValue)
+        let grads = try loadCheckpoint(out.appendingPathComponent("grads.safetensors"))
+        XCTAssertEqual(grads.names, ["program"])
+        let ge = Self.relError(try grads.tensor("program").floats(), try io.tensor("grad/program").floats())
+        print("bench probe ilm-vp: logits \(le), loss \(abs(loss - eLoss) / eLoss), grad program \(ge)")
+        XCTAssertLessThan(le, 1e-4)
+        XCTAssertLessThan(abs(loss - eLoss) / eLoss, 1e-4)
+        XCTAssertLessThan(ge, 1e-3)
+        // Without the mapping the probe refuses, naming the tensor.
+        try Safetensors.write(try w.names.map { try w.tensor($0) }, to: weights)
+        let (bad, message) = try run(["probe", "--method", "ilm-vp", "--config", tmp.appendingPathComponent("probe.yaml").path,
+                                      "--weights", weights.path, "--input", tmp.appendingPathComponent("x.npy").path,
+                                      "--labels", tmp.appendingPathComponent("y.npy").path, "--out", tmp.appendingPathComponent("bad").path])
+        XCTAssertNotEqual(bad, 0)
+        XCTAssertTrue(message.contains("mapping_sequence"), message)
+    }
 }
