@@ -50,10 +50,16 @@ public struct ViTConfig: Codable, Sendable, Equatable {
 public struct ForwardContext {
     public var training: Bool
     public var dropPath: Float
+    /// The backbone's own dropout (jeonsworld/KMnP-vpt `dropout_rate`): after the position embedding and twice in
+    /// each MLP (after GELU, after fc2). Attention dropout is 0 in every official config, so it has no switch.
+    /// Only KMnP/vpt's full fine-tuning trains with it on; everything else keeps the backbone in eval mode.
+    public var dropout: Float = 0
     public var rng: RandomStream
     public init(training: Bool = false, dropPath: Float = 0, rng: RandomStream = RandomStream(0)) {
         self.training = training; self.dropPath = dropPath; self.rng = rng
     }
+    /// Whether the backbone's dropout layers act in this pass.
+    public var dropsOut: Bool { training && dropout > 0 }
     public static var eval: ForwardContext { ForwardContext() }
 }
 
@@ -138,7 +144,12 @@ public final class ViTBlock: ParameterContainer {
         var a = attention(norm1(x), hooks: hooks)
         if context.training && context.dropPath > 0 { a = a.dropPath(context.dropPath, rng: &context.rng) }
         let h = x + a
-        var m = mlp(norm2(h))
+        var m: Tensor
+        if context.dropsOut {  // fc1 → GELU → Dropout → fc2 → Dropout (vit.py Mlp)
+            m = fc2(fc1(norm2(h)).gelu().dropout(context.dropout, rng: &context.rng)).dropout(context.dropout, rng: &context.rng)
+        } else {
+            m = mlp(norm2(h))
+        }
         if let edit = hooks.mlpOutput { m = edit(index, m) }
         if context.training && context.dropPath > 0 { m = m.dropPath(context.dropPath, rng: &context.rng) }
         return h + m
@@ -194,7 +205,7 @@ public final class ViT: ParameterContainer {
         for blk in blocks {
             if let before = hooks.beforeBlock { t = before(blk.index, t) }
             if let rows = lastBlockRows, blk.index == blocks.count - 1, hooks.afterBlock == nil, hooks.extraKeyValues == nil,
-               !(context.training && context.dropPath > 0) {
+               !(context.training && context.dropPath > 0), !context.dropsOut {
                 return blk.firstRows(t, rows: rows, hooks: hooks)
             }
             t = blk(t, hooks: hooks, context: &context)
@@ -208,7 +219,9 @@ public final class ViT: ParameterContainer {
         let input = hooks.input.map { $0(x) } ?? x
         // Only the CLS row is read after the last block unless a custom readout or block taps are installed.
         let clsOnly = hooks.readout == nil && hooks.afterBlock == nil && hooks.extraKeyValues == nil
-        let t = norm(encode(embed(input), hooks: hooks, context: &context, lastBlockRows: clsOnly ? 1 : nil))
+        var e = embed(input)
+        if context.dropsOut { e = e.dropout(context.dropout, rng: &context.rng) }  // Embeddings' Dropout (vit.py)
+        let t = norm(encode(e, hooks: hooks, context: &context, lastBlockRows: clsOnly ? 1 : nil))
         var f = hooks.readout.map { $0(t) } ?? t.slice(axis: 1, 0, 1).reshaped([t.shape[0], t.shape[2]])
         if let preLogits { f = preLogits(f).tanh() }
         return f
