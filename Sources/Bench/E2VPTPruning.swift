@@ -7,6 +7,8 @@
 //   5. rewind: a fresh model per (token count, piece count) with those masks fixed, trained on the grid split and
 //      scored by last-epoch validation accuracy; best wins, ties → more masked tokens (find_best_MtMtp);
 //   6. final: every seed on the cell's own split with the chosen masks; the mean last-epoch test accuracy.
+// FGVC cells follow tune_fgvc_PruningRewind.py instead: the grid point is chosen by the best validation accuracy over
+// epochs (:265-312), rewinds by last-epoch validation, and the final seeds report the recipe's official number.
 // Everything lives under runs/<cell-id>/prune/; finished runs are skipped, so a killed driver resumes.
 import Engine
 import Foundation
@@ -24,7 +26,7 @@ public struct E2VPTPruneResult: Codable, Sendable, Equatable {
     public var maskedTokens: Int
     public var maskedPieces: Int
     public var seeds: [Int]
-    /// Last-epoch test accuracy of each final seed (official E2VPT selection), and their mean.
+    /// Each final seed's official accuracy (VTAB: last-epoch test, as E2VPT reports), and their mean.
     public var finalTestAccuracy: [Double]
     public var meanTestAccuracy: Double
 }
@@ -47,10 +49,17 @@ public enum E2VPTPruning {
         var opts = optionOverrides
         opts["MASK_CLS_TOKEN"] = .bool(true)
         var gridCell = cell
-        gridCell.splits = SplitPlan(train: cell.splits.train == "train800val200" ? "train800" : cell.splits.train, val: nil, test: val)
+        let fgvc = cell.key.benchmark == "fgvc"
+        // VTAB: grid/rewind runs train on train800 and score val200 in the test slot (last epoch). FGVC: they train on
+        // train.json and keep val as val (scored every epoch), test as test (the official FGVC loops evaluate both).
+        gridCell.splits = fgvc ? SplitPlan(train: cell.splits.train, val: val, test: cell.splits.test)
+            : SplitPlan(train: cell.splits.train == "train800val200" ? "train800" : cell.splits.train, val: nil, test: val)
+        /// The score that picks grid points and masks.
+        func gridScore(_ f: URL) throws -> Double { fgvc ? try bestValAccuracy(f) : try lastAccuracy(f) }
+        func rewindScore(_ f: URL) throws -> Double { fgvc ? try lastValAccuracy(f) : try lastAccuracy(f) }
         func say(_ s: String) { if !options.quiet { log(s) } }
 
-        // 1. Grid (last-epoch val, ties → smaller lr, then smaller weight decay).
+        // 1. Grid (VTAB: last-epoch val; FGVC: best val over epochs; ties → smaller lr, then smaller weight decay).
         var lr = recipe.lr, wd = recipe.weightDecay
         if let grid = recipe.grid, !options.skipGrid {
             var best: (acc: Double, lr: Double, wd: Double)? = nil
@@ -58,7 +67,7 @@ public enum E2VPTPruning {
                 let f = root.appendingPathComponent("grid/lr-\(l)_wd-\(w)/seed-0")
                 _ = try Runner.train(gridCell, seed: 0, folder: f, overrides: ["lr": l, "weight_decay": w], options: options,
                                      optionOverrides: opts, log: log)
-                let acc = try lastAccuracy(f)
+                let acc = try gridScore(f)
                 if best == nil || acc > best!.acc { best = (acc, l, w) }
             }
             if let b = best { (lr, wd) = (b.lr, b.wd) }
@@ -101,7 +110,7 @@ public enum E2VPTPruning {
             for p in pCounts {
                 let f = root.appendingPathComponent("rewind/t\(t)_p\(p)/seed-0")
                 _ = try Runner.train(gridCell, seed: 0, folder: f, overrides: hp, options: options, optionOverrides: maskOptions(t, p), log: log)
-                let acc = try lastAccuracy(f)
+                let acc = try rewindScore(f)
                 accs["t\(t)_p\(p)"] = acc
                 if best == nil || acc > best!.acc || (acc == best!.acc && t > best!.t) { best = (acc, t, p) }
             }
@@ -113,8 +122,9 @@ public enum E2VPTPruning {
         var finals: [Double] = []
         for s in seeds {
             let f = root.appendingPathComponent("final/seed-\(s)")
-            _ = try Runner.train(cell, seed: s, folder: f, overrides: hp, options: options, optionOverrides: maskOptions(chosen.t, chosen.p), log: log)
-            finals.append(try lastAccuracy(f))
+            let summary = try Runner.train(cell, seed: s, folder: f, overrides: hp, options: options, optionOverrides: maskOptions(chosen.t, chosen.p), log: log)
+            // The recipe's official number: last-epoch test for VTAB, the FGVC recipes' own rule for FGVC.
+            finals.append(summary.official.accuracy)
         }
         let mean = finals.isEmpty ? .nan : finals.reduce(0, +) / Double(finals.count)
         let result = E2VPTPruneResult(cell: cell.id, lr: lr, weightDecay: wd, tokenImportance: scores.tokens, pieceImportance: scores.pieces,
@@ -131,6 +141,21 @@ public enum E2VPTPruning {
     static func lastAccuracy(_ folder: URL) throws -> Double {
         guard let a = try RunStore.metrics(in: folder).last?.testAccuracy else {
             throw CellError(message: "\(folder.path): run has no last-epoch accuracy")
+        }
+        return a
+    }
+
+    /// Validation accuracy: best over epochs (FGVC grid) and at the last epoch (FGVC rewinds).
+    static func bestValAccuracy(_ folder: URL) throws -> Double {
+        guard let a = try RunStore.metrics(in: folder).compactMap(\.valAccuracy).max() else {
+            throw CellError(message: "\(folder.path): run has no validation accuracy")
+        }
+        return a
+    }
+
+    static func lastValAccuracy(_ folder: URL) throws -> Double {
+        guard let a = try RunStore.metrics(in: folder).last?.valAccuracy else {
+            throw CellError(message: "\(folder.path): run has no last-epoch validation accuracy")
         }
         return a
     }

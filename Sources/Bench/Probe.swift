@@ -46,13 +46,7 @@ public enum Probe {
             report.loaded = r.loaded.map { prefix + $0 }
             backboneParams = swin.parameters
             let own = method.parameters.filter { p in !backboneParams.contains { $0 === p } }
-            for p in own {
-                guard dict.contains(p.name) else {
-                    throw BackboneError(file: ck.file, "method tensor '\(p.name)' missing from the weights")
-                }
-                try dict.load(p.name, into: p, allowReshape: true)
-                report.loaded.append(p.name)
-            }
+            report.loaded += try loadOwn(own, from: dict, file: ck.file)
             report.unexpected = dict.unused.filter { !used.contains($0) }
             return report
         } else if let resnet = method.backboneResNet {
@@ -67,15 +61,18 @@ public enum Probe {
         // Data-dependent structure first (DAM-VP: the prototypes decide how many prompters exist).
         report.loaded += try method.loadProbeState(from: dict)
         let own = method.parameters.filter { p in !backboneParams.contains { $0 === p } }
-        for p in own {
-            guard dict.contains(p.name) else {
-                throw BackboneError(file: ck.file, "method tensor '\(p.name)' missing from the weights")
-            }
-            try dict.load(p.name, into: p, allowReshape: true)
-            report.loaded.append(p.name)
-        }
+        report.loaded += try loadOwn(own, from: dict, file: ck.file)
         report.unexpected = dict.unused
         return report
+    }
+
+    /// Loads the method's own tensors by their official names; each must be present.
+    static func loadOwn(_ own: [Parameter], from dict: StateDict, file: String) throws -> [String] {
+        for p in own {
+            guard dict.contains(p.name) else { throw BackboneError(file: file, "method tensor '\(p.name)' missing from the weights") }
+            try dict.load(p.name, into: p, allowReshape: true)
+        }
+        return own.map(\.name)
     }
 
     /// Runs the probe on images [B, C, H, W] and labels.

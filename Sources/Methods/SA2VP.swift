@@ -48,7 +48,7 @@ public struct SA2VPConfig: Codable, Sendable, Equatable {
 }
 
 /// SA²VP on a ViT (jeonsworld layout under `vit_base.`, as the official `Dual_model` names it).
-public final class SA2VP: PromptMethod {
+public final class SA2VP: SA2VPTwoStreams {
     public let id = "sa2vp"
     public let config: SA2VPConfig
     public let vit: ViT
@@ -210,6 +210,29 @@ public final class SA2VP: PromptMethod {
         return (cls(h), cls(p))
     }
 
+    public func role(of p: Parameter) -> ParameterRole {
+        if p.name.hasPrefix("class_head.") { return .head }
+        if p.name.contains("ppt") || p.name.contains("deep_proj") || p.name.contains("cross_conv") { return .prompt }
+        return .other
+    }
+
+    /// Trainable count without the head from the config alone: ViT-B/16 gives 21,339·d + 31,488 (spec §2).
+    public static func trainableCount(_ c: ViTConfig, _ o: SA2VPConfig) -> Int {
+        let n = c.numPatches + 1, dim = c.dim, d = o.inter_dim, k = o.prompt_list.count
+        return n * d + (dim * d + dim) + c.depth * (2 * dim + (dim * d + d) + (d * dim + dim)) + k * dim + k * n * d + k * (dim * d + dim)
+    }
+}
+
+/// What SA²VP's ViT and Swin versions share: an image stream and a prompt stream read by one shared head, the two-head
+/// loss, and the official optimiser groups.
+public protocol SA2VPTwoStreams: PromptMethod {
+    /// The shared classifier (`class_head`).
+    var head: Linear { get }
+    /// Pooled features of the image stream and of the prompt stream.
+    func features(_ images: Tensor, context: inout ForwardContext) -> (image: Tensor, prompt: Tensor)
+}
+
+extension SA2VPTwoStreams {
     /// Logits of the image stream (what the official evaluation uses, engine_for_train.py:175-180).
     public func logits(_ images: Tensor, context: inout ForwardContext) -> Tensor {
         head(features(images, context: &context).image)
@@ -228,17 +251,5 @@ public final class SA2VP: PromptMethod {
         let decay = t.filter { p in !noDecay.contains { $0 === p } }
         return [ParamGroup("decay", params: decay, lr: lr, weightDecay: weightDecay),
                 ParamGroup("no_decay", params: noDecay, lr: lr, weightDecay: 0)]
-    }
-
-    public func role(of p: Parameter) -> ParameterRole {
-        if p.name.hasPrefix("class_head.") { return .head }
-        if p.name.contains("ppt") || p.name.contains("deep_proj") || p.name.contains("cross_conv") { return .prompt }
-        return .other
-    }
-
-    /// Trainable count without the head from the config alone: ViT-B/16 gives 21,339·d + 31,488 (spec §2).
-    public static func trainableCount(_ c: ViTConfig, _ o: SA2VPConfig) -> Int {
-        let n = c.numPatches + 1, dim = c.dim, d = o.inter_dim, k = o.prompt_list.count
-        return n * d + (dim * d + dim) + c.depth * (2 * dim + (dim * d + d) + (d * dim + dim)) + k * dim + k * n * d + k * (dim * d + dim)
     }
 }

@@ -46,7 +46,7 @@ public struct SA2VPSwinConfig: Codable, Sendable, Equatable {
 }
 
 /// SA²VP on a Swin (official state-dict names under `vit_base.`, head `class_head`).
-public final class SA2VPSwin: PromptMethod {
+public final class SA2VPSwin: SA2VPTwoStreams {
     public let id = "sa2vp-swin"
     public let config: SA2VPSwinConfig
     public let swin: Swin
@@ -204,26 +204,6 @@ public final class SA2VPSwin: PromptMethod {
             x = swin.downsample(stage: s, x); p = swin.downsample(stage: s, p)
         }
         return (swin.pool(x), swin.pool(p))
-    }
-
-    /// Logits of the image stream (what the official evaluation uses, engine_for_train.py:175-180).
-    public func logits(_ images: Tensor, context: inout ForwardContext) -> Tensor {
-        head(features(images, context: &context).image)
-    }
-
-    /// 0.8·CE(image head) + 0.2·CE(prompt head) (engine_for_train.py:24-27).
-    public func loss(_ batch: TrainingBatch, context: inout ForwardContext) -> Tensor {
-        let f = features(batch.images, context: &context)
-        return crossEntropy(head(f.image), batch) * 0.8 + crossEntropy(head(f.prompt), batch) * 0.2
-    }
-
-    /// optim_factory.py:57-96: AdamW groups "decay" (ndim > 1 and not `.bias`) and "no_decay" (1-D or bias).
-    public func parameterGroups(lr: Float, weightDecay: Float) -> [ParamGroup] {
-        let t = trainable
-        let noDecay = t.filter { $0.value.rank == 1 || $0.name.hasSuffix(".bias") }
-        let decay = t.filter { p in !noDecay.contains { $0 === p } }
-        return [ParamGroup("decay", params: decay, lr: lr, weightDecay: weightDecay),
-                ParamGroup("no_decay", params: noDecay, lr: lr, weightDecay: 0)]
     }
 
     public func role(of p: Parameter) -> ParameterRole {

@@ -107,4 +107,42 @@ final class E2VPTPruningTests: XCTestCase {
         // A second call resumes: nothing retrains, same result.
         XCTAssertEqual(try E2VPTPruning.run(cell, seeds: [0], options: o, tokenCounts: [1, 3], pieceCounts: [4]), r)
     }
+
+    /// FGVC cells follow tune_fgvc_PruningRewind.py: the grid point with the best validation accuracy over epochs wins
+    /// (not the last epoch), grid/rewind runs keep val as val, and the final seeds report the recipe's official number.
+    func testFGVCFlowSelectsByBestValidationOverEpochs() throws {
+        let recipe = dir.appendingPathComponent("e2vpt-fgvc.yaml")
+        try """
+        method: e2vpt
+        options: {NUM_TOKENS_P: 2, NUM_TOKENS: 2}
+        optimizer: {kind: sgd, momentum: 0.9}
+        lr: 1.0
+        lr_scaling: batch/256
+        weight_decay: 0.001
+        schedule: {kind: warmup-cosine-epoch, warmupEpochs: 0}
+        epochs: 2
+        batch_size: 200
+        eval_batch_size: 250
+        official_selection: test-at-best-val-epoch
+        clean_selection: last-epoch-test
+        pipeline: builtin
+        grid: {lr: [0.5, 5.0], weight_decay: [0.0]}
+        """.write(to: recipe, atomically: true, encoding: .utf8)
+        let cell = Cell(key: .init(benchmark: "fgvc", dataset: "shapes", method: "e2vpt", backbone: "vit-mini"), recipeFile: recipe,
+                        source: .builtin(.shapes), splits: SplitPlan(train: "train800", val: "val200", test: "test"))
+        var o = RunOptions(runs: dir.appendingPathComponent("runs"), weights: dir.appendingPathComponent("vit-mini.safetensors"), testCount: 200, quiet: true)
+        o.checkWeightsHash = false
+        let r = try E2VPTPruning.run(cell, seeds: [0], options: o, tokenCounts: [1], pieceCounts: [1])
+        let root = E2VPTPruning.folder(runs: o.runs, cell: cell)
+        func metrics(_ lr: Double) throws -> [EpochMetrics] { try RunStore.metrics(in: root.appendingPathComponent("grid/lr-\(lr)_wd-0.0/seed-0")) }
+        let best = try [0.5, 5.0].map { lr in (lr, try metrics(lr).compactMap(\.valAccuracy).max()!) }
+        XCTAssertEqual(try metrics(0.5).compactMap(\.valAccuracy).count, 2, "validation every epoch")
+        let expected = best.max { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 > $1.0) }!.0
+        XCTAssertEqual(r.lr, expected)
+        let gridCfg = try RunStore.readJSON(ResolvedRunConfig.self, from: root.appendingPathComponent("grid/lr-0.5_wd-0.0/seed-0/config.json"))
+        XCTAssertEqual(gridCfg.splits["val"], "val200")
+        let final = try RunStore.readJSON(RunSummary.self, from: root.appendingPathComponent("final/seed-0/summary.json"))
+        XCTAssertEqual(r.finalTestAccuracy, [final.official.accuracy])
+        XCTAssertEqual(final.official.rule, "test-at-best-val-epoch")
+    }
 }

@@ -87,34 +87,42 @@ extension Tensor {
                 maskHStride = ms[1] == 1 ? 0 : n * n
             } else { precondition(ms.count == 2, "attention mask must be 2-D or 4-D") }
         }
-        let probs = Tensor(uninitialized: [b, h, nq, n])
         let out = Tensor(uninitialized: [b, nq, dim])
-        let qd = qkv.data, pd = probs.data, od = out.data
-        let maskData = mask?.data
-        headChunks(b * h) { z in
+        let qd = qkv.data, od = out.data
+        /// P = softmax(Q Kᵀ · scale + mask) of head problem z into `p` [nq, n]. The backward calls it again
+        /// instead of keeping P (12·N² floats per image and layer, a quarter of a VPT-deep step's activations):
+        /// same inputs, same single-threaded BLAS call, same arithmetic, so the same bits.
+        /// It reads `qkv` and `mask` through the tensors (not saved pointers) so the backward keeps both alive.
+        func probabilities(_ z: Int, into p: UnsafeMutablePointer<Float>) {
             let bi = z / h, hi = z % h
-            let base = qd + bi * n * dim3 + hi * d
-            let p = pd + z * nq * n
+            let base = qkv.data + bi * n * dim3 + hi * d
             gemm(transA: false, transB: true, m: nq, n: n, k: d, alpha: sc, a: base, lda: dim3, b: base + dim, ldb: dim3, c: p)
-            if let maskData {
-                let mp = maskData + bi * maskBStride + hi * maskHStride
+            if let mask {
+                let mp = mask.data + bi * maskBStride + hi * maskHStride
                 for i in 0..<(nq * n) { p[i] += mp[i] }
             }
             softmaxRowsSerial(p, nq, n)
-            gemm(transA: false, transB: false, m: nq, n: d, k: n, a: p, b: base + 2 * dim, ldb: dim3, c: od + bi * nq * dim + hi * d, ldc: dim)
         }
-        let ps = probs.storage  // the node keeps the probabilities, not the output tensor
+        let workers = headChunkCount(b * h)
+        let forwardScratch = Tensor(uninitialized: [workers, nq, n])
+        headChunks(b * h) { z, worker in
+            let bi = z / h, hi = z % h
+            let p = forwardScratch.data + worker * nq * n
+            probabilities(z, into: p)
+            gemm(transA: false, transB: false, m: nq, n: d, k: n, a: p, b: qd + bi * n * dim3 + hi * d + 2 * dim, ldb: dim3,
+                 c: od + bi * nq * dim + hi * d, ldc: dim)
+        }
         return out.record("packedAttention", [qkv]) { g in
             // With fewer queries than tokens, dQ of the unused rows is zero.
             let dqkv = nq < n ? Tensor(zeros: qkv.shape) : Tensor(uninitialized: qkv.shape)
-            let gd = g.data, pd = ps.ptr, qd = qkv.data, dd = dqkv.data
-            let workers = headChunkCount(b * h)
-            let scratch = Tensor(uninitialized: [workers, nq, n])
+            let gd = g.data, dd = dqkv.data, qd = qkv.data
+            let scratch = Tensor(uninitialized: [workers, 2, nq, n])
             headChunks(b * h) { z, worker in
                 let bi = z / h, hi = z % h
                 let base = qd + bi * n * dim3 + hi * d, dbase = dd + bi * n * dim3 + hi * d
-                let p = pd + z * nq * n, gz = gd + bi * nq * dim + hi * d
-                let s = scratch.data + worker * nq * n
+                let gz = gd + bi * nq * dim + hi * d
+                let p = scratch.data + worker * 2 * nq * n, s = p + nq * n
+                probabilities(z, into: p)
                 // dV = Pᵀ dO;  dP = dO Vᵀ;  dS = P ⊙ (dP − rowsum(dP ⊙ P));  dQ = dS K · scale;  dK = dSᵀ Q · scale
                 gemm(transA: true, transB: false, m: n, n: d, k: nq, a: p, lda: n, b: gz, ldb: dim, c: dbase + 2 * dim, ldc: dim3)
                 gemm(transA: false, transB: true, m: nq, n: n, k: d, a: gz, lda: dim, b: base + 2 * dim, ldb: dim3, c: s)
