@@ -128,8 +128,7 @@ extension Tensor {
                 gemm(transA: false, transB: true, m: nq, n: n, k: d, a: gz, lda: dim, b: base + 2 * dim, ldb: dim3, c: s)
                 for i in 0..<nq {
                     let si = s + i * n, pi = p + i * n
-                    var dot: Float = 0
-                    for j in 0..<n { dot += si[j] * pi[j] }
+                    let dot = vectorDot(si, pi, n)
                     for j in 0..<n { si[j] = pi[j] * (si[j] - dot) }
                 }
                 gemm(transA: false, transB: false, m: nq, n: d, k: n, alpha: sc, a: s, b: base + dim, ldb: dim3, c: dbase, ldc: dim3)
@@ -139,17 +138,15 @@ extension Tensor {
         }
     }
 
-    /// Stable row softmax in place, single-threaded (same arithmetic as `softmaxRows`).
+    /// Stable row softmax in place, single-threaded, with the vectorised exp and reductions (attention's hot loop).
     @inline(__always)
     static func softmaxRowsSerial(_ x: UnsafeMutablePointer<Float>, _ rowsN: Int, _ d: Int) {
         for i in 0..<rowsN {
             let xb = x + i * d
-            var m = -Float.infinity
-            for j in 0..<d { m = Swift.max(m, xb[j]) }
+            let m = vectorMax(xb, d)
             if m == -.infinity { for j in 0..<d { xb[j] = 0 }; continue }
-            var sum: Float = 0
-            for j in 0..<d { let v = Foundation.exp(xb[j] - m); xb[j] = v; sum += v }
-            let inv = 1 / sum
+            for j in 0..<d { xb[j] = fastExp(xb[j] - m) }  // vectorises: fastExp is plain arithmetic
+            let inv = 1 / vectorSum(xb, d)
             for j in 0..<d { xb[j] *= inv }
         }
     }

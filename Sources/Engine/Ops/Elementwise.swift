@@ -107,7 +107,7 @@ extension Tensor {
             parallelFor(self.count) { s, e in
                 for i in s..<e {
                     let v = gx[i]
-                    d[i] = gg[i] * (0.5 * (1 + fastErf(v * 0.70710678118654752)) + v * 0.39894228040143268 * Foundation.exp(-0.5 * v * v))
+                    d[i] = gg[i] * (0.5 * (1 + fastErf(v * 0.70710678118654752)) + v * 0.39894228040143268 * fastExp(-0.5 * v * v))
                 }
             }
             return [dx]

@@ -1,0 +1,53 @@
+import XCTest
+import Foundation
+@testable import Engine
+
+/// The vectorisable exp and reductions used by attention's softmax and GELU's backward.
+final class VectorizedTests: XCTestCase {
+    func testFastExpIsWithinTwoUlpOfLibm() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let e = Foundation.exp(x), f = fastExp(x)
+            worst = max(worst, abs(f - e) / e.ulp)
+            x += 0.0137
+        }
+        print("fastExp worst error: \(worst) ulp")
+        XCTAssertLessThanOrEqual(worst, 2)
+        XCTAssertEqual(fastExp(0), 1)
+        XCTAssertEqual(fastExp(-.infinity), 0, "masked scores give exactly zero probability")
+        XCTAssertEqual(fastExp(-100), 0)
+        XCTAssertEqual(fastExp(.infinity), .infinity)
+        XCTAssertTrue(fastExp(.nan).isNaN)
+    }
+
+    func testReductionsMatchNaiveSums() {
+        for n in [0, 1, 15, 16, 17, 197, 207] {
+            let a = (0..<n).map { Float(sin(Double($0) * 0.37)) }, b = (0..<n).map { Float(cos(Double($0) * 0.11)) }
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    let s = vectorSum(pa.baseAddress!, n), d = vectorDot(pa.baseAddress!, pb.baseAddress!, n), m = vectorMax(pa.baseAddress!, n)
+                    XCTAssertEqual(s, a.reduce(0, +), accuracy: 1e-4, "sum n=\(n)")
+                    XCTAssertEqual(d, zip(a, b).map(*).reduce(0, +), accuracy: 1e-4, "dot n=\(n)")
+                    XCTAssertEqual(m, a.max() ?? -.infinity, "max n=\(n)")
+                }
+            }
+        }
+    }
+
+    /// Attention's softmax rows sum to one and equal the libm-based softmax to float rounding; masked (−inf) keys
+    /// get exactly zero.
+    func testAttentionSoftmaxRows() {
+        var x: [Float] = (0..<(3 * 207)).map { Float(sin(Double($0))) * 8 }
+        x[5] = -.infinity
+        let ref = (0..<3).flatMap { i -> [Float] in
+            let row = x[(i * 207)..<((i + 1) * 207)], m = row.max()!
+            let e = row.map { Foundation.exp($0 - m) }, s = e.reduce(0, +)
+            return e.map { $0 / s }
+        }
+        x.withUnsafeMutableBufferPointer { Tensor.softmaxRowsSerial($0.baseAddress!, 3, 207) }
+        for i in 0..<x.count { XCTAssertEqual(x[i], ref[i], accuracy: 1e-6) }
+        XCTAssertEqual(x[5], 0)
+        for i in 0..<3 { XCTAssertEqual(x[(i * 207)..<((i + 1) * 207)].reduce(0, +), 1, accuracy: 1e-5) }
+    }
+}
