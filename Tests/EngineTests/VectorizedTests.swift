@@ -35,8 +35,7 @@ final class VectorizedTests: XCTestCase {
         }
     }
 
-    /// Attention's softmax rows sum to one and equal the libm-based softmax to float rounding; masked (−inf) keys
-    /// get exactly zero.
+    /// Attention's softmax rows sum to one and equal a plain libm softmax; masked (−inf) keys get exactly zero.
     func testAttentionSoftmaxRows() {
         var x: [Float] = (0..<(3 * 207)).map { Float(sin(Double($0))) * 8 }
         x[5] = -.infinity

@@ -138,15 +138,18 @@ extension Tensor {
         }
     }
 
-    /// Stable row softmax in place, single-threaded, with the vectorised exp and reductions (attention's hot loop).
+    /// Stable row softmax in place, single-threaded (same arithmetic as `softmaxRows`). libm's expf stays here: the
+    /// vectorised `fastExp` + 16-lane reductions measured slower in the forward pass (interleaved A/B, ViT-B/16).
     @inline(__always)
     static func softmaxRowsSerial(_ x: UnsafeMutablePointer<Float>, _ rowsN: Int, _ d: Int) {
         for i in 0..<rowsN {
             let xb = x + i * d
-            let m = vectorMax(xb, d)
+            var m = -Float.infinity
+            for j in 0..<d { m = Swift.max(m, xb[j]) }
             if m == -.infinity { for j in 0..<d { xb[j] = 0 }; continue }
-            for j in 0..<d { xb[j] = fastExp(xb[j] - m) }  // vectorises: fastExp is plain arithmetic
-            let inv = 1 / vectorSum(xb, d)
+            var sum: Float = 0
+            for j in 0..<d { let v = Foundation.exp(xb[j] - m); xb[j] = v; sum += v }
+            let inv = 1 / sum
             for j in 0..<d { xb[j] *= inv }
         }
     }
