@@ -28,6 +28,25 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     public var widthPerGroup: Int = 64
     public var numClasses: Int = 1000
 
+    enum CodingKeys: String, CodingKey { case block, layers, widths, groups, widthPerGroup, numClasses }
+
+    /// Decodes a shape as config files write it (torchvision defaults for what is left out: widths 64…512, groups 1,
+    /// width per group 64, 1000 classes); inconsistent shapes are an error, not a crash.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let block = try c.decode(Block.self, forKey: .block), layers = try c.decode([Int].self, forKey: .layers)
+        let widths = try c.decodeIfPresent([Int].self, forKey: .widths) ?? [64, 128, 256, 512]
+        let groups = try c.decodeIfPresent(Int.self, forKey: .groups) ?? 1, wpg = try c.decodeIfPresent(Int.self, forKey: .widthPerGroup) ?? 64
+        guard layers.count == widths.count else {
+            throw DecodingError.dataCorruptedError(forKey: .widths, in: c, debugDescription: "\(layers.count) stages in layers but \(widths.count) widths")
+        }
+        guard block == .bottleneck || (groups == 1 && wpg == 64) else {
+            throw DecodingError.dataCorruptedError(forKey: .groups, in: c, debugDescription: "basic blocks support only groups 1, widthPerGroup 64")
+        }
+        self.init(block: block, layers: layers, widths: widths, groups: groups, widthPerGroup: wpg,
+                  numClasses: try c.decodeIfPresent(Int.self, forKey: .numClasses) ?? 1000)
+    }
+
     public init(block: Block, layers: [Int], widths: [Int] = [64, 128, 256, 512], groups: Int = 1,
                 widthPerGroup: Int = 64, numClasses: Int = 1000) {
         precondition(layers.count == widths.count, "ResNetConfig: \(layers.count) stages but \(widths.count) widths")

@@ -19,6 +19,22 @@ public struct SwinConfig: Codable, Equatable, Sendable {
     public var mlpRatio: Int = 4
     public var numClasses: Int
 
+    enum CodingKeys: String, CodingKey { case imageSize, patchSize, embedDim, depths, numHeads, windowSize, mlpRatio, numClasses }
+
+    /// Decodes a shape as config files write it: `patchSize` and `mlpRatio` default to 4, `numClasses` to 0 (headless,
+    /// the official SA²VP's `num_classes=-1`); inconsistent stage lists are an error, not a crash.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let depths = try c.decode([Int].self, forKey: .depths), heads = try c.decode([Int].self, forKey: .numHeads)
+        guard depths.count == heads.count else {
+            throw DecodingError.dataCorruptedError(forKey: .numHeads, in: c, debugDescription: "\(depths.count) stages in depths but \(heads.count) head counts")
+        }
+        self.init(imageSize: try c.decode(Int.self, forKey: .imageSize), patchSize: try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? 4,
+                  embedDim: try c.decode(Int.self, forKey: .embedDim), depths: depths, numHeads: heads,
+                  windowSize: try c.decode(Int.self, forKey: .windowSize), mlpRatio: try c.decodeIfPresent(Int.self, forKey: .mlpRatio) ?? 4,
+                  numClasses: try c.decodeIfPresent(Int.self, forKey: .numClasses) ?? 0)
+    }
+
     public init(imageSize: Int, patchSize: Int = 4, embedDim: Int, depths: [Int], numHeads: [Int], windowSize: Int,
                 mlpRatio: Int = 4, numClasses: Int) {
         precondition(depths.count == numHeads.count, "SwinConfig: \(depths.count) stages but \(numHeads.count) head counts")

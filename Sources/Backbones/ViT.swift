@@ -129,6 +129,12 @@ public final class ViTBlock: ParameterContainer {
 
     public func mlp(_ x: Tensor) -> Tensor { fc2(fc1(x).gelu()) }
 
+    /// The MLP with the backbone's dropout when the pass uses it: fc1 → GELU → Dropout → fc2 → Dropout (vit.py Mlp).
+    func mlp(_ x: Tensor, context: inout ForwardContext) -> Tensor {
+        guard context.dropsOut else { return mlp(x) }
+        return fc2(fc1(x).gelu().dropout(context.dropout, rng: &context.rng)).dropout(context.dropout, rng: &context.rng)
+    }
+
     /// The block's output restricted to its first `rows` tokens (queries of those rows only; keys and values
     /// still cover every token): all a CLS readout needs from the last block. No drop-path (eval or dropPath 0).
     public func firstRows(_ x: Tensor, rows: Int, hooks: ViTHooks) -> Tensor {
@@ -144,12 +150,7 @@ public final class ViTBlock: ParameterContainer {
         var a = attention(norm1(x), hooks: hooks)
         if context.training && context.dropPath > 0 { a = a.dropPath(context.dropPath, rng: &context.rng) }
         let h = x + a
-        var m: Tensor
-        if context.dropsOut {  // fc1 → GELU → Dropout → fc2 → Dropout (vit.py Mlp)
-            m = fc2(fc1(norm2(h)).gelu().dropout(context.dropout, rng: &context.rng)).dropout(context.dropout, rng: &context.rng)
-        } else {
-            m = mlp(norm2(h))
-        }
+        var m = mlp(norm2(h), context: &context)
         if let edit = hooks.mlpOutput { m = edit(index, m) }
         if context.training && context.dropPath > 0 { m = m.dropPath(context.dropPath, rng: &context.rng) }
         return h + m

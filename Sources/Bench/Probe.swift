@@ -77,6 +77,8 @@ public enum Probe {
 
     /// Runs the probe on images [B, C, H, W] and labels.
     public static func run(_ method: PromptMethod, images: Tensor, labels: [Int]) throws -> ProbeResult {
+        // A probe has no training data: state the method computes from data must come with the weights.
+        if let why = method.notReady { throw MethodError(why) }
         var eval = ForwardContext.eval
         let logits = withoutGrad { method.logits(images, context: &eval) }
         for p in method.trainable { p.value.grad = nil }

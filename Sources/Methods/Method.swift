@@ -160,6 +160,9 @@ public protocol PromptMethod: AnyObject {
     /// ILM-VP's `mapping_sequence`), read before the parameters are loaded because it can decide which parameters
     /// exist. Returns the names it consumed.
     func loadProbeState(from weights: StateDict) throws -> [String]
+    /// Why the method cannot produce logits yet (data-dependent state missing, e.g. ILM-VP's label mapping before
+    /// any mapping pass or probe weights that carry it); nil when it can.
+    var notReady: String? { get }
 }
 
 extension PromptMethod {
@@ -196,6 +199,7 @@ extension PromptMethod {
     public func checkpointState() -> [String: Tensor] { [:] }
     public func restore(checkpointState: [String: Tensor]) throws {}
     public func loadProbeState(from weights: StateDict) throws -> [String] { [] }
+    public var notReady: String? { nil }
     public var backboneTrainMode: Bool { false }
     public var backboneSwin: (model: Swin, prefix: String)? { nil }
     public var backboneResNet: ResNet? { nil }

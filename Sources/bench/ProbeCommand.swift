@@ -2,7 +2,6 @@ import ArgumentParser
 import Bench
 import Checkpoints
 import Foundation
-import Methods
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,10 +26,6 @@ struct ProbeCommand: ParsableCommand {
         let m = try cfg.makeMethod(method)
         let report = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(URL(fileURLWithPath: weights)))
         if !report.unexpected.isEmpty { print("note: unused tensors in the weights: \(report.unexpected.joined(separator: ", "))") }
-        // A label-mapping method needs its mapping: a probe has no training data to compute it from.
-        if let ilm = m as? ILMVP, ilm.mapping == nil {
-            throw ValidationError("\(weights): no `mapping_sequence` tensor; \(method) needs its label mapping (the target → source class list its best.pth stores)")
-        }
         let (x, y) = try Probe.readInputs(images: URL(fileURLWithPath: input), labels: URL(fileURLWithPath: labels))
         let r = try Probe.run(m, images: x, labels: y)
         try Probe.write(r, to: URL(fileURLWithPath: out))

@@ -33,7 +33,7 @@ struct ThroughputCommand: ParsableCommand {
             let r = try Throughput.measure(method: id, backbone: backbone, batch: batch, steps: steps, warmup: warmup, classes: classes)
             results.append(r)
             print(Throughput.markdown([r]).split(separator: "\n").last.map(String.init) ?? "")
-            if let s = try Throughput.cachedEpochSeconds(method: id, backbone: backbone, batch: batch, classes: classes) {
+            if let s = r.cachedEpochSeconds {
                 // Every epoch after the first trains on cached frozen features (see README, "Feature caching").
                 print(String(format: "cached-feature epoch (%@, 1000 images, batch %d): %.4f s = %.0f img/s", id, batch, s, 1000 / s))
             }

@@ -25,8 +25,7 @@ final class MiniCNNTests: XCTestCase {
     func testILMVPOnTheMiniResNetLearns() throws {
         let runs = FileManager.default.temporaryDirectory.appendingPathComponent("mini-cnn-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: runs) }
-        var cell = try CellCatalog.cell(id: "mini/scenes/ilm-vp/resnet-mini", root: Self.root)
-        cell.recipeFile = Self.root.appendingPathComponent("recipes/mini/ilm-vp.yaml")
+        let cell = try CellCatalog.cell(id: "mini/scenes/ilm-vp/resnet-mini", root: Self.root)
         let opts = RunOptions(runs: runs, weights: Self.root.appendingPathComponent("weights/resnet-mini.safetensors"), epochs: 3, testCount: 400, quiet: true)
         let s = try Runner.run(cell, seed: 0, options: opts)
         print("ilm-vp on resnet-mini, scenes, 3 epochs: official \(s.official.accuracy)%, clean \(s.clean.accuracy)%")

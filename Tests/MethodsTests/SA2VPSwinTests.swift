@@ -77,7 +77,7 @@ final class SA2VPSwinTests: XCTestCase {
         try yaml.write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
         let cfg = try ProbeConfig.load(url)
-        XCTAssertEqual(cfg.swin?.config, Self.tiny)
+        XCTAssertEqual(cfg.swin, Self.tiny)
         let m = try cfg.makeMethod("sa2vp-swin")
         _ = try Probe.loadOfficialWeights(m, from: try Safetensors.load(Self.dir.appendingPathComponent("weights.safetensors")))
         let inputs = try Safetensors.load(Self.dir.appendingPathComponent("inputs.safetensors"))

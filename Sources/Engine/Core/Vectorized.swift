@@ -1,6 +1,7 @@
-// Vectorisable building blocks for the hot element-wise loops (softmax, GELU's backward): an exp made of plain
-// arithmetic (so loops over it vectorise, unlike libm's expf) and reductions with 16 lanes. Summation order is
-// fixed by the lane layout, so results stay bit-identical run to run and across thread counts.
+// Vectorisable building blocks for hot backward loops (GELU's backward, attention's row dot): an exp made of plain
+// arithmetic (so loops over it vectorise, unlike libm's expf) and a 16-lane dot product. Summation order is fixed
+// by the lane layout, so results stay bit-identical run to run and across thread counts. (The attention softmax
+// keeps libm's expf: the vectorised version measured slower there, Benchmarks/RESULTS.md.)
 
 /// e^x to within ~2 ulp on [−87.3, 88.7] (Cephes expf: x = n·ln2 + r, degree-6 polynomial in r, 2^n from the
 /// exponent bits); 0 below −87.3 (masked attention scores), +inf above, NaN stays NaN. Never traps.
@@ -19,26 +20,6 @@
     let e = p * r * r + r + 1
     let scale = Float(bitPattern: (k.bitPattern &- 0x4B40_0000 &+ 127) << 23)
     return x0 < -87.33654 ? 0 : e * scale
-}
-
-/// Σ p[i] for i < n, 16 lanes then a fixed-order horizontal sum.
-@inline(__always) public func vectorSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD16<Float>(repeating: 0)
-    var j = 0
-    while j + 16 <= n { acc += UnsafeRawPointer(p + j).loadUnaligned(as: SIMD16<Float>.self); j += 16 }
-    var s = acc.sum()
-    while j < n { s += p[j]; j += 1 }
-    return s
-}
-
-/// max p[i] for i < n (−inf when n = 0).
-@inline(__always) public func vectorMax(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD16<Float>(repeating: -.infinity)
-    var j = 0
-    while j + 16 <= n { acc = pointwiseMax(acc, UnsafeRawPointer(p + j).loadUnaligned(as: SIMD16<Float>.self)); j += 16 }
-    var m = acc.max()
-    while j < n { m = Swift.max(m, p[j]); j += 1 }
-    return m
 }
 
 /// Σ a[i]·b[i] for i < n.
