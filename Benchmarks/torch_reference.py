@@ -10,6 +10,15 @@ ceiling of the sitting (OpenBLAS through the engine's `gemm`, ViT-B/16 fc1 shape
 GEMM limit in img/s is computed with the FLOP counts of the issue (35.1 GFLOP inference, 75.3 VPT-deep step,
 105.2 full fine-tuning step; linear probing = inference). `--unset-blas-env` drops OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE from the children's environment. Results: JSON lines on stdout and a Markdown summary.
+
+Methods with a module under Benchmarks/official/ (e2vpt, da-vpt, sa2vp, insvp, dam-vp, ilm-vp, full) are timed with
+the OFFICIAL PyTorch model code: each module imports the official repository from the checkout its environment
+variable names (E2VPT_SRC, DAVPT_SRC, SA2VP_SRC, INSVP_SRC, DAMVP_SRC, ILMVP_SRC, VPT_SRC) and returns the trainable
+tensors, the loss of one training batch and the inference logits; this script wraps them in the same SGD step as
+ours. ILM-VP runs on ResNet-50 (ours: `--backbone resnet50`). `--like-for-like` sets OFFICIAL_BENCH_FREEZE=1: InsVP's
+and DAM-VP's official code never freezes the backbone, so by default PyTorch also computes gradients for every frozen
+weight (work ours skips); with the flag both sides compute the same gradients. vpt-deep/vpt-shallow/linear keep the
+timm model (the numbers the issue quotes).
 """
 import argparse
 import json
@@ -22,6 +31,47 @@ import sys
 import time
 
 GFLOP = {"eval": 35.1, "vpt-deep": 75.3, "vpt-shallow": 75.3, "full": 105.2, "linear": 35.1}
+# Methods timed with the official model code: method id → module under Benchmarks/official/.
+OFFICIAL = {"e2vpt": "e2vpt", "da-vpt": "da_vpt", "sa2vp": "sa2vp", "insvp": "insvp", "dam-vp": "dam_vp",
+            "ilm-vp": "ilm_vp", "full": "full"}
+# Our backbone for each method (ViT-B/16 unless named).
+BACKBONE = {"ilm-vp": "resnet50"}
+
+
+def official_child(method, batch, threads, steps, warmup, classes):
+    import importlib
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "official"))
+    d = importlib.import_module(OFFICIAL[method]).build(batch, classes)
+    x, y = d["input"], d["labels"]
+    opt = torch.optim.SGD(d["params"], lr=1e-3, momentum=0.9, weight_decay=1e-4)
+
+    def step():
+        loss = d["loss"](x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    train = batch * steps / (time.perf_counter() - t0)
+    with torch.no_grad():
+        for _ in range(warmup):
+            d["logits"](x)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            d["logits"](x)
+        ev = batch * steps / (time.perf_counter() - t0)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"who": "torch", "method": method, "batch": batch, "threads": threads, "train_img_s": train,
+                      "eval_img_s": ev, "peak_rss_mib": rss / 2**20, "torch": torch.__version__,
+                      "official": d["source"], "freeze": os.environ.get("OFFICIAL_BENCH_FREEZE") == "1"}))
 
 
 def torch_child(method, batch, threads, steps, warmup, classes):
@@ -93,7 +143,7 @@ def torch_child(method, batch, threads, steps, warmup, classes):
 
 
 def run_ours(bench, method, batch, threads, steps, warmup, env):
-    cmd = [bench, "throughput", "--methods", method, "--backbone", "vit-b16", "--batch", str(batch),
+    cmd = [bench, "throughput", "--methods", method, "--backbone", BACKBONE.get(method, "vit-b16"), "--batch", str(batch),
            "--threads", str(threads), "--steps", str(steps), "--warmup", str(warmup), "--sgemm"]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     sg = float(re.search(r"sgemm GFLOP/s: ([0-9.]+)", out).group(1))
@@ -116,11 +166,14 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--classes", type=int, default=100)
     ap.add_argument("--unset-blas-env", action="store_true")
+    ap.add_argument("--like-for-like", action="store_true", help="OFFICIAL_BENCH_FREEZE=1 (see the docstring)")
     a = ap.parse_args()
     if a.child:
-        torch_child(a.methods, a.batch, int(a.threads), a.steps, a.warmup, a.classes)
+        (official_child if a.methods in OFFICIAL else torch_child)(a.methods, a.batch, int(a.threads), a.steps, a.warmup, a.classes)
         return
     env = dict(os.environ)
+    if a.like_for_like:
+        env["OFFICIAL_BENCH_FREEZE"] = "1"
     if a.unset_blas_env:
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
@@ -146,11 +199,14 @@ def main():
             p = [x for x in rows if x["who"] == "torch" and x["method"] == m and x["threads"] == t]
             med = lambda xs, k: statistics.median(x[k] for x in xs)
             sg = med(o, "sgemm_gflops")
-            lim_t, lim_e = sg / GFLOP.get(m, 75.3), sg / GFLOP["eval"]
+            # The GEMM limit needs the FLOP model: ViT-B/16 plain/VPT/full steps only.
+            lim_t = sg / GFLOP[m] if m in GFLOP else None
+            lim_e = sg / GFLOP["eval"] if BACKBONE.get(m, "vit-b16") == "vit-b16" and m not in ("sa2vp", "insvp", "dam-vp") else None
+            pct = lambda v, lim: f"{100 * v / lim:.0f}%" if lim else "–"
             print(f"| {m} | {t} | {a.batch} | {med(o, 'train_img_s'):.2f} | {med(p, 'train_img_s'):.2f} | "
-                  f"{med(o, 'train_img_s') / med(p, 'train_img_s'):.2f} | {100 * med(o, 'train_img_s') / lim_t:.0f}% | "
+                  f"{med(o, 'train_img_s') / med(p, 'train_img_s'):.2f} | {pct(med(o, 'train_img_s'), lim_t)} | "
                   f"{med(o, 'eval_img_s'):.2f} | {med(p, 'eval_img_s'):.2f} | {med(o, 'eval_img_s') / med(p, 'eval_img_s'):.2f} | "
-                  f"{100 * med(o, 'eval_img_s') / lim_e:.0f}% | {sg:.1f} | {med(o, 'peak_rss_mib'):.0f} | {med(p, 'peak_rss_mib'):.0f} | "
+                  f"{pct(med(o, 'eval_img_s'), lim_e)} | {sg:.1f} | {med(o, 'peak_rss_mib'):.0f} | {med(p, 'peak_rss_mib'):.0f} | "
                   f"{med(o, 'peak_rss_mib') / med(p, 'peak_rss_mib'):.2f} |")
 
 

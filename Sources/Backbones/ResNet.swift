@@ -136,10 +136,29 @@ final class ConvBN {
 
     /// [B, inC, H, W] → [B, outC, H', W']; BatchNorm eps 1e-5, momentum 0.1 as torchvision. `trainBN` uses batch
     /// statistics and updates the running ones (pretraining only).
-    func callAsFunction(_ x: Tensor, trainBN: Bool = false) -> Tensor {
-        x.conv2d(weight: weight.value, stride: (stride, stride), padding: (padding, padding), groups: groups)
-            .batchNorm2d(weight: bnWeight.value, bias: bnBias.value, runningMean: runningMean.value,
-                         runningVar: runningVar.value, training: trainBN)
+    /// `residual` is added after the BatchNorm and `relu` applied last: relu(bn(conv(x)) + residual).
+    func callAsFunction(_ x: Tensor, trainBN: Bool = false, residual: Tensor? = nil, relu: Bool = false) -> Tensor {
+        if trainBN {
+            var y = x.conv2d(weight: weight.value, stride: (stride, stride), padding: (padding, padding), groups: groups)
+                .batchNorm2d(weight: bnWeight.value, bias: bnBias.value, runningMean: runningMean.value,
+                             runningVar: runningVar.value, training: true)
+            if let residual { y = y + residual }
+            return relu ? y.relu() : y
+        }
+        // Eval-mode BatchNorm is affine per channel, so it folds into the convolution: W·s and bias β − μ·s with
+        // s = γ/√(σ² + eps). Same function (up to rounding); the folding is made of differentiable ops, so γ, β and W
+        // still get their gradients when trainable. The shortcut add and the ReLU run in the convolution's epilogue.
+        let (w, shift) = foldedBN()
+        return x.conv2d(weight: w, bias: shift, stride: (stride, stride), padding: (padding, padding), groups: groups,
+                        residual: residual, relu: relu)
+    }
+
+    /// The convolution weight and bias with eval-mode BatchNorm folded in.
+    func foldedBN() -> (weight: Tensor, bias: Tensor) {
+        let o = weight.shape[0]
+        let rstd = Tensor((0..<o).map { 1 / (runningVar.value.data[$0] + 1e-5).squareRoot() }, shape: [o])
+        let s = bnWeight.value * rstd
+        return (weight.value * s.reshaped([o, 1, 1, 1]), bnBias.value - runningMean.value * s)
     }
 
     /// torchvision's ResNet init: conv kaiming_normal_(mode="fan_out", nonlinearity="relu"); BN weight 1, bias 0.
@@ -174,12 +193,13 @@ final class ResidualBlock {
 
     /// y = relu(bn_last(conv_last(…relu(bn1(conv1(x)))…)) + shortcut(x))
     func callAsFunction(_ x: Tensor, trainBN: Bool = false) -> Tensor {
+        let shortcut = downsample.map { $0(x, trainBN: trainBN) } ?? x
         var h = x
         for (i, u) in units.enumerated() {
-            h = u(h, trainBN: trainBN)
-            if i < units.count - 1 { h = h.relu() }
+            let last = i == units.count - 1
+            h = u(h, trainBN: trainBN, residual: last ? shortcut : nil, relu: true)
         }
-        return (h + (downsample.map { $0(x, trainBN: trainBN) } ?? x)).relu()
+        return h
     }
 
     var parameters: [Parameter] { units.flatMap(\.parameters) + (downsample?.parameters ?? []) }
@@ -239,7 +259,7 @@ public final class ResNet: ParameterContainer {
 
     /// conv1 7×7/2 → bn1 → relu → maxpool 3×3/2: [B, 3, H, W] → [B, C0, ⌈H/4⌉, ⌈W/4⌉].
     public func stem(_ x: Tensor) -> Tensor {
-        stemUnit(x, trainBN: trainsBatchNorm).relu().maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
+        stemUnit(x, trainBN: trainsBatchNorm, relu: true).maxPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1))
     }
 
     /// Residual stage `index` (0-based; `layer{index+1}`).

@@ -71,6 +71,9 @@ public struct ViTHooks {
     public var beforeBlock: ((Int, Tensor) -> Tensor)?
     /// Extends keys and values [B, H, M, d] of block `i` after projection (E2VPT K/V prompts).
     public var extraKeyValues: ((Int, Tensor, Tensor) -> (Tensor, Tensor))?
+    /// K/V tokens [H, P, d] shared by every image, attended to beside block `i`'s own keys (`first`: before them):
+    /// E2VPT's K/V prompts without a per-image copy. Runs on the packed attention path; nil for a block without.
+    public var prefixKeyValues: ((Int) -> (keys: Tensor, values: Tensor, first: Bool)?)?
     /// Additive attention mask for block `i` given the key count (broadcastable to [B, H, N, M]).
     public var attentionMask: ((Int, Int) -> Tensor?)?
     /// Observes block `i`'s output tokens (auxiliary losses, feature taps).
@@ -118,7 +121,9 @@ public final class ViTBlock: ParameterContainer {
         let b = x.shape[0], n = x.shape[1], dim = x.shape[2]
         if hooks.extraKeyValues == nil {
             // Packed path: heads read in place from the qkv projection, output written head-concatenated.
-            return proj(Tensor.packedAttention(qkv(x), heads: heads, mask: hooks.attentionMask?(index, n)))
+            let pre = hooks.prefixKeyValues?(index)
+            return proj(Tensor.packedAttention(qkv(x), heads: heads, mask: hooks.attentionMask?(index, n),
+                                               prefix: pre.map { ($0.keys, $0.values) }, prefixFirst: pre?.first ?? true))
         }
         var (q, k, v) = queryKeyValue(x)
         if let extra = hooks.extraKeyValues { (k, v) = extra(index, k, v) }
@@ -139,7 +144,9 @@ public final class ViTBlock: ParameterContainer {
     /// still cover every token): all a CLS readout needs from the last block. No drop-path (eval or dropPath 0).
     public func firstRows(_ x: Tensor, rows: Int, hooks: ViTHooks) -> Tensor {
         let n = x.shape[1]
-        let a = proj(Tensor.packedAttention(qkv(norm1(x)), heads: heads, mask: hooks.attentionMask?(index, n), queries: rows))
+        let pre = hooks.prefixKeyValues?(index)
+        let a = proj(Tensor.packedAttention(qkv(norm1(x)), heads: heads, mask: hooks.attentionMask?(index, n), queries: rows,
+                                            prefix: pre.map { ($0.keys, $0.values) }, prefixFirst: pre?.first ?? true))
         let h = x.slice(axis: 1, 0, rows) + a
         var m = mlp(norm2(h))
         if let edit = hooks.mlpOutput { m = edit(index, m) }

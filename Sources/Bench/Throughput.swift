@@ -1,5 +1,5 @@
-// `bench throughput`: train-step and eval images/s of methods on a randomly initialised backbone with
-// synthetic input. Warm-up steps, then timed steps; the train step is split into forward (loss), backward and
+// `bench throughput`: train-step and eval images/s of methods on a randomly initialised backbone (ViT, or a
+// ResNet for the CNN methods) with synthetic input at the size the method takes. Warm-up steps, then timed steps; the train step is split into forward (loss), backward and
 // optimiser time. Peak RSS is the kernel's VmHWM, reset per method through /proc/self/clear_refs ("5").
 // Rows append to results/throughput/<machine>-<blas>-t<threads>.csv.
 import Backbones
@@ -38,12 +38,17 @@ public struct ThroughputResult: Sendable, Equatable {
 }
 
 public enum Throughput {
-    /// Backbone configs by id.
-    public static func config(_ id: String) throws -> ViTConfig {
+    /// Backbone ids `bench throughput` knows.
+    public static let backboneIDs = ["vit-b16", "vit-mini", "resnet50", "resnet18"]
+
+    /// A randomly initialised backbone by id (torchvision's init for ResNets, 1000 source classes).
+    public static func backbone(_ id: String, seed: UInt64) throws -> BackboneModel {
         switch id {
-        case "vit-b16": return .vitB16()
-        case "vit-mini": return BackboneZoo.miniConfig
-        default: throw MethodError("unknown backbone '\(id)' for throughput; known: vit-b16, vit-mini")
+        case "vit-b16": return .vit(ViT(.vitB16(), seed: seed))
+        case "vit-mini": return .vit(ViT(BackboneZoo.miniConfig, seed: seed))
+        case "resnet50": return .resnet(ResNet(.resnet50, seed: seed))
+        case "resnet18": return .resnet(ResNet(.resnet18, seed: seed))
+        default: throw MethodError("unknown backbone '\(id)' for throughput; known: \(backboneIDs.joined(separator: ", "))")
         }
     }
 
@@ -92,13 +97,13 @@ public enum Throughput {
     }
 
     /// Measures one method. `steps` timed train steps and `steps` timed eval passes after `warmup` of each.
-    public static func measure(method id: String, backbone: String, batch: Int, steps: Int, warmup: Int = 1,
+    public static func measure(method id: String, backbone backboneID: String, batch: Int, steps: Int, warmup: Int = 1,
                                classes: Int = 100, seed: UInt64 = 0) throws -> ThroughputResult {
-        let cfg = try config(backbone)
-        let vit = ViT(cfg, seed: seed)
-        let m = try makeMethod(id, setup: MethodSetup(backbone: .vit(vit), numClasses: classes, rng: RandomStream(seed, 1)))
+        let model = try backbone(backboneID, seed: seed)
+        let m = try makeMethod(id, setup: MethodSetup(backbone: model, numClasses: classes, rng: RandomStream(seed, 1)))
         var rng = RandomStream(seed, 2)
-        let shape = [batch, cfg.channels, cfg.imageSize, cfg.imageSize]
+        let size = m.inputImageSize ?? model.vit?.config.imageSize ?? 224
+        let shape = [batch, 3, size, size]
         let images = Init.normal(shape, std: 1, rng: &rng)
         let labels = (0..<batch).map { $0 % classes }
         // Data-dependent structure (clusters, label mappings) from a few synthetic batches.
@@ -146,14 +151,14 @@ public enum Throughput {
         let evalIPS = Double(batch * steps) / max(evalS, 1e-12)
         // FLOP model: eval = forward; a train step = forward + dX backward (2×) + dW for trainable weights.
         let extra = (id == "vpt-deep" || id == "vpt-shallow") ? ((m as? VPT)?.config.NUM_TOKENS ?? 0) : 0
-        let f = vitForwardFLOPs(cfg, extraTokens: extra)
+        let f = model.vit.map { vitForwardFLOPs($0.config, extraTokens: extra) }
         return ThroughputResult(
-            method: id, backbone: backbone, batch: batch, threads: Threads.count, blasCore: Threads.blasCore, steps: steps,
+            method: id, backbone: backboneID, batch: batch, threads: Threads.count, blasCore: Threads.blasCore, steps: steps,
             trainImagesPerSecond: trainIPS, forwardMs: fwd / s, backwardMs: bwd / s, optimizerMs: upd / s,
             evalImagesPerSecond: evalIPS, peakRSSBytes: rss, peakTensorBytes: peakTensor,
             trainableParameters: m.trainable.reduce(0) { $0 + $1.count },
-            trainGFLOPs: nil, evalGFLOPs: f * evalIPS / 1e9,
-            cachedEpochSeconds: (m as? CachesFrozenFeatures).map { cachedEpochSeconds($0, dim: cfg.dim, batch: batch, classes: classes, seed: seed) })
+            trainGFLOPs: nil, evalGFLOPs: f.map { $0 * evalIPS / 1e9 },
+            cachedEpochSeconds: (m as? CachesFrozenFeatures).map { cachedEpochSeconds($0, dim: model.vit?.config.dim ?? 0, batch: batch, classes: classes, seed: seed) })
     }
 
     public static let csvHeader = [

@@ -255,22 +255,21 @@ public final class DAVPT: PromptMethod {
     }
 
     /// One VPTBlock (vpt.py:78-85) on prompted tokens [B, T, D]; returns the output and q of CLS [B, D].
-    func block(_ l: Int, _ x: Tensor, prompts len: Int, context: inout ForwardContext) -> (Tensor, Tensor) {
+    /// One block with this layer's q/k/v biases. `rows` = 1 computes only the CLS row's output (the last block:
+    /// nothing else is read after it); keys and values still cover every token.
+    func block(_ l: Int, _ x: Tensor, prompts len: Int, rows: Int? = nil, context: inout ForwardContext) -> (Tensor, Tensor) {
         let blk = vit.blocks[l]
         let b = x.shape[0], n = x.shape[1], dim = x.shape[2], h = blk.heads
         let bias = Tensor.concat([qBias[l].value, kBias[l].value, vBias[l].value], axis: 0)
         let qkv = Tensor.linear(blk.norm1(x), blk.qkv.weight.value, bias)  // [B, T, 3D] = [q | k | v]
         let qCls = qkv.slice(axis: 1, 0, 1).slice(axis: 2, 0, dim).reshaped([b, dim])  // attn._q[:, 0] (criterion.py:221)
-        let parts = qkv.reshaped([b, n, 3, h, dim / h]).permuted(2, 0, 3, 1, 4).split([1, 1, 1], axis: 0)
-            .map { $0.reshaped([b, h, n, dim / h]) }
-        let o = Tensor.attention(parts[0], parts[1], parts[2], mask: mask(tokens: n, prompts: len))
-        var a = blk.proj(o.transposed(1, 2).reshaped([b, n, dim]))
+        var a = blk.proj(Tensor.packedAttention(qkv, heads: h, mask: mask(tokens: n, prompts: len), queries: rows))
         // vpt.py:210: drop-path rate linspace(0, drop_path, depth)[l]; active in train mode.
         let depth = vit.config.depth
         let rate = Float(depth > 1 ? config.drop_path * Double(l) / Double(depth - 1) : 0)
         let dp = context.training && rate > 0
         if dp { a = a.dropPath(rate, rng: &context.rng) }
-        let y = x + a
+        let y = (rows.map { x.slice(axis: 1, 0, $0) } ?? x) + a
         var m = blk.mlp(blk.norm2(y))
         if dp { m = m.dropPath(rate, rng: &context.rng) }
         return (y + m, qCls)
@@ -296,7 +295,8 @@ public final class DAVPT: PromptMethod {
             }
             pieces.append(img)
             let xin = Tensor.concat(pieces, axis: 1)
-            let (out, qCls) = block(l, xin, prompts: len, context: &context)
+            let last = l == vit.config.depth - 1
+            let (out, qCls) = block(l, xin, prompts: len, rows: last ? 1 : nil, context: &context)
             x = out
             if let labels, isProxy, config.proxy_vpt, let p {
                 let term = proxyLoss(xin, prompts: p, qCls: qCls, labels: labels)
@@ -410,6 +410,12 @@ public final class DAVPT: PromptMethod {
                 return true
             }
             if !keep.isEmpty { batches.append((x.indexSelect(axis: 0, keep), keep.map { y[$0] })) }
+        }
+        // The cosine k-means starts from k distinct class means (the official code fails here too).
+        let seen = taken.filter { $0 > 0 }.count
+        guard seen >= proxyLen else {
+            throw MethodError("da-vpt: the initial k-means needs training images of at least \(proxyLen) classes (one per proxy), "
+                              + "but the training data holds \(seen); use more classes or initial_mapping other than kmeans")
         }
         var rng = RandomStream(seed, 0x1417)
         initializeMapping(batches: batches, rng: &rng)

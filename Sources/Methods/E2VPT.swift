@@ -297,18 +297,23 @@ public final class E2VPT: BackboneWithHead {
             guard deepPrompt != nil else { return h }
             return Tensor.concat([h.slice(axis: 1, 0, 1), prompts(i, batch: b, mask: mask, context: &ctx), h.slice(axis: 1, 1 + n, total)], axis: 1)
         }
-        hooks.extraKeyValues = { [self] i, k, v in
-            guard i < keyPrompts.count else { return (k, v) }
-            let b = k.shape[0], shape = [b, k.shape[1], config.NUM_TOKENS, k.shape[3]]
-            // QKV_dropout is applied separately to the key and the value copy (vit_changeVK.py:303-309).
-            var ek = keyPrompts[i].value.expand(shape), ev = valuePrompts[i].value.expand(shape)
-            if ctx.training && config.DROPOUT > 0 {
-                ek = ek.dropout(Float(config.DROPOUT), rng: &ctx.rng)
-                ev = ev.dropout(Float(config.DROPOUT), rng: &ctx.rng)
+        if ctx.training && config.DROPOUT > 0 {
+            hooks.extraKeyValues = { [self] i, k, v in
+                guard i < keyPrompts.count else { return (k, v) }
+                let b = k.shape[0], shape = [b, k.shape[1], config.NUM_TOKENS, k.shape[3]]
+                // QKV_dropout is applied separately to the key and the value copy, per image (vit_changeVK.py:303-309).
+                let ek = keyPrompts[i].value.expand(shape).dropout(Float(config.DROPOUT), rng: &ctx.rng)
+                let ev = valuePrompts[i].value.expand(shape).dropout(Float(config.DROPOUT), rng: &ctx.rng)
+                return config.LAYER_BEHIND
+                    ? (Tensor.concat([ek, k], axis: 2), Tensor.concat([ev, v], axis: 2))
+                    : (Tensor.concat([k, ek], axis: 2), Tensor.concat([v, ev], axis: 2))
             }
-            return config.LAYER_BEHIND
-                ? (Tensor.concat([ek, k], axis: 2), Tensor.concat([ev, v], axis: 2))
-                : (Tensor.concat([k, ek], axis: 2), Tensor.concat([v, ev], axis: 2))
+        } else {
+            // Without dropout the K/V prompts are the same for every image: the packed attention reads them once per
+            // head (LAYER_BEHIND puts them before the image's own keys, vit_changeVK.py:292-309).
+            hooks.prefixKeyValues = { [self] i in
+                i < keyPrompts.count ? (keyPrompts[i].value, valuePrompts[i].value, config.LAYER_BEHIND) : nil
+            }
         }
         var backboneCtx = ForwardContext.eval  // vit_prompt_VK.py:157-168 keeps the encoder in eval mode
         let f = vit.features(images, hooks: hooks, context: &backboneCtx)

@@ -116,6 +116,7 @@ public final class ILMVP: PromptMethod {
 
     public var parameters: [Parameter] { resnet.parameters + [program] }
     public var backboneResNet: ResNet? { resnet }
+    public var inputImageSize: Int? { config.input_size }
     public var notReady: String? {
         mapping == nil ? "\(id) has no label mapping yet: a probe's weights must carry `mapping_sequence` (the target → source class list its best.pth stores)" : nil
     }

@@ -163,6 +163,9 @@ public protocol PromptMethod: AnyObject {
     /// Why the method cannot produce logits yet (data-dependent state missing, e.g. ILM-VP's label mapping before
     /// any mapping pass or probe weights that carry it); nil when it can.
     var notReady: String? { get }
+    /// The image side the method takes when it differs from its backbone's (ILM-VP's small image inside the
+    /// prompt frame); nil otherwise.
+    var inputImageSize: Int? { get }
 }
 
 extension PromptMethod {
@@ -200,6 +203,7 @@ extension PromptMethod {
     public func restore(checkpointState: [String: Tensor]) throws {}
     public func loadProbeState(from weights: StateDict) throws -> [String] { [] }
     public var notReady: String? { nil }
+    public var inputImageSize: Int? { nil }
     public var backboneTrainMode: Bool { false }
     public var backboneSwin: (model: Swin, prefix: String)? { nil }
     public var backboneResNet: ResNet? { nil }

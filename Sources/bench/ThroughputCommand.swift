@@ -6,7 +6,7 @@ import Foundation
 struct ThroughputCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "throughput",
-        abstract: "Train-step and eval images/s of methods on a random ViT with synthetic input.",
+        abstract: "Train-step and eval images/s of methods on a random backbone with synthetic input.",
         discussion: """
         Example: bench throughput --methods vpt-deep,linear --backbone vit-b16 --batch 32 --threads 2
         Appends to results/throughput/<machine>-<blas>-t<threads>.csv and prints a Markdown table.
@@ -14,7 +14,7 @@ struct ThroughputCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Comma-separated method ids.") var methods: String = "vpt-deep"
-    @Option(help: "Backbone: vit-b16 or vit-mini.") var backbone: String = "vit-b16"
+    @Option(help: "Backbone: vit-b16, vit-mini, resnet50 or resnet18 (the CNN methods: ilm-vp, flm-vp, rlm-vp).") var backbone: String = "vit-b16"
     @Option(help: "Batch size.") var batch: Int = 32
     @Option(help: "Timed steps (after warm-up).") var steps: Int = 3
     @Option(help: "Warm-up steps.") var warmup: Int = 1

@@ -83,6 +83,26 @@ final class DAVPTTests: XCTestCase {
         XCTAssertEqual(r.loss, Float(meta["ce"] as! Double), accuracy: 1e-4)
     }
 
+    /// The initial k-means needs one class per proxy in the training data: fewer is a clear error, not a crash.
+    func testPrepareWithTooFewClassesThrows() throws {
+        let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 4, heads: 2, mlpDim: 128), seed: 3)
+        let method = try DAVPT(setup: MethodSetup(backbone: .vit(vit), numClasses: 6, options: Self.goldenOptions, rng: RandomStream(5)))
+        var rng = RandomStream(9)
+        let x = Init.normal([3, 3, 32, 32], std: 1, rng: &rng)
+        let data: TrainingData = { _ in
+            var left = 1
+            return { left -= 1; return left >= 0 ? (x, [0, 1, 2]) : nil }  // 3 classes, 4 proxies
+        }
+        XCTAssertThrowsError(try method.prepare(trainingData: data)) { e in
+            XCTAssertTrue("\(e)".contains("at least 4 classes"), "\(e)")
+        }
+        let all: TrainingData = { _ in
+            var left = 2
+            return { left -= 1; return left >= 0 ? (x, left == 1 ? [0, 1, 2] : [3, 4, 5]) : nil }
+        }
+        XCTAssertNoThrow(try method.prepare(trainingData: all))
+    }
+
     func testCosineKMeansMatchesOfficial() throws {
         let d = try npy("kmeans_data.npy"), s = try npy("kmeans_start.npy")
         func rows(_ t: StoredTensor) throws -> [[Float]] {

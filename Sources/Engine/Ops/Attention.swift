@@ -71,12 +71,24 @@ extension Tensor {
 // single-threaded BLAS, so results do not depend on scheduling (bit-identical for a fixed thread count).
 // `queries` = q < N computes only the first q query rows (out [B, q, D]); keys and values stay all N tokens
 // (a ViT's last block when only the CLS row is read).
+// `prefix` = (K, V), each [H, P, d] (any leading 1s), are P extra key/value tokens shared by every image (E2VPT's K/V
+// prompts): head (b, h) attends over [prefix; own] keys (`prefixFirst`, else [own; prefix]). Their gradients
+// are summed over the batch per worker, then over workers in a fixed order.
 extension Tensor {
-    public static func packedAttention(_ qkv: Tensor, heads: Int, mask: Tensor? = nil, scale: Float? = nil, queries: Int? = nil) -> Tensor {
+    public static func packedAttention(_ qkv: Tensor, heads: Int, mask: Tensor? = nil, scale: Float? = nil, queries: Int? = nil,
+                                       prefix: (keys: Tensor, values: Tensor)? = nil, prefixFirst: Bool = true) -> Tensor {
         precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "packedAttention expects [B, N, 3D], got \(qkv.shape)")
         let (b, n, dim3) = (qkv.shape[0], qkv.shape[1], qkv.shape[2])
         let dim = dim3 / 3, h = heads, d = dim / h, nq = queries ?? n
         precondition(nq >= 1 && nq <= n, "packedAttention: \(nq) queries for \(n) tokens")
+        let np = prefix.map { $0.keys.count / (h * d) } ?? 0
+        if let prefix {
+            precondition(prefix.keys.count == np * h * d && prefix.values.count == np * h * d && np > 0,
+                         "packedAttention: prefix keys \(prefix.keys.shape) / values \(prefix.values.shape) for \(h) heads of \(d)")
+            precondition(mask == nil, "packedAttention: a mask with prefix keys is not supported")
+        }
+        // Scores of one head: [nq, m] with m = np + n keys; own keys at column `ownAt`, prefix keys at `preAt`.
+        let m = np + n, ownAt = prefixFirst ? np : 0, preAt = prefixFirst ? 0 : n
         let sc = scale ?? 1 / Float(d).squareRoot()
         var maskBStride = 0, maskHStride = 0
         if let mask {
@@ -89,52 +101,80 @@ extension Tensor {
         }
         let out = Tensor(uninitialized: [b, nq, dim])
         let qd = qkv.data, od = out.data
-        /// P = softmax(Q Kᵀ · scale + mask) of head problem z into `p` [nq, n]. The backward calls it again
+        /// P = softmax(Q Kᵀ · scale + mask) of head problem z into `p` [nq, m]. The backward calls it again
         /// instead of keeping P (12·N² floats per image and layer, a quarter of a VPT-deep step's activations):
         /// same inputs, same single-threaded BLAS call, same arithmetic, so the same bits.
-        /// It reads `qkv` and `mask` through the tensors (not saved pointers) so the backward keeps both alive.
+        /// It reads `qkv`, `mask` and `prefix` through the tensors (not saved pointers) so the backward keeps them alive.
         func probabilities(_ z: Int, into p: UnsafeMutablePointer<Float>) {
             let bi = z / h, hi = z % h
             let base = qkv.data + bi * n * dim3 + hi * d
-            gemm(transA: false, transB: true, m: nq, n: n, k: d, alpha: sc, a: base, lda: dim3, b: base + dim, ldb: dim3, c: p)
+            gemm(transA: false, transB: true, m: nq, n: n, k: d, alpha: sc, a: base, lda: dim3, b: base + dim, ldb: dim3, c: p + ownAt, ldc: m)
+            if let prefix {
+                gemm(transA: false, transB: true, m: nq, n: np, k: d, alpha: sc, a: base, lda: dim3, b: prefix.keys.data + hi * np * d, c: p + preAt, ldc: m)
+            }
             if let mask {
                 let mp = mask.data + bi * maskBStride + hi * maskHStride
                 for i in 0..<(nq * n) { p[i] += mp[i] }
             }
-            softmaxRowsSerial(p, nq, n)
+            softmaxRowsSerial(p, nq, m)
         }
         let workers = headChunkCount(b * h)
-        let forwardScratch = Tensor(uninitialized: [workers, nq, n])
+        let forwardScratch = Tensor(uninitialized: [workers, nq, m])
         headChunks(b * h) { z, worker in
             let bi = z / h, hi = z % h
-            let p = forwardScratch.data + worker * nq * n
+            let p = forwardScratch.data + worker * nq * m, o = od + bi * nq * dim + hi * d
             probabilities(z, into: p)
-            gemm(transA: false, transB: false, m: nq, n: d, k: n, a: p, b: qd + bi * n * dim3 + hi * d + 2 * dim, ldb: dim3,
-                 c: od + bi * nq * dim + hi * d, ldc: dim)
+            gemm(transA: false, transB: false, m: nq, n: d, k: n, a: p + ownAt, lda: m, b: qd + bi * n * dim3 + hi * d + 2 * dim, ldb: dim3,
+                 c: o, ldc: dim)
+            if let prefix {
+                gemm(transA: false, transB: false, m: nq, n: d, k: np, a: p + preAt, lda: m, b: prefix.values.data + hi * np * d,
+                     beta: 1, c: o, ldc: dim)
+            }
         }
-        return out.record("packedAttention", [qkv]) { g in
+        var inputs = [qkv]
+        if let prefix { inputs += [prefix.keys, prefix.values] }
+        return out.record("packedAttention", inputs) { g in
             // With fewer queries than tokens, dQ of the unused rows is zero.
             let dqkv = nq < n ? Tensor(zeros: qkv.shape) : Tensor(uninitialized: qkv.shape)
             let gd = g.data, dd = dqkv.data, qd = qkv.data
-            let scratch = Tensor(uninitialized: [workers, 2, nq, n])
+            let scratch = Tensor(uninitialized: [workers, 2, nq, m])
+            // Per-worker sums of the prefix gradients, [workers, 2 (K, V), H, P, d].
+            let preGrad: Tensor? = prefix == nil ? nil : Tensor(zeros: [workers, 2, h, np, d])
             headChunks(b * h) { z, worker in
                 let bi = z / h, hi = z % h
                 let base = qd + bi * n * dim3 + hi * d, dbase = dd + bi * n * dim3 + hi * d
                 let gz = gd + bi * nq * dim + hi * d
-                let p = scratch.data + worker * 2 * nq * n, s = p + nq * n
+                let p = scratch.data + worker * 2 * nq * m, s = p + nq * m
                 probabilities(z, into: p)
                 // dV = Pᵀ dO;  dP = dO Vᵀ;  dS = P ⊙ (dP − rowsum(dP ⊙ P));  dQ = dS K · scale;  dK = dSᵀ Q · scale
-                gemm(transA: true, transB: false, m: n, n: d, k: nq, a: p, lda: n, b: gz, ldb: dim, c: dbase + 2 * dim, ldc: dim3)
-                gemm(transA: false, transB: true, m: nq, n: n, k: d, a: gz, lda: dim, b: base + 2 * dim, ldb: dim3, c: s)
-                for i in 0..<nq {
-                    let si = s + i * n, pi = p + i * n
-                    let dot = vectorDot(si, pi, n)
-                    for j in 0..<n { si[j] = pi[j] * (si[j] - dot) }
+                gemm(transA: true, transB: false, m: n, n: d, k: nq, a: p + ownAt, lda: m, b: gz, ldb: dim, c: dbase + 2 * dim, ldc: dim3)
+                gemm(transA: false, transB: true, m: nq, n: n, k: d, a: gz, lda: dim, b: base + 2 * dim, ldb: dim3, c: s + ownAt, ldc: m)
+                if let prefix {
+                    gemm(transA: false, transB: true, m: nq, n: np, k: d, a: gz, lda: dim, b: prefix.values.data + hi * np * d, c: s + preAt, ldc: m)
                 }
-                gemm(transA: false, transB: false, m: nq, n: d, k: n, alpha: sc, a: s, b: base + dim, ldb: dim3, c: dbase, ldc: dim3)
-                gemm(transA: true, transB: false, m: n, n: d, k: nq, alpha: sc, a: s, lda: n, b: base, ldb: dim3, c: dbase + dim, ldc: dim3)
+                for i in 0..<nq {
+                    let si = s + i * m, pi = p + i * m
+                    let dot = vectorDot(si, pi, m)
+                    for j in 0..<m { si[j] = pi[j] * (si[j] - dot) }
+                }
+                gemm(transA: false, transB: false, m: nq, n: d, k: n, alpha: sc, a: s + ownAt, lda: m, b: base + dim, ldb: dim3, c: dbase, ldc: dim3)
+                gemm(transA: true, transB: false, m: n, n: d, k: nq, alpha: sc, a: s + ownAt, lda: m, b: base, ldb: dim3, c: dbase + dim, ldc: dim3)
+                if let prefix, let preGrad {
+                    let dK = preGrad.data + ((worker * 2) * h + hi) * np * d, dV = preGrad.data + ((worker * 2 + 1) * h + hi) * np * d
+                    gemm(transA: false, transB: false, m: nq, n: d, k: np, alpha: sc, a: s + preAt, lda: m, b: prefix.keys.data + hi * np * d,
+                         beta: 1, c: dbase, ldc: dim3)
+                    gemm(transA: true, transB: false, m: np, n: d, k: nq, alpha: sc, a: s + preAt, lda: m, b: base, ldb: dim3, beta: 1, c: dK)
+                    gemm(transA: true, transB: false, m: np, n: d, k: nq, a: p + preAt, lda: m, b: gz, ldb: dim, beta: 1, c: dV)
+                }
             }
-            return [dqkv]
+            guard let prefix, let preGrad else { return [dqkv] }
+            let per = h * np * d
+            let dK = Tensor(zeros: prefix.keys.shape), dV = Tensor(zeros: prefix.values.shape)
+            for w in 0..<workers {
+                let src = preGrad.data + w * 2 * per
+                for i in 0..<per { dK.data[i] += src[i]; dV.data[i] += src[per + i] }
+            }
+            return [dqkv, dK, dV]
         }
     }
 

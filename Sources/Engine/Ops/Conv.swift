@@ -26,47 +26,72 @@ public struct Conv2dGeometry: Equatable, Sendable {
 }
 
 enum Im2col {
-    /// cols[(c·kh + i)·kw + j, oy·Wo + ox] = x[c, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside).
-    static func im2col(_ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, _ g: Conv2dGeometry, _ cols: UnsafeMutablePointer<Float>) {
+    /// cols[(c·kh + i)·kw + j, oy·Wo + ox] = x[c, oy·sh − ph + i·dh, ox·sw − pw + j·dw] (0 outside). Rows are `ld`
+    /// floats apart (default Ho·Wo), so several images can sit side by side in one column matrix.
+    static func im2col(_ x: UnsafePointer<Float>, channels: Int, h: Int, w: Int, _ g: Conv2dGeometry, _ cols: UnsafeMutablePointer<Float>,
+                       ld: Int? = nil) {
         let (kh, kw) = g.kernel, (ho, wo) = g.outSize(h, w)
-        let rowsN = channels * kh * kw, l = ho * wo
+        let rowsN = channels * kh * kw, l = ho * wo, ldc = ld ?? l
+        if kh == 1 && kw == 1 && g.stride == (1, 1) && g.padding == (0, 0) {
+            // 1×1, stride 1: each row is one input channel as is.
+            parallelFor(rowsN, grain: Swift.max(1, 8192 / Swift.max(l, 1))) { s, e in
+                for r in s..<e { (cols + r * ldc).update(from: x + r * h * w, count: l) }
+            }
+            return
+        }
         parallelFor(rowsN, grain: Swift.max(1, 8192 / Swift.max(l, 1))) { s, e in
             for r in s..<e {
                 let c = r / (kh * kw), i = (r / kw) % kh, j = r % kw
-                let dst = cols + r * l, src = x + c * h * w
+                let dst = cols + r * ldc, src = x + c * h * w
+                // Output columns whose input column is inside the image: ox in lo..<hi.
+                let (lo, hi) = validRange(out: wo, size: w, offset: -g.padding.1 + j * g.dilation.1, stride: g.stride.1)
                 for oy in 0..<ho {
                     let iy = oy * g.stride.0 - g.padding.0 + i * g.dilation.0
                     let row = dst + oy * wo
-                    if iy < 0 || iy >= h { row.update(repeating: 0, count: wo); continue }
-                    let srow = src + iy * w
-                    var ix = -g.padding.1 + j * g.dilation.1
-                    for ox in 0..<wo {
-                        row[ox] = (ix >= 0 && ix < w) ? srow[ix] : 0
-                        ix += g.stride.1
+                    if iy < 0 || iy >= h || lo >= hi { row.update(repeating: 0, count: wo); continue }
+                    if lo > 0 { row.update(repeating: 0, count: lo) }
+                    if hi < wo { (row + hi).update(repeating: 0, count: wo - hi) }
+                    let srow = src + iy * w - g.padding.1 + j * g.dilation.1
+                    if g.stride.1 == 1 {
+                        (row + lo).update(from: srow + lo, count: hi - lo)
+                    } else {
+                        for ox in lo..<hi { row[ox] = srow[ox * g.stride.1] }
                     }
                 }
             }
         }
     }
 
-    /// The adjoint of im2col: x[c, iy, ix] += cols[...]. Parallel over channels (no write conflicts).
-    static func col2im(_ cols: UnsafePointer<Float>, channels: Int, h: Int, w: Int, _ g: Conv2dGeometry, _ x: UnsafeMutablePointer<Float>) {
+    /// Output positions o in 0..<out with 0 ≤ offset + o·stride < size, as lo..<hi.
+    @inline(__always)
+    static func validRange(out: Int, size: Int, offset: Int, stride: Int) -> (Int, Int) {
+        let lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride
+        let hi = size - offset <= 0 ? 0 : Swift.min(out, (size - offset + stride - 1) / stride)
+        return (Swift.min(lo, out), hi)
+    }
+
+    /// The adjoint of im2col: x[c, iy, ix] += cols[...]. Parallel over channels (no write conflicts). Rows of
+    /// `cols` are `ld` floats apart (default Ho·Wo).
+    static func col2im(_ cols: UnsafePointer<Float>, channels: Int, h: Int, w: Int, _ g: Conv2dGeometry, _ x: UnsafeMutablePointer<Float>,
+                       ld: Int? = nil) {
         let (kh, kw) = g.kernel, (ho, wo) = g.outSize(h, w)
-        let l = ho * wo
+        let l = ho * wo, ldc = ld ?? l
         parallelFor(channels, grain: 1) { s, e in
             for c in s..<e {
                 let dst = x + c * h * w
                 for i in 0..<kh {
                     for j in 0..<kw {
-                        let src = cols + ((c * kh + i) * kw + j) * l
+                        let src = cols + ((c * kh + i) * kw + j) * ldc
+                        let (lo, hi) = validRange(out: wo, size: w, offset: -g.padding.1 + j * g.dilation.1, stride: g.stride.1)
+                        if lo >= hi { continue }
                         for oy in 0..<ho {
                             let iy = oy * g.stride.0 - g.padding.0 + i * g.dilation.0
                             if iy < 0 || iy >= h { continue }
-                            let drow = dst + iy * w, srow = src + oy * wo
-                            var ix = -g.padding.1 + j * g.dilation.1
-                            for ox in 0..<wo {
-                                if ix >= 0 && ix < w { drow[ix] += srow[ox] }
-                                ix += g.stride.1
+                            let drow = dst + iy * w - g.padding.1 + j * g.dilation.1, srow = src + oy * wo
+                            if g.stride.1 == 1 {
+                                for ox in lo..<hi { drow[ox] += srow[ox] }
+                            } else {
+                                for ox in lo..<hi { drow[ox * g.stride.1] += srow[ox] }
                             }
                         }
                     }
@@ -76,10 +101,58 @@ enum Im2col {
     }
 }
 
+/// conv2d's output epilogue, applied to one image's channel range right after its GEMM (while it is in cache):
+/// y = relu?(y + bias[c] + residual).
+struct ConvEpilogue {
+    let bias: UnsafeMutablePointer<Float>?, residual: UnsafeMutablePointer<Float>?
+    let relu: Bool, channels: Int, positions: Int
+
+    func apply(_ y: UnsafeMutablePointer<Float>, image: Int, channels range: Range<Int>) {
+        if bias == nil && residual == nil && !relu { return }
+        let l = positions
+        parallelFor(range.count, grain: Swift.max(1, 16384 / Swift.max(l, 1))) { s, e in
+            for oc in (range.lowerBound + s)..<(range.lowerBound + e) {
+                let p = y + (image * channels + oc) * l
+                let v = bias?[oc] ?? 0
+                if let residual {
+                    let r = residual + (image * channels + oc) * l
+                    if relu { for t in 0..<l { p[t] = Swift.max(p[t] + v + r[t], 0) } } else { for t in 0..<l { p[t] += v + r[t] } }
+                } else if relu {
+                    for t in 0..<l { p[t] = Swift.max(p[t] + v, 0) }
+                } else {
+                    for t in 0..<l { p[t] += v }
+                }
+            }
+        }
+    }
+}
+
+/// How conv2d groups images per GEMM: small feature maps (ResNet's later stages, ViT patches) put `imagesPerGEMM`
+/// images side by side in one column matrix so the GEMM's n is ≥ `targetColumns` instead of Ho·Wo; large ones
+/// (≥ `targetColumns` positions) run one image per GEMM, and a 1×1 stride-1 convolution then reads the input
+/// directly, without im2col.
+enum ConvPlan {
+    static let targetColumns = 2048
+    static func imagesPerGEMM(positions l: Int, batch: Int) -> Int {
+        Swift.max(1, Swift.min(batch, (targetColumns + l - 1) / l))
+    }
+    static func isPointwise(_ g: Conv2dGeometry) -> Bool {
+        g.kernel == (1, 1) && g.stride == (1, 1) && g.padding == (0, 0)
+    }
+    /// dst[r, 0..<n] = src[r, 0..<n] for r in 0..<rows, rows `ld` floats apart on each side.
+    static func copyRows(_ rows: Int, _ n: Int, from src: UnsafePointer<Float>, ld lds: Int, to dst: UnsafeMutablePointer<Float>, ld ldd: Int) {
+        parallelFor(rows, grain: Swift.max(1, 8192 / Swift.max(n, 1))) { s, e in
+            for r in s..<e { (dst + r * ldd).update(from: src + r * lds, count: n) }
+        }
+    }
+}
+
 extension Tensor {
-    /// 2-D convolution (cross-correlation, as PyTorch), any kernel/stride/padding/dilation and groups.
+    /// 2-D convolution (cross-correlation, as PyTorch), any kernel/stride/padding/dilation and groups, with an
+    /// optional fused epilogue: y = relu?(conv(x) + bias + residual). The epilogue runs in the pass that writes the
+    /// output (no separate add/ReLU tensors: ResNet's conv → BN(folded) → [+ shortcut] → ReLU is one op).
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                       dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+                       dilation: (Int, Int) = (1, 1), groups: Int = 1, residual: Tensor? = nil, relu: Bool = false) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2d expects x [B,C,H,W] and w [O,C/g,kh,kw]")
         let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         let o = weight.shape[0], cg = weight.shape[1]
@@ -88,40 +161,118 @@ extension Tensor {
         let (ho, wo) = geo.outSize(h, w)
         precondition(ho > 0 && wo > 0, "conv2d: output would be empty for input \(shape)")
         let og = o / groups, kk = cg * geo.kernel.0 * geo.kernel.1, l = ho * wo
+        let nb = ConvPlan.imagesPerGEMM(positions: l, batch: b)
+        let direct = nb == 1 && ConvPlan.isPointwise(geo)
+        let viaDirectLoops = DirectConv.applies(outChannels: o, positions: l, groups: groups, geo)
+        if let residual { precondition(residual.shape == [b, o, ho, wo], "conv2d: residual \(residual.shape) for output \([b, o, ho, wo])") }
         let out = Tensor(uninitialized: [b, o, ho, wo])
-        let cols = Tensor(uninitialized: [kk, l])
         let x = data, wp = weight.data, yp = out.data
-        for bi in 0..<b {
-            for gi in 0..<groups {
-                Im2col.im2col(x + (bi * c + gi * cg) * h * w, channels: cg, h: h, w: w, geo, cols.data)
-                gemm(transA: false, transB: false, m: og, n: l, k: kk, a: wp + gi * og * kk, b: cols.data, c: yp + (bi * o + gi * og) * l)
+        let epilogue = ConvEpilogue(bias: bias?.data, residual: residual?.data, relu: relu, channels: o, positions: l)
+        // Columns of up to nb images, [kk, nb·l]; the GEMM's result [og, nb·l] is scattered to [b, o, l].
+        let cols: Tensor? = direct || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
+        let tmp: Tensor? = nb > 1 ? Tensor(uninitialized: [og, nb * l]) : nil
+        if viaDirectLoops {
+            for bi in 0..<b {
+                DirectConv.forward(x + bi * c * h * w, c: c, h: h, w: w, wp, o: o, geo, yp + bi * o * l)
+                epilogue.apply(yp, image: bi, channels: 0..<o)
             }
-            if let bias {
-                for oc in 0..<o { let v = bias.data[oc], p = yp + (bi * o + oc) * l; for t in 0..<l { p[t] += v } }
+        }
+        for b0 in Swift.stride(from: 0, to: viaDirectLoops ? 0 : b, by: nb) {
+            let n = Swift.min(nb, b - b0)
+            for gi in 0..<groups {
+                let wg = wp + gi * og * kk
+                if n == 1 && nb == 1 {
+                    let xi = x + (b0 * c + gi * cg) * h * w
+                    let bmat: UnsafePointer<Float>
+                    if let cols { Im2col.im2col(xi, channels: cg, h: h, w: w, geo, cols.data); bmat = UnsafePointer(cols.data) } else { bmat = UnsafePointer(xi) }
+                    gemm(transA: false, transB: false, m: og, n: l, k: kk, a: wg, b: bmat, c: yp + (b0 * o + gi * og) * l)
+                    epilogue.apply(yp, image: b0, channels: gi * og..<(gi + 1) * og)
+                    continue
+                }
+                let colsP = cols!.data, tmpP = tmp!.data, ld = nb * l
+                for i in 0..<n {
+                    let xi = x + ((b0 + i) * c + gi * cg) * h * w
+                    Im2col.im2col(xi, channels: cg, h: h, w: w, geo, colsP + i * l, ld: ld)
+                }
+                gemm(transA: false, transB: false, m: og, n: n * l, k: kk, a: wg, b: colsP, ldb: ld, c: tmpP, ldc: ld)
+                for i in 0..<n {
+                    let yi = yp + ((b0 + i) * o + gi * og) * l
+                    ConvPlan.copyRows(og, l, from: tmpP + i * l, ld: ld, to: yi, ld: l)
+                    epilogue.apply(yp, image: b0 + i, channels: gi * og..<(gi + 1) * og)
+                }
             }
         }
         var inputs = [self, weight]
         if let bias { inputs.append(bias) }
-        return out.record("conv2d", inputs) { [self] g in
+        if let residual { inputs.append(residual) }
+        // Capture the output's storage, not the output: a node must not retain its own tensor.
+        let ys = out.storage, yOffset = out.offset
+        return out.record("conv2d", inputs) { [self] gOut in
+            // Through the ReLU: the pre-activation gradient is g where y > 0.
+            let g: Tensor
+            if relu {
+                g = Tensor(uninitialized: gOut.shape)
+                let gi = gOut.data, yv = ys.ptr + yOffset, gp = g.data
+                parallelFor(g.count) { s, e in for i in s..<e { gp[i] = yv[i] > 0 ? gi[i] : 0 } }
+            } else {
+                g = gOut
+            }
             let gd = g.data
             let dx: Tensor? = self.requiresGrad ? Tensor(zeros: self.shape) : nil
             let dw: Tensor? = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
-            let dcols = Tensor(uninitialized: [kk, l])
-            for bi in 0..<b {
+            if viaDirectLoops {
+                for bi in 0..<b {
+                    let xi = x + bi * c * h * w, gi = UnsafePointer(gd + bi * o * l)
+                    if let dw { DirectConv.weightGradient(xi, c: c, h: h, w: w, gi, o: o, geo, dw.data) }
+                    if let dx { DirectConv.inputGradient(gi, o: o, wp, c: c, h: h, w: w, geo, dx.data + bi * c * h * w) }
+                }
+            }
+            let dcols: Tensor? = dx == nil || direct || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
+            let cols: Tensor? = dw == nil || direct || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
+            // The output gradient of up to nb images side by side, [og, nb·l] (a view of g when nb = 1).
+            let gcat: Tensor? = nb > 1 ? Tensor(uninitialized: [og, nb * l]) : nil
+            for b0 in Swift.stride(from: 0, to: viaDirectLoops ? 0 : b, by: nb) {
+                let n = Swift.min(nb, b - b0)
                 for gi in 0..<groups {
-                    let gz = gd + (bi * o + gi * og) * l
+                    let wg = wp + gi * og * kk
+                    let gz: UnsafePointer<Float>
+                    if let gcat {
+                        for i in 0..<n {
+                            ConvPlan.copyRows(og, l, from: gd + ((b0 + i) * o + gi * og) * l, ld: l, to: gcat.data + i * l, ld: nb * l)
+                        }
+                        gz = UnsafePointer(gcat.data)
+                    } else {
+                        gz = UnsafePointer(gd + (b0 * o + gi * og) * l)
+                    }
                     if let dw {
-                        Im2col.im2col(x + (bi * c + gi * cg) * h * w, channels: cg, h: h, w: w, geo, cols.data)
-                        gemm(transA: false, transB: true, m: og, n: kk, k: l, a: gz, b: cols.data, beta: 1, c: dw.data + gi * og * kk)
+                        let bmat: UnsafePointer<Float>
+                        if let cols {
+                            for i in 0..<n {
+                                Im2col.im2col(x + ((b0 + i) * c + gi * cg) * h * w, channels: cg, h: h, w: w, geo, cols.data + i * l, ld: nb * l)
+                            }
+                            bmat = UnsafePointer(cols.data)
+                        } else {
+                            bmat = UnsafePointer(x + (b0 * c + gi * cg) * h * w)
+                        }
+                        gemm(transA: false, transB: true, m: og, n: kk, k: n * l, a: gz, lda: nb * l, b: bmat, ldb: nb * l,
+                             beta: 1, c: dw.data + gi * og * kk)
                     }
                     if let dx {
-                        gemm(transA: true, transB: false, m: kk, n: l, k: og, a: wp + gi * og * kk, b: gz, c: dcols.data)
-                        Im2col.col2im(dcols.data, channels: cg, h: h, w: w, geo, dx.data + (bi * c + gi * cg) * h * w)
+                        guard let dcols else {
+                            // 1×1 stride 1: the column gradient is the input gradient.
+                            gemm(transA: true, transB: false, m: kk, n: l, k: og, a: wg, b: gz, c: dx.data + (b0 * c + gi * cg) * h * w)
+                            continue
+                        }
+                        gemm(transA: true, transB: false, m: kk, n: n * l, k: og, a: wg, b: gz, ldb: nb * l, c: dcols.data, ldc: nb * l)
+                        for i in 0..<n {
+                            Im2col.col2im(dcols.data + i * l, channels: cg, h: h, w: w, geo, dx.data + ((b0 + i) * c + gi * cg) * h * w, ld: nb * l)
+                        }
                     }
                 }
             }
             var res: [Tensor?] = [dx, dw]
             if let bias { res.append(bias.requiresGrad ? g.shapedView([b, o, l]).sumRaw(axis: 2).sumRaw(axis: 0) : nil) }
+            if let residual { res.append(residual.requiresGrad ? g : nil) }
             return res
         }
     }

@@ -1,0 +1,84 @@
+import XCTest
+@testable import Engine
+
+/// conv2d groups small feature maps several images per GEMM and reads 1×1 stride-1 inputs directly when the map is
+/// large (ConvPlan). Every path must equal a direct nested-loop convolution, forward and backward (dx, dW, db).
+final class ConvPlanTests: XCTestCase {
+    override func setUp() { Threads.set(1) }
+
+    /// Direct convolution and its adjoints for the output gradient `g`.
+    func reference(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ g: Tensor, stride s: Int, pad p: Int, groups: Int)
+        -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
+        let (b, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, cg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        let ho = (h + 2 * p - kh) / s + 1, wo = (wd + 2 * p - kw) / s + 1, og = o / groups
+        let xs = x.scalars, ws = w.scalars, gs = g.scalars
+        var y = [Float](repeating: 0, count: b * o * ho * wo), dx = [Float](repeating: 0, count: xs.count)
+        var dw = [Float](repeating: 0, count: ws.count), db = [Float](repeating: 0, count: o)
+        for bi in 0..<b { for oc in 0..<o { for oy in 0..<ho { for ox in 0..<wo {
+            let yi = ((bi * o + oc) * ho + oy) * wo + ox
+            var acc: Float = bias?.scalars[oc] ?? 0
+            db[oc] += gs[yi]
+            for ci in 0..<cg { for i in 0..<kh { for j in 0..<kw {
+                let iy = oy * s - p + i, ix = ox * s - p + j
+                guard iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                let xi = ((bi * c + (oc / og) * cg + ci) * h + iy) * wd + ix, wi = ((oc * cg + ci) * kh + i) * kw + j
+                acc += xs[xi] * ws[wi]
+                dx[xi] += gs[yi] * ws[wi]
+                dw[wi] += gs[yi] * xs[xi]
+            } } }
+            y[yi] = acc
+        } } } }
+        return (y, dx, dw, db)
+    }
+
+    func check(x xShape: [Int], w wShape: [Int], stride s: Int, pad p: Int, groups: Int = 1, bias: Bool = true,
+               file: StaticString = #filePath, line: UInt = #line) {
+        let x = randomTensor(xShape, seed: 1).requiringGrad(), w = randomTensor(wShape, seed: 2).requiringGrad()
+        let bt: Tensor? = bias ? randomTensor([wShape[0]], seed: 3).requiringGrad() : nil
+        let y = x.conv2d(weight: w, bias: bt, stride: (s, s), padding: (p, p), groups: groups)
+        let g = randomTensor(y.shape, seed: 4)
+        (y * g).sum().backward()
+        let r = reference(x, w, bt, g, stride: s, pad: p, groups: groups)
+        func close(_ a: [Float], _ e: [Float], _ what: String) {
+            XCTAssertEqual(a.count, e.count, what, file: file, line: line)
+            let err = zip(a, e).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            XCTAssertLessThan(err, 1e-4, "\(what) \(xShape) ⊛ \(wShape)", file: file, line: line)
+        }
+        close(y.scalars, r.y, "y")
+        close(x.grad!.scalars, r.dx, "dx")
+        close(w.grad!.scalars, r.dw, "dW")
+        if let bt { close(bt.grad!.scalars, r.db, "db") }
+    }
+
+    func testPlanChoices() {
+        XCTAssertEqual(ConvPlan.imagesPerGEMM(positions: 49, batch: 32), 32)
+        XCTAssertEqual(ConvPlan.imagesPerGEMM(positions: 900, batch: 5), 3)
+        XCTAssertEqual(ConvPlan.imagesPerGEMM(positions: 3136, batch: 8), 1)
+    }
+
+    /// Small maps: the whole batch in one GEMM (with groups), and a batch split into uneven chunks (3 + 2 images).
+    func testBatchedColumns() {
+        check(x: [5, 4, 4, 4], w: [6, 2, 3, 3], stride: 1, pad: 1, groups: 2)
+        check(x: [5, 3, 30, 30], w: [4, 3, 3, 3], stride: 1, pad: 1)
+        check(x: [3, 3, 9, 9], w: [4, 3, 3, 3], stride: 2, pad: 1, bias: false)
+        check(x: [4, 6, 5, 5], w: [8, 6, 1, 1], stride: 1, pad: 0)
+    }
+
+    /// Large maps: one image per GEMM; 1×1 stride 1 reads the input without im2col.
+    func testLargeMapsAndPointwise() {
+        check(x: [2, 3, 48, 48], w: [5, 3, 1, 1], stride: 1, pad: 0)
+        check(x: [2, 2, 47, 47], w: [3, 2, 3, 3], stride: 1, pad: 1, bias: false)
+        check(x: [2, 3, 96, 96], w: [4, 3, 1, 1], stride: 2, pad: 0)
+    }
+
+    /// Few output channels on a large map: the direct loops (InsVP's pixel-prompt convolutions), odd and even
+    /// kernels, stride 1 and 2, padding wider than the kernel's reach at the borders.
+    func testDirectLoops() {
+        XCTAssertTrue(DirectConv.applies(outChannels: 3, positions: 224 * 224, groups: 1, Conv2dGeometry(kernel: (25, 25), padding: (12, 12))))
+        XCTAssertFalse(DirectConv.applies(outChannels: 64, positions: 224 * 224, groups: 1, Conv2dGeometry(kernel: (3, 3))))
+        check(x: [2, 3, 48, 48], w: [6, 3, 11, 11], stride: 1, pad: 5)
+        check(x: [2, 6, 46, 46], w: [3, 6, 4, 5], stride: 1, pad: 2, bias: false)
+        check(x: [1, 2, 100, 100], w: [4, 2, 5, 5], stride: 2, pad: 3)
+    }
+}
