@@ -199,9 +199,9 @@ def main():
             p = [x for x in rows if x["who"] == "torch" and x["method"] == m and x["threads"] == t]
             med = lambda xs, k: statistics.median(x[k] for x in xs)
             sg = med(o, "sgemm_gflops")
-            # The GEMM limit needs the FLOP model: ViT-B/16 plain/VPT/full steps only.
+            # The GEMM limit needs the FLOP model, which covers the plain / VPT / full ViT-B/16 steps only.
             lim_t = sg / GFLOP[m] if m in GFLOP else None
-            lim_e = sg / GFLOP["eval"] if BACKBONE.get(m, "vit-b16") == "vit-b16" and m not in ("sa2vp", "insvp", "dam-vp") else None
+            lim_e = sg / GFLOP["eval"] if m in GFLOP else None
             pct = lambda v, lim: f"{100 * v / lim:.0f}%" if lim else "–"
             print(f"| {m} | {t} | {a.batch} | {med(o, 'train_img_s'):.2f} | {med(p, 'train_img_s'):.2f} | "
                   f"{med(o, 'train_img_s') / med(p, 'train_img_s'):.2f} | {pct(med(o, 'train_img_s'), lim_t)} | "

@@ -39,33 +39,15 @@ The official modules have generic names (`models`, `utils`, `params`, `Dataset`,
 """
 import contextlib
 import os
-import subprocess
 import sys
 import warnings
 
 import torch
 import torch.nn as nn
 
-REPO = "Noahsark/DA-VPT"
-# The commit this file was written against; the checkout's own commit is recorded when it can be found.
-PINNED_COMMIT = "1a5ac60939bfe26a6cdbb6afadf0bdbd07cf3a9a"
-SRC = os.environ["DAVPT_SRC"]
+import checkout  # Benchmarks/official/checkout.py
 
-
-def _commit():
-    """DAVPT_COMMIT, else `git rev-parse HEAD` of the checkout, else of DAVPT_GIT / the local mirror, else the pin."""
-    if os.environ.get("DAVPT_COMMIT"):
-        return os.environ["DAVPT_COMMIT"]
-    for args in (["-C", SRC], ["--git-dir", os.environ.get("DAVPT_GIT", "/work/.mirror/Noahsark+DA-VPT/repo")]):
-        try:
-            out = subprocess.run(["git", *args, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            out = ""
-        if len(out) == 40:
-            if out != PINNED_COMMIT:
-                warnings.warn(f"{REPO} checkout is at {out}, this file was written against {PINNED_COMMIT}")
-            return out
-    return PINNED_COMMIT
+SRC, SOURCE = checkout.source("DAVPT", "Noahsark/DA-VPT", "1a5ac60939bfe26a6cdbb6afadf0bdbd07cf3a9a")
 
 
 def _import_official():
@@ -191,5 +173,5 @@ def build(batch: int, classes: int) -> dict:
         "logits": logits,
         "input": x,
         "labels": y,
-        "source": {"repo": REPO, "commit": _commit()},
+        "source": dict(SOURCE),
     }

@@ -38,7 +38,7 @@ tanh features put every image into one cluster (K = 1) and the plain LayerNorm C
 the official class is built without it (representation_size None), so K, the prompters and the trainable count equal
 ours; DAMVP_PRE_LOGITS=1 builds it with pre_logits as the official vit-b-22k run has it.
 """
-import contextlib
+import functools
 import os
 import sys
 import types
@@ -46,41 +46,16 @@ from copy import deepcopy
 
 import torch
 
-SOURCE = {"repo": "shikiw/DAM-VP", "commit": os.environ.get("DAMVP_COMMIT", "dec5821ecbee908c4d9efcb66fe81eb553849574")}
+import checkout  # Benchmarks/official/checkout.py
+
+SRC, SOURCE = checkout.source("DAMVP", "shikiw/DAM-VP", "dec5821ecbee908c4d9efcb66fe81eb553849574")
 IMAGE_SIZE = 224
 FLAGS = ["--pretrained_model", "vit-b-22k", "--adapt_method", "prompt_w_head", "--prompt_size", "30", "--crop_size", "224"]
 
 
-@contextlib.contextmanager
-def _official_imports(src, names, stubs):
-    """Imports from `src` with the top-level `names` fresh (and `stubs` installed), then takes them off sys.modules
-    again, so another official checkout with the same module names (models, utils, ...) can be imported later."""
-    def ours(k):
-        return any(k == n or k.startswith(n + ".") for n in names)
-    saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if ours(k)]}
-    sys.modules.update(stubs)
-    sys.path.insert(0, src)
-    try:
-        yield
-    finally:
-        sys.path.remove(src)
-        for k in [k for k in sys.modules if ours(k)]:
-            del sys.modules[k]
-        sys.modules.update(saved)
-
-
-_OFFICIAL = None  # (backbone_vit, Arguments, adapter module), imported once
-
-
+@functools.cache
 def _import_official():
-    global _OFFICIAL
-    if _OFFICIAL is None:
-        _OFFICIAL = _do_import()
-    return _OFFICIAL
-
-
-def _do_import():
-    src = os.environ.get("DAMVP_SRC", "/tmp/src-damvp")
+    """The official modules, imported once."""
     import sklearn.cluster  # noqa: F401  (before the pandas stub below, which sklearn must never see)
     import timm.models.helpers as th
     stubs = {}
@@ -92,13 +67,13 @@ def _do_import():
     stubs["data_utils.loader"]._dataset_class_num = None  # set per build()
     # models/backbones/__init__.py imports the Swin/MoCo files (timm-0.4 internals); import backbone_vit alone.
     stubs["models.backbones"] = types.ModuleType("models.backbones")
-    stubs["models.backbones"].__path__ = [os.path.join(src, "models", "backbones")]
+    stubs["models.backbones"].__path__ = [os.path.join(SRC, "models", "backbones")]
     added = not hasattr(th, "overlay_external_default_cfg")  # imported by backbone_vit.py, gone in timm 1.x, unused
     if added:
         th.overlay_external_default_cfg = lambda *a, **k: None
     names = ["models", "utils", "data_utils", "task_adapting", "arguments", "adapter", *stubs]
     try:
-        with _official_imports(src, names, stubs):
+        with checkout.official_imports(SRC, names, stubs):
             import data_utils
             data_utils.loader = stubs["data_utils.loader"]
             from models.backbones import backbone_vit

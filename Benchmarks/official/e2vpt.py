@@ -24,100 +24,32 @@ Import shims (same as Tests/Fixtures/methods/e2vpt/make_e2vpt_golden.py): `turtl
 module the authors kept in their environment, needed only by the MAE/MoCo backbones that are imported but unused).
 The official constructors print a line per parameter; that output is swallowed.
 
-Uses the package name `src`, as KMnP/vpt does (Benchmarks/official/full.py): import one of them per process.
+Shared with full.py (the same codebase): Benchmarks/official/vpt_codebase.py. Uses the package name `src`: one of the two per process.
 """
-import contextlib
-import io
-import os
-import subprocess
+import functools
 import sys
 import types
-import warnings
 
 import torch
 
-REPO = "ChengHan111/E2VPT"
-# The commit this file was written against; the checkout's own commit is recorded when it can be found.
-PINNED_COMMIT = "7a66e75eef6b7e15df83463d31b60eba5938d208"
-SRC = os.environ["E2VPT_SRC"]
+import checkout  # Benchmarks/official/checkout.py
+import vpt_codebase
+
+SRC, SOURCE = checkout.source("E2VPT", "ChengHan111/E2VPT", "7a66e75eef6b7e15df83463d31b60eba5938d208")
 
 
-def _commit():
-    """E2VPT_COMMIT, else `git rev-parse HEAD` of the checkout, else of E2VPT_GIT / the local mirror, else the pin."""
-    if os.environ.get("E2VPT_COMMIT"):
-        return os.environ["E2VPT_COMMIT"]
-    for args in (["-C", SRC], ["--git-dir", os.environ.get("E2VPT_GIT", "/work/.mirror/ChengHan111+E2VPT/repo")]):
-        try:
-            out = subprocess.run(["git", *args, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            out = ""
-        if len(out) == 40:
-            if out != PINNED_COMMIT:
-                warnings.warn(f"{REPO} checkout is at {out}, this file was written against {PINNED_COMMIT}")
-            return out
-    return PINNED_COMMIT
-
-
+@functools.cache
 def _import_official():
-    if "src" in sys.modules and not os.path.realpath(getattr(sys.modules["src"], "__file__", "") or "").startswith(
-            os.path.realpath(SRC)):
-        raise RuntimeError("another checkout's `src` package is already imported; run each official module in its own process")
-    if SRC not in sys.path:
-        sys.path.insert(0, SRC)
-    sys.modules.setdefault("turtle", types.SimpleNamespace(forward=None))  # `from turtle import forward` (unused)
-    import timm.layers
-    sys.modules.setdefault("timm.models.layers.helpers", types.SimpleNamespace(to_2tuple=timm.layers.to_2tuple))
     import timm.models
+    # A patched timm module the authors kept in their environment, needed only by the unused MAE/MoCo backbones.
+    placeholder = types.ModuleType("timm.models.vision_transformer_changeVK")
+    placeholder.VisionTransformer_changeVK = torch.nn.Module
+    placeholder._cfg = lambda *a, **k: {}
     if "timm.models.vision_transformer_changeVK" not in sys.modules:
-        placeholder = types.ModuleType("timm.models.vision_transformer_changeVK")
-        placeholder.VisionTransformer_changeVK = torch.nn.Module
-        placeholder._cfg = lambda *a, **k: {}
-        sys.modules["timm.models.vision_transformer_changeVK"] = placeholder
         timm.models.vision_transformer_changeVK = placeholder
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from src.configs.config import get_cfg
-        from src.models import vit_models
-        from src.solver.losses import build_loss
-    return get_cfg, vit_models, build_loss
+    return vpt_codebase.import_official(SRC, {"timm.models.vision_transformer_changeVK": placeholder})
 
 
 def build(batch: int, classes: int) -> dict:
-    get_cfg, vit_models, build_loss = _import_official()
-    cfg = get_cfg()
-    cfg.MODEL.TRANSFER_TYPE = "P_VK"
-    cfg.MODEL.TYPE = "vit"
-    cfg.DATA.FEATURE = "sup_vitb16_224"
-    cfg.DATA.CROPSIZE = 224
-    cfg.DATA.NUMBER_CLASSES = classes
-    cfg.SOLVER.LOSS = "softmax"
-    torch.manual_seed(0)
-    with contextlib.redirect_stdout(io.StringIO()):
-        model = vit_models.ViT(cfg, load_pretrain=False)
-    model = model.float().cpu()
-    model.train()  # Trainer.train_classifier; the prompted transformer keeps encoder + embeddings in eval
-
-    criterion = build_loss(cfg)
-    cls_weights = [1.0] * classes  # get_class_weights("none")
-
-    def loss(x, y):
-        # Trainer.forward_one_batch(x, y, is_train=True): outputs = model(x); loss = cls_criterion(outputs, y, w)
-        return criterion(model(x), y, cls_weights)
-
-    def logits(x):
-        was = model.training
-        model.eval()
-        try:
-            return model(x)
-        finally:
-            model.train(was)
-
-    g = torch.Generator().manual_seed(0)
-    return {
-        "params": [p for p in model.parameters() if p.requires_grad],
-        "loss": loss,
-        "logits": logits,
-        "input": torch.randn(batch, 3, 224, 224, generator=g),
-        "labels": torch.arange(batch) % classes,
-        "source": {"repo": REPO, "commit": _commit()},
-    }
+    # P_VK: the prompted transformer keeps encoder + embeddings in eval under model.train(); masks and prompts train.
+    return vpt_codebase.build(_import_official(), SOURCE, "P_VK", batch, classes)

@@ -23,54 +23,28 @@ CPU they disable themselves), so this is float32 like ours. Params = visual_prom
 Logits: `visual_prompt.eval()` then `label_mapping(network(visual_prompt(x)))` (ilm_vp.py:99-111), back to train().
 Input: [batch, 3, 32, 32], the image the prompt pads to 224.
 """
-import contextlib
+import functools
 import importlib.util
 import os
-import sys
 from functools import partial
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-SOURCE = {"repo": "OPTML-Group/ILM-VP", "commit": os.environ.get("ILMVP_COMMIT", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223")}
+import checkout  # Benchmarks/official/checkout.py
+
+SRC, SOURCE = checkout.source("ILMVP", "OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223")
 INPUT_SIZE, OUT_SIZE = 32, 224
 
 
-@contextlib.contextmanager
-def _official_imports(src, names, stubs):
-    """Imports from `src` with the top-level `names` fresh (and `stubs` installed), then takes them off sys.modules
-    again, so another official checkout with the same module names (models, utils, ...) can be imported later."""
-    def ours(k):
-        return any(k == n or k.startswith(n + ".") for n in names)
-    saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if ours(k)]}
-    sys.modules.update(stubs)
-    sys.path.insert(0, src)
-    try:
-        yield
-    finally:
-        sys.path.remove(src)
-        for k in [k for k in sys.modules if ours(k)]:
-            del sys.modules[k]
-        sys.modules.update(saved)
-
-
-_OFFICIAL = None  # the imported official modules, imported once
-
-
+@functools.cache
 def _import_official():
-    global _OFFICIAL
-    if _OFFICIAL is None:
-        _OFFICIAL = _do_import()
-    return _OFFICIAL
-
-
-def _do_import():
-    src = os.environ.get("ILMVP_SRC", "/tmp/src-ilmvp")
-    with _official_imports(src, ["models", "algorithms", "data", "tools", "cfg"], {}):
+    """The official modules, imported once."""
+    with checkout.official_imports(SRC, ["models", "algorithms", "data", "tools", "cfg"], {}):
         from models import ExpansiveVisualPrompt
         from algorithms import label_mapping_base
-    spec = importlib.util.spec_from_file_location("ilm_vp_official_const", os.path.join(src, "data", "const.py"))
+    spec = importlib.util.spec_from_file_location("ilm_vp_official_const", os.path.join(SRC, "data", "const.py"))
     const = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(const)
     return ExpansiveVisualPrompt, label_mapping_base, const.IMAGENETNORMALIZE

@@ -29,14 +29,15 @@ OFFICIAL_BENCH_FREEZE=1 to set requires_grad=False on everything `learnable_para
 Swift step computes: input gradients through the frozen parts, weight gradients only for trained tensors).
 Logits: the official `eval()` (dropout off), forward, then back to `train()`.
 """
-import contextlib
+import functools
 import os
-import sys
 import types
 
 import torch
 
-SOURCE = {"repo": "zhoujiahuan1991/MM2024-InsVP", "commit": os.environ.get("INSVP_COMMIT", "9a89ad5058cccd98d2b8c2856ccbc4ad4f15f070")}
+import checkout  # Benchmarks/official/checkout.py
+
+SRC, SOURCE = checkout.source("INSVP", "zhoujiahuan1991/MM2024-InsVP", "9a89ad5058cccd98d2b8c2856ccbc4ad4f15f070")
 IMAGE_SIZE = 224  # the official code hard-codes 224 (InstanceVPD.py:124, tokenPrompt.py:37-45)
 
 # sh/cifar10.sh's command line with our InsVPConfig defaults (Sources/Methods/InsVP.swift).
@@ -47,41 +48,14 @@ FLAGS = ["--model=InstanceVPD", "--pretrained=imagenet22k", "--arch=ViT/B-16", "
          "--trainer=ours", "--simam=False", "--optimizer=AdamW", "--scheduler=cosine"]
 
 
-@contextlib.contextmanager
-def _official_imports(src, names, stubs):
-    """Imports from `src` with the top-level `names` fresh (and `stubs` installed), then takes them off sys.modules
-    again, so another official checkout with the same module names (models, utils, ...) can be imported later."""
-    def ours(k):
-        return any(k == n or k.startswith(n + ".") for n in names)
-    saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if ours(k)]}
-    sys.modules.update(stubs)
-    sys.path.insert(0, src)
-    try:
-        yield
-    finally:
-        sys.path.remove(src)
-        for k in [k for k in sys.modules if ours(k)]:
-            del sys.modules[k]
-        sys.modules.update(saved)
-
-
-_OFFICIAL = None  # the imported official modules, imported once
-
-
+@functools.cache
 def _import_official():
-    global _OFFICIAL
-    if _OFFICIAL is None:
-        _OFFICIAL = _do_import()
-    return _OFFICIAL
-
-
-def _do_import():
-    src = os.environ.get("INSVP_SRC", "/tmp/src-insvp")
+    """The official modules, imported once."""
     # train/utils.py pulls the dataset modules; the model only imports `device` from it.
     tu = types.ModuleType("train.utils")
     tu.device = "cpu"
     names = ["models", "utils", "train", "data_utils", "src"]
-    with _official_imports(src, names, {"train.utils": tu}):
+    with checkout.official_imports(SRC, names, {"train.utils": tu}):
         import models.InstanceVPD as IV
         import models.utils as MU
         import utils.args as UA

@@ -23,70 +23,35 @@ Criterion: nn.CrossEntropyLoss (vit_train_sa2vp.py:421-427 with the default --mi
 Logits: `evaluate` (engine_for_train.py:155-180) runs `model.eval()` and reads the image head only; the callable does
 the same and puts the model back in train mode.
 """
-import contextlib
-import os
-import sys
+import functools
 import types
 
-import numpy as np
 import torch
 import torch.nn as nn
 
-SOURCE = {"repo": "tommy-xq/SA2VP", "commit": os.environ.get("SA2VP_COMMIT", "35674e745809ad6aa05b4e63f3d422ba7149f817")}
+import checkout  # Benchmarks/official/checkout.py
+
+SRC, SOURCE = checkout.source("SA2VP", "tommy-xq/SA2VP", "35674e745809ad6aa05b4e63f3d422ba7149f817")
 IMAGE_SIZE = 224
 
 
-@contextlib.contextmanager
-def _official_imports(src, names, stubs):
-    """Imports from `src` with the top-level `names` fresh (and `stubs` installed), then takes them off sys.modules
-    again, so another official checkout with the same module names (models, utils, ...) can be imported later."""
-    def ours(k):
-        return any(k == n or k.startswith(n + ".") for n in names)
-    saved = {k: sys.modules.pop(k) for k in [k for k in sys.modules if ours(k)]}
-    sys.modules.update(stubs)
-    sys.path.insert(0, src)
-    try:
-        yield
-    finally:
-        sys.path.remove(src)
-        for k in [k for k in sys.modules if ours(k)]:
-            del sys.modules[k]
-        sys.modules.update(saved)
-
-
-def _stub(name, **attrs):
-    m = types.ModuleType(name)
-    for k, v in attrs.items():
-        setattr(m, k, v)
-    return m
-
-
-_OFFICIAL = None  # the imported official modules, imported once
-
-
+@functools.cache
 def _import_official():
-    global _OFFICIAL
-    if _OFFICIAL is None:
-        _OFFICIAL = _do_import()
-    return _OFFICIAL
-
-
-def _do_import():
-    src = os.environ.get("SA2VP_SRC", "/tmp/src-sa2vp")
+    """The official modules, imported once."""
     stubs = {
         # vit_tinypara.py imports `from turtle import forward` (unused); torch._six is gone from torch 2 (utils.py
         # imports `inf` from it); tensorboardX is logging only; optim_factory / datasets are training-script imports
         # the model does not use (timm-0.4 optimisers, data paths).
-        "turtle": _stub("turtle", forward=None),
-        "torch._six": _stub("torch._six", inf=float("inf")),
-        "tensorboardX": _stub("tensorboardX", SummaryWriter=None),
-        "optim_factory": _stub("optim_factory", create_optimizer=None, get_parameter_groups=None,
+        "turtle": checkout.stub("turtle", forward=None),
+        "torch._six": checkout.stub("torch._six", inf=float("inf")),
+        "tensorboardX": checkout.stub("tensorboardX", SummaryWriter=None),
+        "optim_factory": checkout.stub("optim_factory", create_optimizer=None, get_parameter_groups=None,
                                LayerDecayValueAssigner=None),
-        "datasets": _stub("datasets", build_dataset=None, build_beit_pretraining_dataset=None,
+        "datasets": checkout.stub("datasets", build_dataset=None, build_beit_pretraining_dataset=None,
                           build_beit_pretraining_dataset_val=None),
     }
     names = ["vpt_main", "vit_train_sa2vp", "engine_for_train", "utils", "dataset_folder", "transforms", *stubs]
-    with _official_imports(src, names, stubs):
+    with checkout.official_imports(SRC, names, stubs):
         import vit_train_sa2vp as T
         import engine_for_train as E
     return T, E

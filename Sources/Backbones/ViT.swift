@@ -121,15 +121,21 @@ public final class ViTBlock: ParameterContainer {
         let b = x.shape[0], n = x.shape[1], dim = x.shape[2]
         if hooks.extraKeyValues == nil {
             // Packed path: heads read in place from the qkv projection, output written head-concatenated.
-            let pre = hooks.prefixKeyValues?(index)
-            return proj(Tensor.packedAttention(qkv(x), heads: heads, mask: hooks.attentionMask?(index, n),
-                                               prefix: pre.map { ($0.keys, $0.values) }, prefixFirst: pre?.first ?? true))
+            return proj(packedAttention(x, hooks: hooks))
         }
         var (q, k, v) = queryKeyValue(x)
         if let extra = hooks.extraKeyValues { (k, v) = extra(index, k, v) }
         let mask = hooks.attentionMask?(index, k.shape[2])
         let o = Tensor.attention(q, k, v, mask: mask)  // [B, H, N, d]
         return proj(o.transposed(1, 2).reshaped([b, n, dim]))
+    }
+
+    /// The packed path (heads read in place from the qkv projection) with the hooks' mask and prefix K/V; output
+    /// head-concatenated [B, queries, D], before `proj`.
+    func packedAttention(_ x: Tensor, hooks: ViTHooks, queries: Int? = nil) -> Tensor {
+        let pre = hooks.prefixKeyValues?(index)
+        return Tensor.packedAttention(qkv(x), heads: heads, mask: hooks.attentionMask?(index, x.shape[1]), queries: queries,
+                                      prefix: pre.map { ($0.keys, $0.values) }, prefixFirst: pre?.first ?? true)
     }
 
     public func mlp(_ x: Tensor) -> Tensor { fc2(fc1(x).gelu()) }
@@ -143,10 +149,7 @@ public final class ViTBlock: ParameterContainer {
     /// The block's output restricted to its first `rows` tokens (queries of those rows only; keys and values
     /// still cover every token): all a CLS readout needs from the last block. No drop-path (eval or dropPath 0).
     public func firstRows(_ x: Tensor, rows: Int, hooks: ViTHooks) -> Tensor {
-        let n = x.shape[1]
-        let pre = hooks.prefixKeyValues?(index)
-        let a = proj(Tensor.packedAttention(qkv(norm1(x)), heads: heads, mask: hooks.attentionMask?(index, n), queries: rows,
-                                            prefix: pre.map { ($0.keys, $0.values) }, prefixFirst: pre?.first ?? true))
+        let a = proj(packedAttention(norm1(x), hooks: hooks, queries: rows))
         let h = x.slice(axis: 1, 0, rows) + a
         var m = mlp(norm2(h))
         if let edit = hooks.mlpOutput { m = edit(index, m) }

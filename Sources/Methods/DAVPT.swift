@@ -254,9 +254,9 @@ public final class DAVPT: PromptMethod {
         return m
     }
 
-    /// One VPTBlock (vpt.py:78-85) on prompted tokens [B, T, D]; returns the output and q of CLS [B, D].
-    /// One block with this layer's q/k/v biases. `rows` = 1 computes only the CLS row's output (the last block:
-    /// nothing else is read after it); keys and values still cover every token.
+    /// One VPTBlock (vpt.py:78-85) with this layer's q/k/v biases on prompted tokens [B, T, D]; returns the output and
+    /// q of CLS [B, D]. `rows` = 1 computes only the CLS row's output (the last block: nothing else is read after it);
+    /// keys and values still cover every token.
     func block(_ l: Int, _ x: Tensor, prompts len: Int, rows: Int? = nil, context: inout ForwardContext) -> (Tensor, Tensor) {
         let blk = vit.blocks[l]
         let b = x.shape[0], n = x.shape[1], dim = x.shape[2], h = blk.heads

@@ -32,7 +32,7 @@ enum Im2col {
                        ld: Int? = nil) {
         let (kh, kw) = g.kernel, (ho, wo) = g.outSize(h, w)
         let rowsN = channels * kh * kw, l = ho * wo, ldc = ld ?? l
-        if kh == 1 && kw == 1 && g.stride == (1, 1) && g.padding == (0, 0) {
+        if ConvPlan.isPointwise(g) {
             // 1×1, stride 1: each row is one input channel as is.
             parallelFor(rowsN, grain: Swift.max(1, 8192 / Swift.max(l, 1))) { s, e in
                 for r in s..<e { (cols + r * ldc).update(from: x + r * h * w, count: l) }
@@ -162,14 +162,14 @@ extension Tensor {
         precondition(ho > 0 && wo > 0, "conv2d: output would be empty for input \(shape)")
         let og = o / groups, kk = cg * geo.kernel.0 * geo.kernel.1, l = ho * wo
         let nb = ConvPlan.imagesPerGEMM(positions: l, batch: b)
-        let direct = nb == 1 && ConvPlan.isPointwise(geo)
+        let readsInputDirectly = nb == 1 && ConvPlan.isPointwise(geo)
         let viaDirectLoops = DirectConv.applies(outChannels: o, positions: l, groups: groups, geo)
         if let residual { precondition(residual.shape == [b, o, ho, wo], "conv2d: residual \(residual.shape) for output \([b, o, ho, wo])") }
         let out = Tensor(uninitialized: [b, o, ho, wo])
         let x = data, wp = weight.data, yp = out.data
         let epilogue = ConvEpilogue(bias: bias?.data, residual: residual?.data, relu: relu, channels: o, positions: l)
         // Columns of up to nb images, [kk, nb·l]; the GEMM's result [og, nb·l] is scattered to [b, o, l].
-        let cols: Tensor? = direct || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
+        let cols: Tensor? = readsInputDirectly || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
         let tmp: Tensor? = nb > 1 ? Tensor(uninitialized: [og, nb * l]) : nil
         if viaDirectLoops {
             for bi in 0..<b {
@@ -227,8 +227,8 @@ extension Tensor {
                     if let dx { DirectConv.inputGradient(gi, o: o, wp, c: c, h: h, w: w, geo, dx.data + bi * c * h * w) }
                 }
             }
-            let dcols: Tensor? = dx == nil || direct || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
-            let cols: Tensor? = dw == nil || direct || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
+            let dcols: Tensor? = dx == nil || readsInputDirectly || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
+            let cols: Tensor? = dw == nil || readsInputDirectly || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
             // The output gradient of up to nb images side by side, [og, nb·l] (a view of g when nb = 1).
             let gcat: Tensor? = nb > 1 ? Tensor(uninitialized: [og, nb * l]) : nil
             for b0 in Swift.stride(from: 0, to: viaDirectLoops ? 0 : b, by: nb) {
