@@ -38,6 +38,35 @@ OFFICIAL = {"e2vpt": "e2vpt", "da-vpt": "da_vpt", "sa2vp": "sa2vp", "insvp": "in
 BACKBONE = {"ilm-vp": "resnet50"}
 
 
+def measure_and_print(method, batch, threads, steps, warmup, params, loss_fn, logits_fn, **extra):
+    """Times `steps` SGD steps of `loss_fn` and `steps` no-grad `logits_fn` passes after `warmup` of each (the same
+    optimiser as `bench throughput`), then prints one JSON line with img/s and the process's peak RSS."""
+    import torch
+
+    opt = torch.optim.SGD(params, lr=1e-3, momentum=0.9, weight_decay=1e-4)
+
+    def step():
+        loss = loss_fn()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    def timed(fn):
+        for _ in range(warmup):
+            fn()
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            fn()
+        return batch * steps / (time.perf_counter() - t0)
+
+    train = timed(step)
+    with torch.no_grad():
+        ev = timed(logits_fn)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"who": "torch", "method": method, "batch": batch, "threads": threads, "train_img_s": train,
+                      "eval_img_s": ev, "peak_rss_mib": rss / 2**20, "torch": torch.__version__, **extra}))
+
+
 def official_child(method, batch, threads, steps, warmup, classes):
     import importlib
     import torch
@@ -47,31 +76,8 @@ def official_child(method, batch, threads, steps, warmup, classes):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "official"))
     d = importlib.import_module(OFFICIAL[method]).build(batch, classes)
     x, y = d["input"], d["labels"]
-    opt = torch.optim.SGD(d["params"], lr=1e-3, momentum=0.9, weight_decay=1e-4)
-
-    def step():
-        loss = d["loss"](x, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    for _ in range(warmup):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    train = batch * steps / (time.perf_counter() - t0)
-    with torch.no_grad():
-        for _ in range(warmup):
-            d["logits"](x)
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            d["logits"](x)
-        ev = batch * steps / (time.perf_counter() - t0)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"who": "torch", "method": method, "batch": batch, "threads": threads, "train_img_s": train,
-                      "eval_img_s": ev, "peak_rss_mib": rss / 2**20, "torch": torch.__version__,
-                      "official": d["source"], "freeze": os.environ.get("OFFICIAL_BENCH_FREEZE") == "1"}))
+    measure_and_print(method, batch, threads, steps, warmup, d["params"], lambda: d["loss"](x, y), lambda: d["logits"](x),
+                      official=d["source"], freeze=os.environ.get("OFFICIAL_BENCH_FREEZE") == "1")
 
 
 def torch_child(method, batch, threads, steps, warmup, classes):
@@ -116,30 +122,8 @@ def torch_child(method, batch, threads, steps, warmup, classes):
             t = blk(t)
         return model.norm(t)[:, 0]
 
-    opt = torch.optim.SGD(train_params, lr=1e-3, momentum=0.9, weight_decay=1e-4)
-
-    def step():
-        loss = nn.functional.cross_entropy(head(features(x)), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    for _ in range(warmup):
-        step()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    train = batch * steps / (time.perf_counter() - t0)
-    with torch.no_grad():
-        for _ in range(warmup):
-            head(model(x))
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            head(model(x))
-        ev = batch * steps / (time.perf_counter() - t0)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"who": "torch", "method": method, "batch": batch, "threads": threads, "train_img_s": train,
-                      "eval_img_s": ev, "peak_rss_mib": rss / 2**20, "torch": torch.__version__}))
+    measure_and_print(method, batch, threads, steps, warmup, train_params,
+                      lambda: nn.functional.cross_entropy(head(features(x)), y), lambda: head(model(x)))
 
 
 def run_ours(bench, method, batch, threads, steps, warmup, env):
