@@ -13,18 +13,20 @@ extension Tensor {
         parallelFor(rowsN, grain: Swift.max(1, 4096 / c)) { s, e in
             for r in s..<e {
                 let xb = x + r * c, yb = y + r * c
-                var mean: Float = 0
-                for j in 0..<c { mean += xb[j] }
-                mean /= Float(c)
-                var v: Float = 0
-                for j in 0..<c { let d = xb[j] - mean; v += d * d }
+                // 16-lane sums (fixed lane order: same bits every call): the scalar sums did not vectorise.
+                let mean = vectorSum(xb, c) / Float(c)
+                let v = vectorSumOfSquaredDeviations(xb, c, from: mean)
                 let rstd = 1 / (v / Float(c) + eps).squareRoot()
                 st[2 * r] = mean; st[2 * r + 1] = rstd
-                for j in 0..<c {
-                    var t = (xb[j] - mean) * rstd
-                    if let w { t *= w[j] }
-                    if let b { t += b[j] }
-                    yb[j] = t
+                if let w, let b {  // the usual affine case as its own loop, so it vectorises
+                    for j in 0..<c { yb[j] = (xb[j] - mean) * rstd * w[j] + b[j] }
+                } else {
+                    for j in 0..<c {
+                        var t = (xb[j] - mean) * rstd
+                        if let w { t *= w[j] }
+                        if let b { t += b[j] }
+                        yb[j] = t
+                    }
                 }
             }
         }
@@ -45,13 +47,8 @@ extension Tensor {
                         let xb = x + r * c, gb = gd + r * c, db2 = dxp + r * c
                         let mean = st[2 * r], rstd = st[2 * r + 1]
                         // ĝ = g·w; dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))
-                        var s1: Float = 0, s2: Float = 0
-                        for j in 0..<c {
-                            let gh = gb[j] * (w?[j] ?? 1)
-                            let xh = (xb[j] - mean) * rstd
-                            s1 += gh; s2 += gh * xh
-                        }
-                        s1 /= Float(c); s2 /= Float(c)
+                        let (sum1, sum2) = layerNormBackwardSums(gb, w, xb, c, mean: mean, rstd: rstd)
+                        let s1 = sum1 / Float(c), s2 = sum2 / Float(c)
                         for j in 0..<c {
                             let gh = gb[j] * (w?[j] ?? 1)
                             let xh = (xb[j] - mean) * rstd
