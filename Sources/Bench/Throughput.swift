@@ -134,6 +134,7 @@ public enum Throughput {
             _ = withoutGrad { m.logits(images, context: &ctx) }.scalars
         }
 
+        BufferCache.purge()  // nothing cached from building the model (or an earlier method) counts in this one's RSS
         resetPeakRSS()
         Memory.resetPeak()
         for i in 0..<warmup { trainStep(i, timed: false) }

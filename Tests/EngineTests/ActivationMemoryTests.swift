@@ -36,4 +36,33 @@ final class BufferCacheTests: XCTestCase {
         BufferCache.purge()
         XCTAssertEqual(BufferCache.cachedBytes, 0)
     }
+
+    /// The cache never lets live + cached bytes climb past the largest live footprint: after a workload of one set
+    /// of shapes is freed into the cache, a workload of other shapes (a smaller last batch, eval after training)
+    /// evicts cached buffers instead of mapping fresh memory on top of them.
+    func testCacheStaysUnderTheLiveHighWaterMark() {
+        Threads.set(1)
+        BufferCache.purge()
+        let base = Memory.liveBytes
+        func footprint() -> Int { Memory.liveBytes + BufferCache.cachedBytes - base }
+        var first: [Tensor]? = (0..<8).map { Tensor(zeros: [256, 1024 + $0]) }  // ~8 MiB live, 8 distinct sizes
+        let peak = footprint()
+        first = nil
+        XCTAssertNil(first)
+        XCTAssertEqual(BufferCache.cachedBytes, peak, "freed buffers are cached")
+        var worst = 0
+        var second: [Tensor] = []
+        for i in 0..<8 {
+            second.append(Tensor(zeros: [200, 1300 + i]))  // other sizes: every allocation misses
+            worst = max(worst, footprint())
+        }
+        XCTAssertLessThanOrEqual(worst, peak + 200 * 1307 * 4, "live + cached stays within the high-water mark plus one buffer")
+        XCTAssertLessThan(BufferCache.cachedBytes, peak, "misses evicted cached buffers")
+        // Hits still reuse: the first workload's sizes come back from the cache when it holds them.
+        second = []
+        let again = Tensor(zeros: [200, 1300])
+        XCTAssertEqual(again.count, 200 * 1300)
+        XCTAssertLessThanOrEqual(footprint(), peak + 200 * 1307 * 4)
+        BufferCache.purge()
+    }
 }
