@@ -45,24 +45,25 @@ final class BufferCacheTests: XCTestCase {
         BufferCache.purge()
         let base = Memory.liveBytes
         func footprint() -> Int { Memory.liveBytes + BufferCache.cachedBytes - base }
-        var first: [Tensor]? = (0..<8).map { Tensor(zeros: [256, 1024 + $0]) }  // ~8 MiB live, 8 distinct sizes
+        var first: [Tensor]? = (0..<24).map { Tensor(zeros: [256, 1024 + $0 % 8]) }  // ~24 MiB live, 8 distinct sizes
         let peak = footprint()
         first = nil
         XCTAssertNil(first)
         XCTAssertEqual(BufferCache.cachedBytes, peak, "freed buffers are cached")
         var worst = 0
         var second: [Tensor] = []
-        for i in 0..<8 {
+        for i in 0..<24 {
             second.append(Tensor(zeros: [200, 1300 + i]))  // other sizes: every allocation misses
             worst = max(worst, footprint())
         }
-        XCTAssertLessThanOrEqual(worst, peak + 200 * 1307 * 4, "live + cached stays within the high-water mark plus one buffer")
+        let slack = BufferCache.slackBuffers * 200 * 1323 * 4  // two of the largest buffer seen
+        XCTAssertLessThanOrEqual(worst, peak + slack + 200 * 1323 * 4, "live + cached stays within the high-water mark, its slack and one buffer")
         XCTAssertLessThan(BufferCache.cachedBytes, peak, "misses evicted cached buffers")
         // Hits still reuse: the first workload's sizes come back from the cache when it holds them.
         second = []
         let again = Tensor(zeros: [200, 1300])
         XCTAssertEqual(again.count, 200 * 1300)
-        XCTAssertLessThanOrEqual(footprint(), peak + 200 * 1307 * 4)
+        XCTAssertLessThanOrEqual(footprint(), peak + slack + 200 * 1323 * 4)
         BufferCache.purge()
     }
 }
