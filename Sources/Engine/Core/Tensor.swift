@@ -55,13 +55,15 @@ public enum BufferCache {
 
     static func take(_ n: Int) -> UnsafeMutablePointer<Float> {
         if n >= minCount {
-            let live = Memory.liveBytes
             lock.lock()
             if let p = free[n]?.popLast() {
                 cachedBytes -= n * 4
                 lock.unlock()
                 return p
             }
+            // Misses only: a hit needs no footprint (Memory's lock is never held while taking this one, so the
+            // nesting cannot deadlock).
+            let live = Memory.liveBytes
             highWaterBytes = Swift.max(highWaterBytes, live + n * 4)
             largestBytes = Swift.max(largestBytes, n * 4)
             let bound = highWaterBytes + slackBuffers * largestBytes
