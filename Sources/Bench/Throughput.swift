@@ -61,20 +61,26 @@ public enum Throughput {
         return patch + Double(c.depth) * block
     }
 
-    /// sgemm GFLOP/s of C[m×n] = A[m×k]·B[k×n] through the engine's `gemm` (best of `reps` after one warm-up):
-    /// the GEMM ceiling of this sitting. Default shape: ViT-B/16 fc1 at batch 8 (1576 tokens × 768 → 3072).
-    public static func sgemmGFLOPs(m: Int = 1576, n: Int = 3072, k: Int = 768, reps: Int = 3) -> Double {
+    /// sgemm GFLOP/s of C[m×n] = A[m×k]·B[k×n] (best of `reps` after one warm-up): the GEMM ceiling of this sitting,
+    /// the faster of OpenBLAS's own threading over `Threads.count` threads and the engine's `gemm` (OpenBLAS
+    /// single-threaded per worker). Default shape: ViT-B/16 fc1 at batch 8 (1576 tokens × 768 → 3072).
+    public static func sgemmGFLOPs(m: Int = 1576, n: Int = 3072, k: Int = 768, reps: Int = 3) -> (ceiling: Double, openBLAS: Double, engine: Double) {
         var rng = RandomStream(7)
         let a = Init.normal([m, k], std: 1, rng: &rng), b = Init.normal([k, n], std: 1, rng: &rng)
         let c = Tensor(zeros: [m, n])
-        var best = Double.infinity
-        for r in 0...reps {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            gemm(transA: false, transB: false, m: m, n: n, k: k, a: a.data, b: b.data, c: c.data)
-            let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            if r > 0 { best = min(best, dt) }
+        func best(_ body: () -> Void) -> Double {
+            var best = Double.infinity
+            for r in 0...reps {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                body()
+                let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                if r > 0 { best = min(best, dt) }
+            }
+            return 2 * Double(m) * Double(n) * Double(k) / best / 1e9
         }
-        return 2 * Double(m) * Double(n) * Double(k) / best / 1e9
+        let blas = best { openBLASThreadedGemm(m: m, n: n, k: k, a: a.data, b: b.data, c: c.data, threads: Threads.count) }
+        let engine = best { gemm(transA: false, transB: false, m: m, n: n, k: k, a: a.data, b: b.data, c: c.data) }
+        return (max(blas, engine), blas, engine)
     }
 
     /// Reads VmHWM (peak RSS) from /proc/self/status, bytes.

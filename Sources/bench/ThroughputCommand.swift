@@ -21,13 +21,18 @@ struct ThroughputCommand: ParsableCommand {
     @Option(help: "Classifier outputs.") var classes: Int = 100
     @Option(help: "Results root (results/throughput/ is created under it).") var root: String = "."
     @Flag(help: "Do not append to the CSV.") var noCSV = false
-    @Flag(help: "Also measure the sgemm ceiling (ViT-B/16 fc1 shape) and print it.") var sgemm = false
+    @Flag(help: "Also measure the sgemm ceiling (ViT-B/16 fc1 shape at this batch, at most 32 images) and print it.") var sgemm = false
 
     func run() throws {
         common.apply()
         let machine = MachineInfo.current()
         print("# throughput: \(machine.summary)")
-        if sgemm { print(String(format: "sgemm GFLOP/s: %.2f", Throughput.sgemmGFLOPs())) }
+        if sgemm {
+            // The larger of OpenBLAS's own threading and the engine's split gemm is the ceiling.
+            let g = Throughput.sgemmGFLOPs(m: 197 * min(batch, 32))
+            print(String(format: "sgemm GFLOP/s: %.2f (OpenBLAS threaded %.2f, engine gemm %.2f; %d × 3072 × 768)",
+                         g.ceiling, g.openBLAS, g.engine, 197 * min(batch, 32)))
+        }
         var results: [ThroughputResult] = []
         for id in methods.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) {
             let r = try Throughput.measure(method: id, backbone: backbone, batch: batch, steps: steps, warmup: warmup, classes: classes)

@@ -1,4 +1,5 @@
-// Thread control: OpenBLAS threads and our own parallel-for use the same count, set once.
+// Thread control: one count for the engine's workers, set once. OpenBLAS itself stays single-threaded: `gemm`
+// splits large products across the engine's workers (BLAS.swift says why).
 // Work is split into chunks whose boundaries depend only on the problem size and the thread
 // count, so results are bit-identical for a fixed thread count.
 import CBLAS
@@ -8,17 +9,21 @@ import Foundation
 public enum Threads {
     nonisolated(unsafe) public private(set) static var count = 1
 
-    /// Sets our parallel-for width and OpenBLAS's thread count.
+    /// True while the engine's own workers run (set by the thread that dispatches them): a `gemm` called there
+    /// runs whole on its worker instead of splitting again.
+    nonisolated(unsafe) public private(set) static var insideWorkers = false
+
+    /// Sets the engine's worker count; OpenBLAS is kept at one thread.
     public static func set(_ n: Int) {
         count = max(1, n)
-        openblas_set_num_threads(Int32(count))
+        openblas_set_num_threads(1)
     }
 
-    /// Runs `body` with OpenBLAS single-threaded (our own workers split the work), restoring the count after.
+    /// Runs `body`, which dispatches the engine's own workers, with every `gemm` inside it kept on its worker.
     public static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
-        if count <= 1 { return try body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(count)) }
+        if count <= 1 || insideWorkers { return try body() }
+        insideWorkers = true
+        defer { insideWorkers = false }
         return try body()
     }
 
@@ -39,10 +44,12 @@ public func parallelFor(_ n: Int, grain: Int = 16384, _ body: (Int, Int) -> Void
     }
     let chunks = min(t, (n + grain - 1) / grain)
     let per = (n + chunks - 1) / chunks
-    withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let s = c * per, e = min(n, s + per)
-            if s < e { body(s, e) }
+    Threads.withSingleThreadedBLAS {
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let s = c * per, e = min(n, s + per)
+                if s < e { body(s, e) }
+            }
         }
     }
 }
@@ -54,7 +61,9 @@ public func parallelItems(_ n: Int, _ body: (Int) -> Void) {
         for i in 0..<n { body(i) }
         return
     }
-    withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: n) { body($0) }
+    Threads.withSingleThreadedBLAS {
+        withoutActuallyEscaping(body) { body in
+            DispatchQueue.concurrentPerform(iterations: n) { body($0) }
+        }
     }
 }
