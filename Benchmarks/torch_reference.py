@@ -8,8 +8,11 @@ Every measurement runs in a fresh process (so peak RSS is per configuration): fo
 count, PyTorch first, then ours (`bench throughput --sgemm`), alternating. Ours also reports the sgemm
 ceiling of the sitting (OpenBLAS through the engine's `gemm`, ViT-B/16 fc1 shape at batch 8), from which the
 GEMM limit in img/s is computed with the FLOP counts of the issue (35.1 GFLOP inference, 75.3 VPT-deep step,
-105.2 full fine-tuning step; linear probing = inference). `--unset-blas-env` drops OPENBLAS_CORETYPE and
-OPENBLAS_L2_SIZE from the children's environment. Results: JSON lines on stdout and a Markdown summary.
+105.2 full fine-tuning step; linear probing = inference; a prompted eval forward over 207 tokens = 36.97). Both sides'
+eval runs the same forward: with the prompts for VPT, the plain ViT for the linear probe (plain inference).
+`--unset-blas-env` drops OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE from the children's environment. Results: JSON
+lines on stdout, appended to `--log` (default results/throughput/torch-reference.jsonl) as they come, and a Markdown
+summary.
 
 Methods with a module under Benchmarks/official/ (e2vpt, da-vpt, sa2vp, insvp, dam-vp, ilm-vp, full) are timed with
 the OFFICIAL PyTorch model code: each module imports the official repository from the checkout its environment
@@ -31,6 +34,17 @@ import sys
 import time
 
 GFLOP = {"eval": 35.1, "vpt-deep": 75.3, "vpt-shallow": 75.3, "full": 105.2, "linear": 35.1}
+
+
+def vit_b16_forward_gflop(tokens=197):
+    """Multiply-add FLOPs (2 per MAC) of one ViT-B/16 forward over `tokens` tokens (Throughput.vitForwardFLOPs)."""
+    n, d, m = tokens, 768, 3072
+    block = 2 * n * d * 3 * d + 2 * n * d * d + 4 * n * d * m + 4 * n * n * d
+    return (2 * 196 * d * 3 * 16 * 16 + 12 * block) / 1e9
+
+
+# Inference FLOPs per image: the prompted methods' eval runs 10 prompt tokens more on both sides (36.97 vs 35.1).
+EVAL_GFLOP = {"vpt-deep": vit_b16_forward_gflop(207), "vpt-shallow": vit_b16_forward_gflop(207)}
 # Methods timed with the official model code: method id → module under Benchmarks/official/.
 OFFICIAL = {"e2vpt": "e2vpt", "da-vpt": "da_vpt", "sa2vp": "sa2vp", "insvp": "insvp", "dam-vp": "dam_vp",
             "ilm-vp": "ilm_vp", "full": "full"}
@@ -122,8 +136,9 @@ def torch_child(method, batch, threads, steps, warmup, classes):
             t = blk(t)
         return model.norm(t)[:, 0]
 
+    # Eval runs what ours runs: the prompted forward for VPT (10 tokens more), the plain ViT for the linear probe.
     measure_and_print(method, batch, threads, steps, warmup, train_params,
-                      lambda: nn.functional.cross_entropy(head(features(x)), y), lambda: head(model(x)))
+                      lambda: nn.functional.cross_entropy(head(features(x)), y), lambda: head(features(x)))
 
 
 def run_ours(bench, method, batch, threads, steps, warmup, env):
@@ -131,11 +146,13 @@ def run_ours(bench, method, batch, threads, steps, warmup, env):
            "--threads", str(threads), "--steps", str(steps), "--warmup", str(warmup), "--sgemm"]
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     sg = float(re.search(r"sgemm GFLOP/s: ([0-9.]+)", out).group(1))
+    core = re.search(r"# throughput: openblas (\S+),", out)
     row = [c.strip() for c in out.strip().splitlines()[-2 if "→" in out else -1].strip("|").split("|")]
     # | method | backbone | batch | threads | train img/s | fwd ms | bwd ms | opt ms | eval img/s | eval GFLOP/s | peak RSS MiB | trainable |
     return {"who": "ours", "method": method, "batch": batch, "threads": threads, "train_img_s": float(row[4]),
             "fwd_ms": float(row[5]), "bwd_ms": float(row[6]), "opt_ms": float(row[7]), "eval_img_s": float(row[8]),
-            "peak_rss_mib": float(row[10]), "sgemm_gflops": sg, "cmd": " ".join(cmd)}
+            "peak_rss_mib": float(row[10]), "sgemm_gflops": sg, "blas_core": core.group(1) if core else None,
+            "cmd": " ".join(cmd)}
 
 
 def main():
@@ -151,6 +168,8 @@ def main():
     ap.add_argument("--classes", type=int, default=100)
     ap.add_argument("--unset-blas-env", action="store_true")
     ap.add_argument("--like-for-like", action="store_true", help="OFFICIAL_BENCH_FREEZE=1 (see the docstring)")
+    ap.add_argument("--log", default="results/throughput/torch-reference.jsonl",
+                    help="every measurement is also appended here as a JSON line (so a cut-off sitting keeps its numbers)")
     a = ap.parse_args()
     if a.child:
         (official_child if a.methods in OFFICIAL else torch_child)(a.methods, a.batch, int(a.threads), a.steps, a.warmup, a.classes)
@@ -162,6 +181,9 @@ def main():
         env.pop("OPENBLAS_CORETYPE", None)
         env.pop("OPENBLAS_L2_SIZE", None)
     rows = []
+    sitting = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    blas_env = "unset" if a.unset_blas_env else os.environ.get("OPENBLAS_CORETYPE", "unset")
+    log = open(a.log, "a") if a.log else None
     for r in range(a.rounds):
         for t in [int(s) for s in a.threads.split(",")]:
             for m in a.methods.split(","):
@@ -170,8 +192,11 @@ def main():
                 tr = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
                 ou = run_ours(a.bench, m, a.batch, t, a.steps, a.warmup, env)
                 for x in (tr, ou):
-                    x["round"] = r
+                    x.update(round=r, sitting=sitting, openblas_coretype_env=blas_env)
                     print(json.dumps(x), flush=True)
+                    if log:
+                        log.write(json.dumps(x) + "\n")
+                        log.flush()
                     rows.append(x)
     # Summary: medians over rounds, per (method, threads).
     print("\n| method | threads | batch | ours train img/s | torch train img/s | ratio | % GEMM limit (train) | "
@@ -185,7 +210,7 @@ def main():
             sg = med(o, "sgemm_gflops")
             # The GEMM limit needs the issue's FLOP model, which covers the plain / VPT / full ViT-B/16 steps only.
             lim_t = sg / GFLOP[m] if m in GFLOP else None
-            lim_e = sg / GFLOP["eval"] if m in GFLOP else None
+            lim_e = sg / EVAL_GFLOP.get(m, GFLOP["eval"]) if m in GFLOP else None
             pct = lambda v, lim: f"{100 * v / lim:.0f}%" if lim else "–"
             print(f"| {m} | {t} | {a.batch} | {med(o, 'train_img_s'):.2f} | {med(p, 'train_img_s'):.2f} | "
                   f"{med(o, 'train_img_s') / med(p, 'train_img_s'):.2f} | {pct(med(o, 'train_img_s'), lim_t)} | "
