@@ -6,7 +6,8 @@ Dev-time only (needs torch + timm): /work/venv-torch/bin/python Benchmarks/torch
 
 Every measurement runs in a fresh process (so peak RSS is per configuration): for each round and thread
 count, PyTorch first, then ours (`bench throughput --sgemm`), alternating. Ours also reports the sgemm
-ceiling of the sitting (OpenBLAS through the engine's `gemm`, ViT-B/16 fc1 shape at batch 8), from which the
+ceiling of the sitting (the faster of OpenBLAS's own threading and the engine's split `gemm`, ViT-B/16 fc1 shape at
+the run's batch, at most 32 images), from which the
 GEMM limit in img/s is computed with the FLOP counts of the issue (35.1 GFLOP inference, 75.3 VPT-deep step,
 105.2 full fine-tuning step; linear probing = inference; a prompted eval forward over 207 tokens = 36.97). Both sides'
 eval runs the same forward: with the prompts for VPT, the plain ViT for the linear probe (plain inference).

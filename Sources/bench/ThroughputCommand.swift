@@ -29,9 +29,10 @@ struct ThroughputCommand: ParsableCommand {
         print("# throughput: \(machine.summary)")
         if sgemm {
             // The larger of OpenBLAS's own threading and the engine's split gemm is the ceiling.
-            let g = Throughput.sgemmGFLOPs(m: 197 * min(batch, 32))
+            let rows = 197 * min(batch, 32)
+            let g = Throughput.sgemmGFLOPs(m: rows)
             print(String(format: "sgemm GFLOP/s: %.2f (OpenBLAS threaded %.2f, engine gemm %.2f; %d × 3072 × 768)",
-                         g.ceiling, g.openBLAS, g.engine, 197 * min(batch, 32)))
+                         g.ceiling, g.openBLAS, g.engine, rows))
         }
         var results: [ThroughputResult] = []
         for id in methods.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) {

@@ -36,7 +36,7 @@ final class GemmSplitTests: XCTestCase {
         Threads.set(1)
         let o = Operands(t)
         let byRows = t.m >= t.n, length = byRows ? t.m : t.n
-        let per = ((length + workers - 1) / workers + 15) / 16 * 16
+        let per = GemmCall.blockLength(length, workers: workers)
         for s in stride(from: 0, to: length, by: per) {
             let e = min(length, s + per)
             if byRows {
@@ -87,9 +87,9 @@ final class GemmSplitTests: XCTestCase {
         Threads.set(8)
         XCTAssertEqual(GemmCall.workers(m: 6304, n: 3072, k: 768), 8)
         XCTAssertEqual(GemmCall.workers(m: 32, n: 300, k: 768 * 64), 4, "CLS rows only: split by columns, 64 each at least")
-        var inside: [Int] = []
-        Threads.withSingleThreadedBLAS { inside.append(GemmCall.workers(m: 6304, n: 3072, k: 768)) }
-        XCTAssertEqual(inside, [1], "inside the engine's own parallel regions a gemm runs on its worker")
+        var inside = [Int](repeating: 0, count: 2)
+        inside.withUnsafeMutableBufferPointer { p in runOnWorkers(2) { w in p[w] = GemmCall.workers(m: 6304, n: 3072, k: 768) } }
+        XCTAssertEqual(inside, [1, 1], "inside the engine's own parallel regions a gemm runs on its worker")
         XCTAssertFalse(Threads.insideWorkers)
         parallelFor(100_000, grain: 1000) { _, _ in XCTAssertTrue(Threads.insideWorkers) }
         XCTAssertFalse(Threads.insideWorkers)

@@ -9,7 +9,6 @@
 // at a fixed thread count; a block boundary moves OpenBLAS's edge tiles, so some elements differ in their last bits
 // from the single-threaded product (as they did under OpenBLAS's own threading). Tests: GemmSplitTests.
 import CBLAS
-import Dispatch
 
 /// C[M×N] = alpha · op(A) · op(B) + beta · C, row-major; op = transpose when the flag is set.
 /// `lda`/`ldb`/`ldc` default to the packed leading dimensions.
@@ -59,16 +58,19 @@ struct GemmCall {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// The rows of C (or its columns, when N > M) in `workers` contiguous blocks whose bounds depend only on the
-    /// shape and the worker count, one OpenBLAS call each.
+    /// Rows (or columns) per block when `length` of them are split over `workers`: an even share rounded up to
+    /// `blockAlignment`, so the bounds depend only on the shape and the worker count.
+    static func blockLength(_ length: Int, workers: Int) -> Int {
+        ((length + workers - 1) / workers + blockAlignment - 1) / blockAlignment * blockAlignment
+    }
+
+    /// The rows of C (or its columns, when N > M) in contiguous blocks of `blockLength`, one OpenBLAS call each.
     func runSplit(workers: Int) {
         let byRows = m >= n
         let length = byRows ? m : n
-        let per = ((length + workers - 1) / workers + Self.blockAlignment - 1) / Self.blockAlignment * Self.blockAlignment
-        let blocks = (length + per - 1) / per
-        DispatchQueue.concurrentPerform(iterations: blocks) { w in
+        let per = Self.blockLength(length, workers: workers)
+        runOnWorkers((length + per - 1) / per) { w in
             let s = w * per, e = Swift.min(length, s + per)
-            guard s < e else { return }
             var part = self
             if byRows {
                 // Rows s..<e of op(A): row s of A, or column s of the stored Aᵀ.

@@ -9,22 +9,14 @@ import Foundation
 public enum Threads {
     nonisolated(unsafe) public private(set) static var count = 1
 
-    /// True while the engine's own workers run (set by the thread that dispatches them): a `gemm` called there
-    /// runs whole on its worker instead of splitting again.
-    nonisolated(unsafe) public private(set) static var insideWorkers = false
+    /// True while the engine's own workers run (set by `runOnWorkers` on the dispatching thread): a `gemm` called
+    /// there runs whole on its worker instead of splitting again.
+    nonisolated(unsafe) public fileprivate(set) static var insideWorkers = false
 
     /// Sets the engine's worker count; OpenBLAS is kept at one thread.
     public static func set(_ n: Int) {
         count = max(1, n)
         openblas_set_num_threads(1)
-    }
-
-    /// Runs `body`, which dispatches the engine's own workers, with every `gemm` inside it kept on its worker.
-    public static func withSingleThreadedBLAS<T>(_ body: () throws -> T) rethrows -> T {
-        if count <= 1 || insideWorkers { return try body() }
-        insideWorkers = true
-        defer { insideWorkers = false }
-        return try body()
     }
 
     /// `openblas_get_corename()`, e.g. "Haswell" or "SkylakeX".
@@ -44,13 +36,9 @@ public func parallelFor(_ n: Int, grain: Int = 16384, _ body: (Int, Int) -> Void
     }
     let chunks = min(t, (n + grain - 1) / grain)
     let per = (n + chunks - 1) / chunks
-    Threads.withSingleThreadedBLAS {
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let s = c * per, e = min(n, s + per)
-                if s < e { body(s, e) }
-            }
-        }
+    runOnWorkers(chunks) { c in
+        let s = c * per, e = min(n, s + per)
+        if s < e { body(s, e) }
     }
 }
 
@@ -61,9 +49,17 @@ public func parallelItems(_ n: Int, _ body: (Int) -> Void) {
         for i in 0..<n { body(i) }
         return
     }
-    Threads.withSingleThreadedBLAS {
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: n) { body($0) }
-        }
+    runOnWorkers(n, body)
+}
+
+/// Runs `body(i)` for i in 0..<n on the engine's workers (the one place the engine dispatches them). A `gemm` inside
+/// runs whole on its worker; nested calls leave the outer region's mark alone.
+@inline(__always)
+public func runOnWorkers(_ n: Int, _ body: (Int) -> Void) {
+    let outermost = !Threads.insideWorkers
+    if outermost { Threads.insideWorkers = true }
+    defer { if outermost { Threads.insideWorkers = false } }
+    withoutActuallyEscaping(body) { body in
+        DispatchQueue.concurrentPerform(iterations: n) { body($0) }
     }
 }

@@ -190,7 +190,7 @@ extension Tensor {
 /// Number of workers `headChunks` uses for `items` head problems.
 @inline(__always) func headChunkCount(_ items: Int) -> Int { max(1, min(Threads.count, items)) }
 
-/// Runs `body(item)` for 0..<items in `headChunkCount` contiguous chunks, BLAS single-threaded inside.
+/// Runs `body(item)` for 0..<items in `headChunkCount` contiguous chunks on the engine's workers (each gemm inside whole).
 @inline(__always) func headChunks(_ items: Int, _ body: (Int) -> Void) {
     headChunks(items) { i, _ in body(i) }
 }
@@ -200,12 +200,8 @@ func headChunks(_ items: Int, _ body: (Int, Int) -> Void) {
     let workers = headChunkCount(items)
     if workers <= 1 { for i in 0..<items { body(i, 0) }; return }
     let per = (items + workers - 1) / workers
-    Threads.withSingleThreadedBLAS {
-        withoutActuallyEscaping(body) { body in
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let s = w * per, e = min(items, s + per)
-                if s < e { for i in s..<e { body(i, w) } }
-            }
-        }
+    runOnWorkers(workers) { w in
+        let s = w * per, e = min(items, s + per)
+        if s < e { for i in s..<e { body(i, w) } }
     }
 }
