@@ -145,20 +145,26 @@ final class ConvBN {
             if let residual { y = y + residual }
             return relu ? y.relu() : y
         }
-        // Eval-mode BatchNorm is affine per channel, so it folds into the convolution: W·s and bias β − μ·s with
-        // s = γ/√(σ² + eps). Same function (up to rounding); the folding is made of differentiable ops, so γ, β and W
-        // still get their gradients when trainable. The shortcut add and the ReLU run in the convolution's epilogue.
-        let (w, shift) = foldedBN()
-        return x.conv2d(weight: w, bias: shift, stride: (stride, stride), padding: (padding, padding), groups: groups,
-                        residual: residual, relu: relu)
+        // Eval-mode BatchNorm is affine per channel: bn(z) = z·s + (β − μ·s) with s = γ/√(σ² + eps). Frozen (every
+        // method's backbone), s and the shift are constants applied in the convolution's epilogue, in PyTorch's order
+        // (convolve, then scale and shift), with no per-forward pass over the weights. With any of W, γ, β trainable,
+        // the scale folds into W through differentiable ops instead, so they get their gradients. The shortcut add
+        // and the ReLU run in the epilogue either way.
+        let (s, shift) = bnScaleAndShift()
+        if !(weight.value.requiresGrad || s.requiresGrad || shift.requiresGrad) {
+            return x.conv2d(weight: weight.value, scale: s, bias: shift, stride: (stride, stride), padding: (padding, padding),
+                            groups: groups, residual: residual, relu: relu)
+        }
+        return x.conv2d(weight: weight.value * s.reshaped([s.count, 1, 1, 1]), bias: shift, stride: (stride, stride),
+                        padding: (padding, padding), groups: groups, residual: residual, relu: relu)
     }
 
-    /// The convolution weight and bias with eval-mode BatchNorm folded in.
-    func foldedBN() -> (weight: Tensor, bias: Tensor) {
+    /// Eval-mode BatchNorm as a per-channel affine map: scale γ/√(σ² + eps) and shift β − μ·scale.
+    func bnScaleAndShift() -> (scale: Tensor, shift: Tensor) {
         let o = weight.shape[0]
         let rstd = Tensor((0..<o).map { 1 / (runningVar.value.data[$0] + 1e-5).squareRoot() }, shape: [o])
         let s = bnWeight.value * rstd
-        return (weight.value * s.reshaped([o, 1, 1, 1]), bnBias.value - runningMean.value * s)
+        return (s, bnBias.value - runningMean.value * s)
     }
 
     /// torchvision's ResNet init: conv kaiming_normal_(mode="fan_out", nonlinearity="relu"); BN weight 1, bias 0.

@@ -101,6 +101,17 @@ final class GradientTests: XCTestCase {
         checkGradients([randomTensor([1, 3, 9, 9], seed: 73), randomTensor([3, 1, 3, 3], seed: 74)]) {
             $0[0].conv2d(weight: $0[1], padding: (2, 2), dilation: (2, 2), groups: 3)
         }
+        // The frozen-BatchNorm epilogue: constant scale, shift, shortcut and ReLU (several images per GEMM, and one).
+        let scale = randomTensor([4], seed: 77, 0.5, 1.5)
+        checkGradients([randomTensor([3, 3, 5, 5], seed: 78), randomTensor([4, 3, 3, 3], seed: 79), randomTensor([4], seed: 70),
+                        randomTensor([3, 4, 5, 5], seed: 71)]) {
+            $0[0].conv2d(weight: $0[1], scale: scale, bias: $0[2], padding: (1, 1), residual: $0[3], relu: true)
+        }
+        // (No ReLU on the large map: thousands of outputs would cross its kink under the finite difference; the
+        // ReLU's mask on this path is checked exactly in ConvPlanTests.)
+        checkGradients([randomTensor([1, 3, 48, 48], seed: 72), randomTensor([4, 3, 1, 1], seed: 69), randomTensor([1, 4, 48, 48], seed: 68)]) {
+            $0[0].conv2d(weight: $0[1], scale: scale, residual: $0[2])
+        }
         checkGradients([randomTensor([2, 2, 5, 6], seed: 75)]) { $0[0].unfold(kernel: (3, 2), stride: (2, 1), padding: (1, 0)) }
         checkGradients([randomTensor([2, 6, 15], seed: 76)]) { $0[0].fold(outputSize: (5, 6), kernel: (3, 2), stride: (2, 1), padding: (1, 0)) }
     }

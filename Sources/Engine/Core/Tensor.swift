@@ -75,6 +75,7 @@ public enum BufferCache {
             // follows live tensors instead of glibc's heap high-water mark.
             let raw = mmap(nil, n * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
             precondition(raw != MAP_FAILED, "mmap of \(n * 4) bytes failed")
+            if hugePages { _ = madvise(raw, n * 4, MADV_HUGEPAGE) }
             return raw!.bindMemory(to: Float.self, capacity: n)
         }
         // 64-byte alignment keeps AVX-512 loads aligned for BLAS and our loops.
@@ -94,6 +95,13 @@ public enum BufferCache {
 
     /// Buffers of at least this many floats (1 MiB) are mapped, not malloc'ed.
     static let mmapCount = 1 << 18
+
+    /// Mapped buffers ask for transparent huge pages (`madvise(MADV_HUGEPAGE)`; Linux's default THP mode,
+    /// "madvise", gives them only to regions that ask). A fresh 2 MiB page costs one fault instead of 512, and
+    /// GEMMs over large activations miss the TLB less. Steps whose sizes the cache cannot all hold map some buffers
+    /// afresh every step (ResNet-50 at batch 16: ~485 MB a step): with huge pages its train step ran 5–6% faster,
+    /// page faults fell from 880 k to 110 k per run, peak RSS unchanged. `VPT_HUGE_PAGES=0` turns it off.
+    nonisolated(unsafe) public static var hugePages: Bool = ProcessInfo.processInfo.environment["VPT_HUGE_PAGES"] != "0"
 
     static func release(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
         if n >= mmapCount { munmap(UnsafeMutableRawPointer(p), n * 4) } else { Foundation.free(p) }

@@ -102,25 +102,33 @@ enum Im2col {
 }
 
 /// conv2d's output epilogue, applied to one image's channel range right after its GEMM (while it is in cache):
-/// y = relu?(y + bias[c] + residual).
+/// y = relu?(z·scale[c] + bias[c] + residual), where z is the GEMM's result, read from `source` rows `ld` floats
+/// apart (the GEMM's multi-image buffer) or, without a source, from y itself.
 struct ConvEpilogue {
-    let bias: UnsafeMutablePointer<Float>?, residual: UnsafeMutablePointer<Float>?
+    let scale: UnsafeMutablePointer<Float>?, bias: UnsafeMutablePointer<Float>?, residual: UnsafeMutablePointer<Float>?
     let relu: Bool, channels: Int, positions: Int
 
-    func apply(_ y: UnsafeMutablePointer<Float>, image: Int, channels range: Range<Int>) {
-        if bias == nil && residual == nil && !relu { return }
+    var isIdentity: Bool { scale == nil && bias == nil && residual == nil && !relu }
+
+    func apply(_ y: UnsafeMutablePointer<Float>, image: Int, channels range: Range<Int>,
+               source: (rows: UnsafePointer<Float>, ld: Int)? = nil) {
         let l = positions
+        if isIdentity && source == nil { return }
         parallelFor(range.count, grain: Swift.max(1, 16384 / Swift.max(l, 1))) { s, e in
-            for oc in (range.lowerBound + s)..<(range.lowerBound + e) {
+            for r in s..<e {
+                let oc = range.lowerBound + r
                 let p = y + (image * channels + oc) * l
-                let v = bias?[oc] ?? 0
+                let z = source.map { $0.rows + r * $0.ld } ?? UnsafePointer(p)
+                let a = scale?[oc] ?? 1, v = bias?[oc] ?? 0
                 if let residual {
-                    let r = residual + (image * channels + oc) * l
-                    if relu { for t in 0..<l { p[t] = Swift.max(p[t] + v + r[t], 0) } } else { for t in 0..<l { p[t] += v + r[t] } }
+                    let q = residual + (image * channels + oc) * l
+                    if relu { for t in 0..<l { p[t] = Swift.max(z[t] * a + (v + q[t]), 0) } } else { for t in 0..<l { p[t] = z[t] * a + (v + q[t]) } }
                 } else if relu {
-                    for t in 0..<l { p[t] = Swift.max(p[t] + v, 0) }
-                } else {
-                    for t in 0..<l { p[t] += v }
+                    for t in 0..<l { p[t] = Swift.max(z[t] * a + v, 0) }
+                } else if scale != nil || bias != nil {
+                    for t in 0..<l { p[t] = z[t] * a + v }
+                } else if source != nil {
+                    p.update(from: z, count: l)
                 }
             }
         }
@@ -139,19 +147,34 @@ enum ConvPlan {
     static func isPointwise(_ g: Conv2dGeometry) -> Bool {
         g.kernel == (1, 1) && g.stride == (1, 1) && g.padding == (0, 0)
     }
-    /// dst[r, 0..<n] = src[r, 0..<n] for r in 0..<rows, rows `ld` floats apart on each side.
-    static func copyRows(_ rows: Int, _ n: Int, from src: UnsafePointer<Float>, ld lds: Int, to dst: UnsafeMutablePointer<Float>, ld ldd: Int) {
+    /// dst[r, 0..<n] = src[at + r·n + t] · scale[r], zero where mask[at + r·n + t] ≤ 0 (the ReLU's output), for r in
+    /// 0..<rows, dst rows `ld` floats apart: one image's output gradient gathered into the multi-image GEMM operand,
+    /// through the ReLU and the constant scale in the same pass.
+    static func gatherGradient(_ rows: Int, _ n: Int, from src: UnsafePointer<Float>, at: Int, mask: UnsafePointer<Float>?,
+                               scale: UnsafePointer<Float>?, to dst: UnsafeMutablePointer<Float>, ld ldd: Int) {
         parallelFor(rows, grain: Swift.max(1, 8192 / Swift.max(n, 1))) { s, e in
-            for r in s..<e { (dst + r * ldd).update(from: src + r * lds, count: n) }
+            for r in s..<e {
+                let z = src + at + r * n, d = dst + r * ldd, a = scale?[r] ?? 1
+                if let mask {
+                    let y = mask + at + r * n
+                    for t in 0..<n { d[t] = y[t] > 0 ? z[t] * a : 0 }
+                } else if scale != nil {
+                    for t in 0..<n { d[t] = z[t] * a }
+                } else {
+                    d.update(from: z, count: n)
+                }
+            }
         }
     }
 }
 
 extension Tensor {
     /// 2-D convolution (cross-correlation, as PyTorch), any kernel/stride/padding/dilation and groups, with an
-    /// optional fused epilogue: y = relu?(conv(x) + bias + residual). The epilogue runs in the pass that writes the
-    /// output (no separate add/ReLU tensors: ResNet's conv → BN(folded) → [+ shortcut] → ReLU is one op).
-    public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+    /// optional fused epilogue: y = relu?(conv(x)·scale + bias + residual), scale and bias per output channel. The
+    /// epilogue runs in the pass that writes the output (no separate add/ReLU tensors: ResNet's conv → frozen BN →
+    /// [+ shortcut] → ReLU is one op). `scale` is a constant (eval-mode BatchNorm's γ/√(σ²+ε) of a frozen network):
+    /// it takes no gradient.
+    public func conv2d(weight: Tensor, scale: Tensor? = nil, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                        dilation: (Int, Int) = (1, 1), groups: Int = 1, residual: Tensor? = nil, relu: Bool = false) -> Tensor {
         precondition(rank == 4 && weight.rank == 4, "conv2d expects x [B,C,H,W] and w [O,C/g,kh,kw]")
         let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
@@ -165,9 +188,10 @@ extension Tensor {
         let readsInputDirectly = nb == 1 && ConvPlan.isPointwise(geo)
         let viaDirectLoops = DirectConv.applies(outChannels: o, positions: l, groups: groups, geo)
         if let residual { precondition(residual.shape == [b, o, ho, wo], "conv2d: residual \(residual.shape) for output \([b, o, ho, wo])") }
+        if let scale { precondition(scale.count == o && !scale.requiresGrad, "conv2d: scale must be a constant of \(o) channels") }
         let out = Tensor(uninitialized: [b, o, ho, wo])
         let x = data, wp = weight.data, yp = out.data
-        let epilogue = ConvEpilogue(bias: bias?.data, residual: residual?.data, relu: relu, channels: o, positions: l)
+        let epilogue = ConvEpilogue(scale: scale?.data, bias: bias?.data, residual: residual?.data, relu: relu, channels: o, positions: l)
         // Columns of up to nb images, [kk, nb·l]; the GEMM's result [og, nb·l] is scattered to [b, o, l].
         let cols: Tensor? = readsInputDirectly || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
         let tmp: Tensor? = nb > 1 ? Tensor(uninitialized: [og, nb * l]) : nil
@@ -196,9 +220,7 @@ extension Tensor {
                 }
                 gemm(transA: false, transB: false, m: og, n: n * l, k: kk, a: wg, b: colsP, ldb: ld, c: tmpP, ldc: ld)
                 for i in 0..<n {
-                    let yi = yp + ((b0 + i) * o + gi * og) * l
-                    ConvPlan.copyRows(og, l, from: tmpP + i * l, ld: ld, to: yi, ld: l)
-                    epilogue.apply(yp, image: b0 + i, channels: gi * og..<(gi + 1) * og)
+                    epilogue.apply(yp, image: b0 + i, channels: gi * og..<(gi + 1) * og, source: (UnsafePointer(tmpP + i * l), ld))
                 }
             }
         }
@@ -208,23 +230,40 @@ extension Tensor {
         // Capture the output's storage, not the output: a node must not retain its own tensor.
         let ys = out.storage, yOffset = out.offset
         return out.record("conv2d", inputs) { [self] gOut in
-            // Through the ReLU: the pre-activation gradient is g where y > 0.
-            let g: Tensor
-            if relu {
-                g = Tensor(uninitialized: gOut.shape)
-                let gi = gOut.data, yv = ys.ptr + yOffset, gp = g.data
-                parallelFor(g.count) { s, e in for i in s..<e { gp[i] = yv[i] > 0 ? gi[i] : 0 } }
+            // g, the gradient before the epilogue's scale: gOut through the ReLU (zero where y ≤ 0). It is the bias's
+            // and the residual's gradient; the convolution's own is g·scale. With several images per GEMM the gather
+            // into the GEMM operand applies the mask and the scale itself, so g is only materialised when something
+            // else reads it.
+            let needsG = nb == 1 || (bias?.requiresGrad ?? false) || (residual?.requiresGrad ?? false)
+            let g: Tensor?
+            if relu && needsG {
+                let m = Tensor(uninitialized: gOut.shape)
+                let gi = gOut.data, yv = ys.ptr + yOffset, gp = m.data
+                parallelFor(m.count) { s, e in for i in s..<e { gp[i] = yv[i] > 0 ? gi[i] : 0 } }
+                g = m
             } else {
-                g = gOut
+                g = needsG ? gOut : nil
             }
-            let gd = g.data
-            let dx: Tensor? = self.requiresGrad ? Tensor(zeros: self.shape) : nil
+            // Without a gather (one image per GEMM) the scale goes into a copy of the weights for dX (O·K floats, small
+            // next to the GEMM: these convolutions have ≥ 2048 positions) and into dW's rows at the end.
+            let scaleInGather = scale != nil && nb > 1
+            let wScaled: Tensor? = scale.flatMap { sc in
+                guard !scaleInGather && self.requiresGrad else { return nil }
+                let ws = Tensor(uninitialized: weight.shape), per = weight.count / o, sp = sc.data, src = wp, dst = ws.data
+                parallelFor(o, grain: Swift.max(1, 16384 / Swift.max(per, 1))) { s, e in
+                    for oc in s..<e { for t in 0..<per { dst[oc * per + t] = src[oc * per + t] * sp[oc] } }
+                }
+                return ws
+            }
+            let wd = UnsafePointer(wScaled?.data ?? wp)
+            // A 1×1 stride-1 convolution's dX GEMM writes every element; col2im and the direct loops accumulate.
+            let dx: Tensor? = self.requiresGrad ? (readsInputDirectly ? Tensor(uninitialized: self.shape) : Tensor(zeros: self.shape)) : nil
             let dw: Tensor? = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
-            if viaDirectLoops {
+            if viaDirectLoops, let gd = g?.data {
                 for bi in 0..<b {
                     let xi = x + bi * c * h * w, gi = UnsafePointer(gd + bi * o * l)
                     if let dw { DirectConv.weightGradient(xi, c: c, h: h, w: w, gi, o: o, geo, dw.data) }
-                    if let dx { DirectConv.inputGradient(gi, o: o, wp, c: c, h: h, w: w, geo, dx.data + bi * c * h * w) }
+                    if let dx { DirectConv.inputGradient(gi, o: o, wd, c: c, h: h, w: w, geo, dx.data + bi * c * h * w) }
                 }
             }
             let dcols: Tensor? = dx == nil || readsInputDirectly || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
@@ -234,15 +273,18 @@ extension Tensor {
             for b0 in Swift.stride(from: 0, to: viaDirectLoops ? 0 : b, by: nb) {
                 let n = Swift.min(nb, b - b0)
                 for gi in 0..<groups {
-                    let wg = wp + gi * og * kk
+                    let wg = wd + gi * og * kk
                     let gz: UnsafePointer<Float>
                     if let gcat {
                         for i in 0..<n {
-                            ConvPlan.copyRows(og, l, from: gd + ((b0 + i) * o + gi * og) * l, ld: l, to: gcat.data + i * l, ld: nb * l)
+                            let at = ((b0 + i) * o + gi * og) * l
+                            // From g when it exists (already through the ReLU), else from gOut through the ReLU here.
+                            ConvPlan.gatherGradient(og, l, from: g?.data ?? gOut.data, at: at, mask: g == nil && relu ? ys.ptr + yOffset : nil,
+                                                    scale: scale.map { $0.data + gi * og }, to: gcat.data + i * l, ld: nb * l)
                         }
                         gz = UnsafePointer(gcat.data)
                     } else {
-                        gz = UnsafePointer(gd + (b0 * o + gi * og) * l)
+                        gz = UnsafePointer(g!.data + (b0 * o + gi * og) * l)
                     }
                     if let dw {
                         let bmat: UnsafePointer<Float>
@@ -270,8 +312,12 @@ extension Tensor {
                     }
                 }
             }
+            if let dw, let sp = scale?.data, !scaleInGather {
+                let per = weight.count / o, d = dw.data
+                for oc in 0..<o { for t in 0..<per { d[oc * per + t] *= sp[oc] } }
+            }
             var res: [Tensor?] = [dx, dw]
-            if let bias { res.append(bias.requiresGrad ? g.shapedView([b, o, l]).sumRaw(axis: 2).sumRaw(axis: 0) : nil) }
+            if let bias { res.append(bias.requiresGrad ? g!.shapedView([b, o, l]).sumRaw(axis: 2).sumRaw(axis: 0) : nil) }
             if let residual { res.append(residual.requiresGrad ? g : nil) }
             return res
         }

@@ -2,35 +2,64 @@
 import Foundation
 
 extension Tensor {
-    /// Max pooling (floor mode, implicit −∞ padding). Backward routes to the first max in each window.
+    /// Max pooling (floor mode, implicit −∞ padding). Backward routes to the first max in each window (the last NaN
+    /// if the window holds one, as PyTorch).
     public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
         let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        // PyTorch's rule; it keeps every window non-empty.
+        precondition(2 * padding.0 <= kernel.0 && 2 * padding.1 <= kernel.1, "maxPool2d: padding \(padding) exceeds half the kernel \(kernel)")
         let geo = Conv2dGeometry(kernel: kernel, stride: stride ?? kernel, padding: padding)
         let (ho, wo) = geo.outSize(h, w)
+        precondition(ho > 0 && wo > 0, "maxPool2d: input \(shape) is smaller than the kernel \(kernel)")
         let out = Tensor(uninitialized: [b, c, ho, wo])
         var argmax = [Int32](repeating: 0, count: out.count)
         let x = data, y = out.data
+        let (kh, kw) = kernel, (sh, sw) = geo.stride, (ph, pw) = padding
+        // Output columns whose window lies inside the image horizontally: no bounds checks there.
+        let oxLo = Swift.min(wo, (pw + sw - 1) / sw), oxHi = Swift.max(oxLo, Swift.min(wo, w + pw - kw >= 0 ? (w + pw - kw) / sw + 1 : 0))
         argmax.withUnsafeMutableBufferPointer { am in
             let amp = am.baseAddress!
             parallelFor(b * c, grain: 1) { s, e in
                 for plane in s..<e {
                     let src = x + plane * h * w
                     for oy in 0..<ho {
-                        for ox in 0..<wo {
-                            var best = -Float.infinity, bi = -1
-                            for i in 0..<kernel.0 {
-                                let iy = oy * geo.stride.0 - padding.0 + i
-                                if iy < 0 || iy >= h { continue }
-                                for j in 0..<kernel.1 {
-                                    let ix = ox * geo.stride.1 - padding.1 + j
-                                    if ix < 0 || ix >= w { continue }
-                                    let v = src[iy * w + ix]
-                                    if v > best || bi < 0 || v.isNaN { best = v; bi = iy * w + ix }
+                        let iy0 = oy * sh - ph, i0 = Swift.max(0, -iy0), i1 = Swift.min(kh, h - iy0)
+                        let yrow = y + (plane * ho + oy) * wo, arow = amp + (plane * ho + oy) * wo
+                        /// The window at ox with its columns clipped to j0..<j1 (rows to i0..<i1), scanned row-major.
+                        @inline(__always) func window(_ ox: Int, _ j0: Int, _ j1: Int) {
+                            let ix0 = ox * sw - pw
+                            // Selects instead of branches: with ties everywhere (ReLU zeros) a branch here mispredicts.
+                            var bi = (iy0 + i0) * w + ix0 + j0, best = src[bi]
+                            for i in i0..<i1 {
+                                let r = (iy0 + i) * w + ix0
+                                for j in j0..<j1 {
+                                    let v = src[r + j]
+                                    let take = (v > best) != v.isNaN  // (never both: a NaN compares false)
+                                    best = take ? v : best
+                                    bi = take ? r + j : bi
                                 }
                             }
-                            let o = (plane * ho + oy) * wo + ox
-                            y[o] = best; amp[o] = Int32(bi)
+                            yrow[ox] = best; arow[ox] = Int32(bi)
                         }
+                        for ox in 0..<oxLo { let ix0 = ox * sw - pw; window(ox, Swift.max(0, -ix0), Swift.min(kw, w - ix0)) }
+                        // Interior: the window's taps in row-major order, each over the whole row of outputs (the same
+                        // first-max / last-NaN result as `window`, without a branch per tap).
+                        if oxLo < oxHi {
+                            let first = (iy0 + i0) &* w &- pw
+                            for ox in oxLo..<oxHi { let k = first &+ ox &* sw; yrow[ox] = src[k]; arow[ox] = Int32(truncatingIfNeeded: k) }
+                            for i in i0..<i1 {
+                                for j in (i == i0 ? 1 : 0)..<kw {
+                                    let base = (iy0 + i) &* w &- pw &+ j
+                                    for ox in oxLo..<oxHi {
+                                        let k = base &+ ox &* sw, v = src[k], best = yrow[ox]
+                                        let take = (v > best) != v.isNaN
+                                        yrow[ox] = take ? v : best
+                                        arow[ox] = take ? Int32(truncatingIfNeeded: k) : arow[ox]
+                                    }
+                                }
+                            }
+                        }
+                        for ox in oxHi..<wo { let ix0 = ox * sw - pw; window(ox, Swift.max(0, -ix0), Swift.min(kw, w - ix0)) }
                     }
                 }
             }
@@ -39,8 +68,15 @@ extension Tensor {
         return out.record("maxPool2d", [self]) { g in
             let dx = Tensor(zeros: inShape)
             let gd = g.data, d = dx.data, per = ho * wo
-            for plane in 0..<(b * c) {
-                for t in 0..<per { let o = plane * per + t; d[plane * h * w + Int(argmax[o])] += gd[o] }
+            argmax.withUnsafeBufferPointer { am in
+                let amp = am.baseAddress!
+                // Each plane's indices point into its own plane of dx: planes run in parallel without conflicts.
+                parallelFor(b * c, grain: Swift.max(1, 16384 / Swift.max(per, 1))) { s, e in
+                    for plane in s..<e {
+                        let dp = d + plane * h * w
+                        for t in 0..<per { let o = plane * per + t; dp[Int(amp[o])] += gd[o] }
+                    }
+                }
             }
             return [dx]
         }
