@@ -117,4 +117,17 @@ final class ConvPlanTests: XCTestCase {
         check(x: [5, 4, 4, 4], w: [6, 4, 3, 3], stride: 1, pad: 1, bias: false, scale: true, relu: true, frozenWeight: true)
         check(x: [5, 4, 4, 4], w: [6, 4, 3, 3], stride: 1, pad: 1, bias: false, relu: true, frozenWeight: true)
     }
+
+    /// 3×3 stride-1 padding-1 convolutions run Winograd F(2×2, 3×3): even and odd maps (the last tile half outside),
+    /// one image per tile GEMM and several, and the frozen-BatchNorm epilogue; dX through the flipped filter.
+    func testWinograd() {
+        XCTAssertTrue(Winograd.applies(Conv2dGeometry(kernel: (3, 3), padding: (1, 1)), groups: 1, h: 56, w: 56))
+        XCTAssertFalse(Winograd.applies(Conv2dGeometry(kernel: (3, 3), stride: (2, 2), padding: (1, 1)), groups: 1, h: 56, w: 56))
+        XCTAssertFalse(Winograd.applies(Conv2dGeometry(kernel: (3, 3), padding: (1, 1)), groups: 32, h: 56, w: 56))
+        check(x: [3, 5, 7, 9], w: [6, 5, 3, 3], stride: 1, pad: 1)
+        check(x: [3, 5, 8, 5], w: [6, 5, 3, 3], stride: 1, pad: 1, scale: true, residual: true, relu: true, frozenWeight: true)
+        check(x: [2, 4, 9, 6], w: [7, 4, 3, 3], stride: 1, pad: 1, bias: false, scale: true, relu: true, frozenWeight: true)
+        check(x: [3, 3, 50, 47], w: [20, 3, 3, 3], stride: 1, pad: 1, scale: true, relu: true)
+        check(x: [40, 2, 6, 6], w: [3, 2, 3, 3], stride: 1, pad: 1, scale: true, residual: true, relu: true)
+    }
 }

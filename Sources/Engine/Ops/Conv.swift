@@ -187,21 +187,27 @@ extension Tensor {
         let nb = ConvPlan.imagesPerGEMM(positions: l, batch: b)
         let readsInputDirectly = nb == 1 && ConvPlan.isPointwise(geo)
         let viaDirectLoops = DirectConv.applies(outChannels: o, positions: l, groups: groups, geo)
+        let viaWinograd = !viaDirectLoops && Winograd.applies(geo, groups: groups, h: h, w: w)
         if let residual { precondition(residual.shape == [b, o, ho, wo], "conv2d: residual \(residual.shape) for output \([b, o, ho, wo])") }
         if let scale { precondition(scale.count == o && !scale.requiresGrad, "conv2d: scale must be a constant of \(o) channels") }
         let out = Tensor(uninitialized: [b, o, ho, wo])
         let x = data, wp = weight.data, yp = out.data
         let epilogue = ConvEpilogue(scale: scale?.data, bias: bias?.data, residual: residual?.data, relu: relu, channels: o, positions: l)
         // Columns of up to nb images, [kk, nb·l]; the GEMM's result [og, nb·l] is scattered to [b, o, l].
-        let cols: Tensor? = readsInputDirectly || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
-        let tmp: Tensor? = nb > 1 ? Tensor(uninitialized: [og, nb * l]) : nil
+        let cols: Tensor? = readsInputDirectly || viaDirectLoops || viaWinograd ? nil : Tensor(uninitialized: [kk, nb * l])
+        let tmp: Tensor? = nb > 1 && !viaWinograd ? Tensor(uninitialized: [og, nb * l]) : nil
         if viaDirectLoops {
             for bi in 0..<b {
                 DirectConv.forward(x + bi * c * h * w, c: c, h: h, w: w, wp, o: o, geo, yp + bi * o * l)
                 epilogue.apply(yp, image: bi, channels: 0..<o)
             }
         }
-        for b0 in Swift.stride(from: 0, to: viaDirectLoops ? 0 : b, by: nb) {
+        // Winograd's filter transform, kept for the input gradient when there will be one.
+        let winogradFilter: Tensor? = viaWinograd ? Winograd.filterTransform(wp, o: o, c: c) : nil
+        if let winogradFilter {
+            Winograd.convolve(x, batch: b, inChannels: c, h: h, w: w, u: winogradFilter, outChannels: o, forInputGradient: false, yp, epilogue: epilogue)
+        }
+        for b0 in Swift.stride(from: 0, to: viaDirectLoops || viaWinograd ? 0 : b, by: nb) {
             let n = Swift.min(nb, b - b0)
             for gi in 0..<groups {
                 let wg = wp + gi * og * kk
@@ -248,7 +254,7 @@ extension Tensor {
             // next to the GEMM: these convolutions have ≥ 2048 positions) and into dW's rows at the end.
             let scaleInGather = scale != nil && nb > 1
             let wScaled: Tensor? = scale.flatMap { sc in
-                guard !scaleInGather && self.requiresGrad else { return nil }
+                guard !scaleInGather && self.requiresGrad && !viaWinograd else { return nil }
                 let ws = Tensor(uninitialized: weight.shape), per = weight.count / o, sp = sc.data, src = wp, dst = ws.data
                 parallelFor(o, grain: Swift.max(1, 16384 / Swift.max(per, 1))) { s, e in
                     for oc in s..<e { for t in 0..<per { dst[oc * per + t] = src[oc * per + t] * sp[oc] } }
@@ -256,8 +262,8 @@ extension Tensor {
                 return ws
             }
             let wd = UnsafePointer(wScaled?.data ?? wp)
-            // A 1×1 stride-1 convolution's dX GEMM writes every element; col2im and the direct loops accumulate.
-            let dx: Tensor? = self.requiresGrad ? (readsInputDirectly ? Tensor(uninitialized: self.shape) : Tensor(zeros: self.shape)) : nil
+            // A 1×1 stride-1 convolution's dX GEMM and Winograd write every element; col2im and the direct loops accumulate.
+            let dx: Tensor? = self.requiresGrad ? (readsInputDirectly || viaWinograd ? Tensor(uninitialized: self.shape) : Tensor(zeros: self.shape)) : nil
             let dw: Tensor? = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
             if viaDirectLoops, let gd = g?.data {
                 for bi in 0..<b {
@@ -266,11 +272,27 @@ extension Tensor {
                     if let dx { DirectConv.inputGradient(gi, o: o, wd, c: c, h: h, w: w, geo, dx.data + bi * c * h * w) }
                 }
             }
-            let dcols: Tensor? = dx == nil || readsInputDirectly || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
+            if viaWinograd, let dx {
+                // dX is the 3×3 convolution of g·scale with the flipped, transposed filter (same padding).
+                let gz: Tensor
+                if let g, scale == nil {
+                    gz = g
+                } else {
+                    gz = Tensor(uninitialized: gOut.shape)
+                    let src = (g ?? gOut).data, mask: UnsafeMutablePointer<Float>? = g == nil && relu ? ys.ptr + yOffset : nil
+                    for bi in 0..<b {
+                        ConvPlan.gatherGradient(o, l, from: src, at: bi * o * l, mask: mask, scale: scale?.data, to: gz.data + bi * o * l, ld: l)
+                    }
+                }
+                Winograd.convolve(gz.data, batch: b, inChannels: o, h: h, w: w, u: winogradFilter!, outChannels: c, forInputGradient: true,
+                                  dx.data, epilogue: nil)
+            }
+            let dcols: Tensor? = dx == nil || readsInputDirectly || viaDirectLoops || viaWinograd ? nil : Tensor(uninitialized: [kk, nb * l])
             let cols: Tensor? = dw == nil || readsInputDirectly || viaDirectLoops ? nil : Tensor(uninitialized: [kk, nb * l])
             // The output gradient of up to nb images side by side, [og, nb·l] (a view of g when nb = 1).
-            let gcat: Tensor? = nb > 1 ? Tensor(uninitialized: [og, nb * l]) : nil
-            for b0 in Swift.stride(from: 0, to: viaDirectLoops ? 0 : b, by: nb) {
+            let gcat: Tensor? = nb > 1 && (dw != nil || !viaWinograd) ? Tensor(uninitialized: [og, nb * l]) : nil
+            // (Winograd's dX is done: the loop is left for dW.)
+            for b0 in Swift.stride(from: 0, to: viaDirectLoops || (viaWinograd && dw == nil) ? 0 : b, by: nb) {
                 let n = Swift.min(nb, b - b0)
                 for gi in 0..<groups {
                     let wg = wd + gi * og * kk
@@ -299,7 +321,7 @@ extension Tensor {
                         gemm(transA: false, transB: true, m: og, n: kk, k: n * l, a: gz, lda: nb * l, b: bmat, ldb: nb * l,
                              beta: 1, c: dw.data + gi * og * kk)
                     }
-                    if let dx {
+                    if let dx, !viaWinograd {
                         guard let dcols else {
                             // 1×1 stride 1: the column gradient is the input gradient.
                             gemm(transA: true, transB: false, m: kk, n: l, k: og, a: wg, b: gz, c: dx.data + (b0 * c + gi * cg) * h * w)
