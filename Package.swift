@@ -34,11 +34,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
         .systemLibrary(name: "CCSV"),
         .target(name: "CCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png"), .linkedLibrary("z")]),
+        // mremap for the engine's buffer cache (variadic in glibc, so not callable from Swift).
+        .target(name: "CSystem"),
 
         // Seeded random streams shared by the engine (init, dropout) and the data loader (order, augmentation).
         .target(name: "Random", swiftSettings: fast),
         // Tensor + reverse-mode autograd + ops + optimisers + schedules.
-        .target(name: "Engine", dependencies: ["CBLAS", "Random"], swiftSettings: fast),
+        .target(name: "Engine", dependencies: ["CBLAS", "CSystem", "Random"], swiftSettings: fast),
         // Checkpoint containers: .npy/.npz, .safetensors, PyTorch .pth (zip + pickle subset).
         .target(name: "Checkpoints", dependencies: ["ZIPFoundation"], swiftSettings: fast),
         // Dataset readers, image decoding, transforms, built-in synthetic datasets, loader.

@@ -66,4 +66,56 @@ final class BufferCacheTests: XCTestCase {
         XCTAssertLessThanOrEqual(footprint(), peak + slack + 200 * 1323 * 4)
         BufferCache.purge()
     }
+
+    /// A miss for a mapped size takes its pages from cached mapped buffers of other sizes (moved, not copied: their
+    /// contents come along, and no fresh page is mapped); what is left of a split buffer stays cached, and a buffer
+    /// built from several moved pieces can itself be moved again later.
+    func testMissesMovePagesFromCachedBuffersOfOtherSizes() {
+        Threads.set(1)
+        BufferCache.purge()
+        let mib = 1 << 18  // floats per MiB
+        var first: [Tensor]? = (0..<3).map { Tensor(repeating: Float($0 + 1), shape: [4 * mib]) }
+        XCTAssertEqual(first?.count, 3)
+        first = nil
+        XCTAssertEqual(BufferCache.cachedBytes, 12 << 20)
+        let fresh = BufferCache.freshBytes
+        // 5 MiB: a whole 4 MiB buffer, then 1 MiB split off another (its 3 MiB rest stays cached).
+        var b: Tensor? = Tensor(uninitialized: [5 * mib])
+        XCTAssertEqual(BufferCache.freshBytes, fresh, "built from cached pages only")
+        XCTAssertEqual(BufferCache.cachedBytes, 7 << 20)
+        for i in 0..<b!.count { b!.data[i] = Float(i % 1000) }
+        b = nil
+        // 8 MiB: the two-piece 5 MiB buffer, then the 3 MiB rest: three moves, still no fresh page.
+        let c = Tensor(uninitialized: [8 * mib])
+        XCTAssertEqual(BufferCache.freshBytes, fresh, "built from cached pages only")
+        XCTAssertEqual(BufferCache.cachedBytes, 4 << 20)
+        var same = true
+        for i in 0..<(5 * mib) where c.data[i] != Float(i % 1000) { same = false; break }
+        XCTAssertTrue(same, "the moved pages kept their contents")
+        for i in 0..<c.count { c.data[i] = 2 }
+        XCTAssertEqual(c.scalars.reduce(0, +), Float(2 * 8 * mib))
+        // Beyond what the cache holds: the rest is mapped fresh.
+        let d = Tensor(repeating: 3, shape: [6 * mib])
+        XCTAssertEqual(BufferCache.freshBytes, fresh + (2 << 20))
+        XCTAssertEqual(d.scalars.reduce(0, +), Float(3 * 6 * mib))
+        BufferCache.purge()
+        XCTAssertEqual(BufferCache.cachedBytes, 0)
+    }
+
+    /// A cycle of steps whose sizes differ between phases maps nothing fresh once the cache holds its pages.
+    func testAlternatingSizesStopMappingAfterTheFirstCycle() {
+        Threads.set(1)
+        BufferCache.purge()
+        func cycle() {
+            var forward: [Tensor] = (0..<6).map { _ in Tensor(zeros: [3 << 18]) }  // 6 × 3 MiB
+            forward.removeLast(3)
+            let backward: [Tensor] = (0..<2).map { _ in Tensor(zeros: [7 << 18]) }  // 2 × 7 MiB beside 3 × 3 MiB
+            XCTAssertEqual(backward.count + forward.count, 5)
+        }
+        cycle()
+        let fresh = BufferCache.freshBytes
+        for _ in 0..<3 { cycle() }
+        XCTAssertEqual(BufferCache.freshBytes, fresh)
+        BufferCache.purge()
+    }
 }
