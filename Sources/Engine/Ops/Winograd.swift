@@ -65,7 +65,8 @@ enum Winograd {
         for b0 in Swift.stride(from: 0, to: b, by: nb) {
             let n = Swift.min(nb, b - b0), t = n * per, ldt = nb * per
             inputTransform(x + b0 * cin * h * w, images: n, channels: cin, h: h, w: w, v.data, ld: ldt)
-            for xi in 0..<16 {
+            // The 16 products are independent: each runs whole on one worker (no split, no repacking per block).
+            parallelItems(16) { xi in
                 if forInputGradient {
                     // U'[ξ] = U[π(ξ)]ᵀ with π permuting each of ξ's two indices as 3, 1, 2, 0.
                     let perm = [3, 1, 2, 0], src = perm[xi / 4] * 4 + perm[xi % 4]
@@ -110,7 +111,8 @@ enum Winograd {
                             for j in (oHi + 1)..<n { orow[j] = 0 }
                         }
                         // Bᵀ d: t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3, on the even and the odd columns.
-                        for (src, dst) in [(ev, tev), (od, tod)] {
+                        for half in 0..<2 {
+                            let src = half == 0 ? ev : od, dst = half == 0 ? tev : tod
                             let d0 = src, d1 = src + n, d2 = src + 2 * n, d3 = src + 3 * n
                             let t0 = dst, t1 = dst + n, t2 = dst + 2 * n, t3 = dst + 3 * n
                             for j in 0..<n { t0[j] = d0[j] - d2[j]; t1[j] = d1[j] + d2[j]; t2[j] = d2[j] - d1[j]; t3[j] = d1[j] - d3[j] }
