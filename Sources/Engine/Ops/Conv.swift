@@ -240,7 +240,7 @@ extension Tensor {
             // and the residual's gradient; the convolution's own is g·scale. With several images per GEMM the gather
             // into the GEMM operand applies the mask and the scale itself, so g is only materialised when something
             // else reads it.
-            let needsG = nb == 1 || (bias?.requiresGrad ?? false) || (residual?.requiresGrad ?? false)
+            let needsG = (nb == 1 && (!viaWinograd || weight.requiresGrad)) || (bias?.requiresGrad ?? false) || (residual?.requiresGrad ?? false)
             let g: Tensor?
             if relu && needsG {
                 let m = Tensor(uninitialized: gOut.shape)
@@ -262,8 +262,10 @@ extension Tensor {
                 return ws
             }
             let wd = UnsafePointer(wScaled?.data ?? wp)
-            // A 1×1 stride-1 convolution's dX GEMM and Winograd write every element; col2im and the direct loops accumulate.
-            let dx: Tensor? = self.requiresGrad ? (readsInputDirectly || viaWinograd ? Tensor(uninitialized: self.shape) : Tensor(zeros: self.shape)) : nil
+            // A 1×1 stride-1 convolution's dX (a GEMM, or a copy of its column gradient) and Winograd write every
+            // element; col2im and the direct loops accumulate.
+            let pointwise = ConvPlan.isPointwise(geo)
+            let dx: Tensor? = self.requiresGrad ? (pointwise || viaWinograd ? Tensor(uninitialized: self.shape) : Tensor(zeros: self.shape)) : nil
             let dw: Tensor? = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
             if viaDirectLoops, let gd = g?.data {
                 for bi in 0..<b {
@@ -328,6 +330,17 @@ extension Tensor {
                             continue
                         }
                         gemm(transA: true, transB: false, m: kk, n: n * l, k: og, a: wg, b: gz, ldb: nb * l, c: dcols.data, ldc: nb * l)
+                        if pointwise {
+                            // Each column-gradient row is one input channel of one image: copy it into place.
+                            let src = dcols.data, dst = dx.data
+                            parallelFor(n * cg, grain: Swift.max(1, 8192 / Swift.max(l, 1))) { s, e in
+                                for job in s..<e {
+                                    let i = job / cg, r = job % cg
+                                    (dst + ((b0 + i) * c + gi * cg + r) * l).update(from: src + r * nb * l + i * l, count: l)
+                                }
+                            }
+                            continue
+                        }
                         for i in 0..<n {
                             Im2col.col2im(dcols.data + i * l, channels: cg, h: h, w: w, geo, dx.data + ((b0 + i) * c + gi * cg) * h * w, ld: nb * l)
                         }
