@@ -237,15 +237,14 @@ extension Tensor {
         let ys = out.storage, yOffset = out.offset
         return out.record("conv2d", inputs) { [self] gOut in
             // g, the gradient before the epilogue's scale: gOut through the ReLU (zero where y ≤ 0). It is the bias's
-            // and the residual's gradient; the convolution's own is g·scale. With several images per GEMM the gather
-            // into the GEMM operand applies the mask and the scale itself, so g is only materialised when something
-            // else reads it.
+            // and the residual's gradient; the convolution's own is g·scale. The multi-image gather and Winograd's
+            // input transform apply the mask and the scale themselves, so g is only materialised when something else
+            // reads it: the bias or the residual, or a one-image-per-GEMM product (im2col, direct loops, dW).
             let needsG = (nb == 1 && (!viaWinograd || weight.requiresGrad)) || (bias?.requiresGrad ?? false) || (residual?.requiresGrad ?? false)
             let g: Tensor?
             if relu && needsG {
                 let m = Tensor(uninitialized: gOut.shape)
-                let gi = gOut.data, yv = ys.ptr + yOffset, gp = m.data
-                parallelFor(m.count) { s, e in for i in s..<e { gp[i] = yv[i] > 0 ? gi[i] : 0 } }
+                ConvPlan.gatherGradient(b * o, l, from: gOut.data, at: 0, mask: ys.ptr + yOffset, scale: nil, to: m.data, ld: l)
                 g = m
             } else {
                 g = needsG ? gOut : nil
@@ -275,18 +274,10 @@ extension Tensor {
                 }
             }
             if viaWinograd, let dx {
-                // dX is the 3×3 convolution of g·scale with the flipped, transposed filter (same padding).
-                let gz: Tensor
-                if let g, scale == nil {
-                    gz = g
-                } else {
-                    gz = Tensor(uninitialized: gOut.shape)
-                    let src = (g ?? gOut).data, mask: UnsafeMutablePointer<Float>? = g == nil && relu ? ys.ptr + yOffset : nil
-                    for bi in 0..<b {
-                        ConvPlan.gatherGradient(o, l, from: src, at: bi * o * l, mask: mask, scale: scale?.data, to: gz.data + bi * o * l, ld: l)
-                    }
-                }
-                Winograd.convolve(gz.data, batch: b, inChannels: o, h: h, w: w, u: winogradFilter!, outChannels: c, forInputGradient: true,
+                // dX is the 3×3 convolution of g·scale with the flipped, transposed filter (same padding); the input
+                // transform reads gOut through the ReLU and the scale itself when g was not materialised.
+                Winograd.convolve(g?.data ?? gOut.data, mask: g == nil && relu ? ys.ptr + yOffset : nil, scale: scale?.data,
+                                  batch: b, inChannels: o, h: h, w: w, u: winogradFilter!, outChannels: c, forInputGradient: true,
                                   dx.data, epilogue: nil)
             }
             let dcols: Tensor? = dx == nil || readsInputDirectly || viaDirectLoops || viaWinograd ? nil : Tensor(uninitialized: [kk, nb * l])

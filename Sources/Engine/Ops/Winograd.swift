@@ -53,9 +53,11 @@ enum Winograd {
 
     /// y [B, cout, H, W] = conv3×3(x [B, cin, H, W]) with padding 1, through the filter transform u. Forward: u is
     /// [16, cout, cin]. `forInputGradient`: x is the output gradient, y the input gradient, and u the forward's
-    /// [16, cin, cout] read as the flipped, transposed filter. The epilogue (forward) runs on each output plane as
-    /// it is written. y is overwritten.
-    static func convolve(_ x: UnsafePointer<Float>, batch b: Int, inChannels cin: Int, h: Int, w: Int,
+    /// [16, cin, cout] read as the flipped, transposed filter; x is read through the ReLU (zero where `mask`, the
+    /// forward's output, is ≤ 0) and times the epilogue's per-channel `scale`, as the input transform loads it. The
+    /// epilogue (forward) runs on each output plane as it is written. y is overwritten.
+    static func convolve(_ x: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil, scale: UnsafePointer<Float>? = nil,
+                         batch b: Int, inChannels cin: Int, h: Int, w: Int,
                          u: Tensor, outChannels cout: Int, forInputGradient: Bool,
                          _ y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue?) {
         let (th, tw) = tiles(h, w), per = th * tw
@@ -64,12 +66,14 @@ enum Winograd {
         let up = UnsafePointer(u.data)
         for b0 in Swift.stride(from: 0, to: b, by: nb) {
             let n = Swift.min(nb, b - b0), t = n * per, ldt = nb * per
-            inputTransform(x + b0 * cin * h * w, images: n, channels: cin, h: h, w: w, v.data, ld: ldt)
+            let first = b0 * cin * h * w
+            inputTransform(x + first, mask: mask.map { $0 + first }, scale: scale, images: n, channels: cin, h: h, w: w, v.data, ld: ldt)
             // The 16 products are independent: each runs whole on one worker (no split, no repacking per block).
             parallelItems(16) { xi in
                 if forInputGradient {
                     // U'[ξ] = U[π(ξ)]ᵀ with π permuting each of ξ's two indices as 3, 1, 2, 0.
-                    let perm = [3, 1, 2, 0], src = perm[xi / 4] * 4 + perm[xi % 4]
+                    func perm(_ i: Int) -> Int { i == 0 || i == 3 ? 3 - i : i }
+                    let src = perm(xi / 4) * 4 + perm(xi % 4)
                     gemm(transA: true, transB: false, m: cout, n: t, k: cin, a: up + src * cin * cout, lda: cout,
                          b: v.data + xi * cin * ldt, ldb: ldt, c: m.data + xi * cout * ldt, ldc: ldt)
                 } else {
@@ -83,9 +87,10 @@ enum Winograd {
 
     /// V[ξ, c, i·per + t] = (Bᵀ d B)[ξ] for each image i, channel c and tile t (rows of V `ld` floats apart).
     /// A tile row's four input rows are split into even and odd padded columns as they are read (padded column p is
-    /// image column p − 1), so both passes of the transform run on contiguous arrays.
-    static func inputTransform(_ x: UnsafePointer<Float>, images: Int, channels c: Int, h: Int, w: Int,
-                               _ v: UnsafeMutablePointer<Float>, ld: Int) {
+    /// image column p − 1), so both passes of the transform run on contiguous arrays. With a `mask` and a `scale`
+    /// (see `convolve`), x is read as x·scale[c] where mask > 0 and 0 elsewhere.
+    static func inputTransform(_ x: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil, scale: UnsafePointer<Float>? = nil,
+                               images: Int, channels c: Int, h: Int, w: Int, _ v: UnsafeMutablePointer<Float>, ld: Int) {
         let (th, tw) = tiles(h, w), per = th * tw, n = tw + 1
         let xiStride = c * ld
         // E[j] = column 2j − 1 (valid for 1 ≤ j ≤ w/2), O[j] = column 2j (valid for j ≤ (w − 1)/2).
@@ -97,17 +102,24 @@ enum Winograd {
                 let ev = sb.baseAddress!, od = ev + 4 * n, tev = od + 4 * n, tod = tev + 4 * n
                 for job in s..<e {
                     let img = job / c, ch = job % c
-                    let plane = x + (img * c + ch) * h * w
+                    let plane = x + (img * c + ch) * h * w, maskPlane = mask.map { $0 + (img * c + ch) * h * w }
+                    let a = scale?[ch] ?? 1
                     let out = v + ch * ld + img * per
                     for ty in 0..<th {
                         for k in 0..<4 {
                             let iy = 2 * ty - 1 + k, er = ev + k * n, orow = od + k * n
                             if iy < 0 || iy >= h { er.update(repeating: 0, count: n); orow.update(repeating: 0, count: n); continue }
-                            let src = plane + iy * w
+                            let src = plane + iy * w, mrow = maskPlane.map { $0 + iy * w }
+                            /// x[iy, k], through the mask and the scale when given (× 1 is exact).
+                            @inline(__always) func at(_ k: Int) -> Float {
+                                let value = src[k] * a
+                                guard let mrow else { return value }
+                                return mrow[k] > 0 ? value : 0
+                            }
                             er[0] = 0
-                            for j in 1..<(eHi + 1) { er[j] = src[2 &* j &- 1] }
+                            for j in 1..<(eHi + 1) { er[j] = at(2 &* j &- 1) }
                             for j in (eHi + 1)..<n { er[j] = 0 }
-                            for j in 0..<(oHi + 1) { orow[j] = src[2 &* j] }
+                            for j in 0..<(oHi + 1) { orow[j] = at(2 &* j) }
                             for j in (oHi + 1)..<n { orow[j] = 0 }
                         }
                         // Bᵀ d: t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3, on the even and the odd columns.
