@@ -62,7 +62,8 @@ enum Winograd {
                          _ y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue?) {
         let (th, tw) = tiles(h, w), per = th * tw
         let nb = Swift.max(1, Swift.min(b, (targetTiles + per - 1) / per))
-        let v = Tensor(uninitialized: [16, cin, nb * per]), m = Tensor(uninitialized: [16, cout, nb * per])
+        // M has 7 floats of slack: the output transform loads 8 tiles at a time, past the last one.
+        let v = Tensor(uninitialized: [16, cin, nb * per]), m = Tensor(uninitialized: [16 * cout * nb * per + 7])
         let up = UnsafePointer(u.data)
         for b0 in Swift.stride(from: 0, to: b, by: nb) {
             let n = Swift.min(nb, b - b0), t = n * per, ldt = nb * per
@@ -86,112 +87,150 @@ enum Winograd {
     }
 
     /// V[ξ, c, i·per + t] = (Bᵀ d B)[ξ] for each image i, channel c and tile t (rows of V `ld` floats apart).
-    /// A tile row's four input rows are split into even and odd padded columns as they are read (padded column p is
-    /// image column p − 1), so both passes of the transform run on contiguous arrays. With a `mask` and a `scale`
-    /// (see `convolve`), x is read as x·scale[c] where mask > 0 and 0 elsewhere.
+    /// Each plane is first copied into a zero-bordered scratch plane (padded column p, row r is image column p − 1,
+    /// row r − 1), so the transform reads 8 tiles at a time without bounds checks: a tile row's 4 × 4 inputs for 8
+    /// tiles are two 16-float loads per input row, split into even and odd columns. The arithmetic is the same, in
+    /// the same order, as one tile at a time (Bᵀ d first, then · B), so results do not depend on the vector width.
+    /// With a `mask` and a `scale` (see `convolve`), x is read as x·scale[c] where mask > 0 and 0 elsewhere.
     static func inputTransform(_ x: UnsafePointer<Float>, mask: UnsafePointer<Float>? = nil, scale: UnsafePointer<Float>? = nil,
                                images: Int, channels c: Int, h: Int, w: Int, _ v: UnsafeMutablePointer<Float>, ld: Int) {
-        let (th, tw) = tiles(h, w), per = th * tw, n = tw + 1
+        let (th, tw) = tiles(h, w), per = th * tw
         let xiStride = c * ld
-        // E[j] = column 2j − 1 (valid for 1 ≤ j ≤ w/2), O[j] = column 2j (valid for j ≤ (w − 1)/2).
-        let eHi = w / 2, oHi = (w - 1) / 2
+        let blocks = (tw + 7) / 8
+        // Loads reach padded column 2·(8·blocks − 8) + 17; rows 0 … 2·th + 1.
+        let pw = 16 * blocks + 2, ph = 2 * th + 2
         parallelFor(images * c, grain: 1) { s, e in
-            // Rows 0–3 even/odd, then their vertical transforms: 16 arrays of n floats.
-            var scratch = [Float](repeating: 0, count: 16 * n)
-            scratch.withUnsafeMutableBufferPointer { sb in
-                let ev = sb.baseAddress!, od = ev + 4 * n, tev = od + 4 * n, tod = tev + 4 * n
-                for job in s..<e {
-                    let img = job / c, ch = job % c
-                    let plane = x + (img * c + ch) * h * w, maskPlane = mask.map { $0 + (img * c + ch) * h * w }
-                    let a = scale?[ch] ?? 1
-                    let out = v + ch * ld + img * per
-                    for ty in 0..<th {
-                        for k in 0..<4 {
-                            let iy = 2 * ty - 1 + k, er = ev + k * n, orow = od + k * n
-                            if iy < 0 || iy >= h { er.update(repeating: 0, count: n); orow.update(repeating: 0, count: n); continue }
-                            let src = plane + iy * w, mrow = maskPlane.map { $0 + iy * w }
-                            /// x[iy, k], through the mask and the scale when given (× 1 is exact).
-                            @inline(__always) func at(_ k: Int) -> Float {
-                                let value = src[k] * a
-                                guard let mrow else { return value }
-                                return mrow[k] > 0 ? value : 0
-                            }
-                            er[0] = 0
-                            for j in 1..<(eHi + 1) { er[j] = at(2 &* j &- 1) }
-                            for j in (eHi + 1)..<n { er[j] = 0 }
-                            for j in 0..<(oHi + 1) { orow[j] = at(2 &* j) }
-                            for j in (oHi + 1)..<n { orow[j] = 0 }
-                        }
-                        // Bᵀ d: t0 = d0 − d2, t1 = d1 + d2, t2 = d2 − d1, t3 = d1 − d3, on the even and the odd columns.
-                        for half in 0..<2 {
-                            let src = half == 0 ? ev : od, dst = half == 0 ? tev : tod
-                            let d0 = src, d1 = src + n, d2 = src + 2 * n, d3 = src + 3 * n
-                            let t0 = dst, t1 = dst + n, t2 = dst + 2 * n, t3 = dst + 3 * n
-                            for j in 0..<n { t0[j] = d0[j] - d2[j]; t1[j] = d1[j] + d2[j]; t2[j] = d2[j] - d1[j]; t3[j] = d1[j] - d3[j] }
-                        }
-                        // (Bᵀ d) B on each row: with e0…e3 = E[tx], O[tx], E[tx+1], O[tx+1]:
-                        // e0 − e2, e1 + e2, e2 − e1, e1 − e3.
-                        let base = out + ty * tw
-                        for a in 0..<4 {
-                            let er = tev + a * n, orow = tod + a * n
-                            let o0 = base + (4 * a) * xiStride, o1 = o0 + xiStride, o2 = o1 + xiStride, o3 = o2 + xiStride
-                            for tx in 0..<tw {
-                                o0[tx] = er[tx] - er[tx + 1]; o1[tx] = orow[tx] + er[tx + 1]
-                                o2[tx] = er[tx + 1] - orow[tx]; o3[tx] = orow[tx] - orow[tx + 1]
-                            }
-                        }
+            let pad = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw)
+            defer { pad.deallocate() }
+            // The border (row 0, rows past h, column 0, columns past w) is zero for every plane: written once.
+            pad.initialize(repeating: 0, count: ph * pw)
+            for job in s..<e {
+                let img = job / c, ch = job % c
+                let plane = x + (img * c + ch) * h * w, maskPlane = mask.map { $0 + (img * c + ch) * h * w }
+                copyPadded(plane, mask: maskPlane, scale: scale?[ch] ?? 1, h: h, w: w, into: pad, pw: pw)
+                let out = v + ch * ld + img * per
+                for ty in 0..<th {
+                    let r0 = pad + 2 * ty * pw, r1 = r0 + pw, r2 = r1 + pw, r3 = r2 + pw
+                    for blk in 0..<blocks {
+                        let tx0 = 8 * blk, col = 2 * tx0
+                        // d[k][j]: input row k, tile column j, for 8 tiles.
+                        let (d00, d01, d02, d03) = quad(r0 + col), (d10, d11, d12, d13) = quad(r1 + col)
+                        let (d20, d21, d22, d23) = quad(r2 + col), (d30, d31, d32, d33) = quad(r3 + col)
+                        // Bᵀ d: rows d0 − d2, d1 + d2, d2 − d1, d1 − d3 (each of the 4 columns).
+                        let t00 = d00 - d20, t01 = d01 - d21, t02 = d02 - d22, t03 = d03 - d23
+                        let t10 = d10 + d20, t11 = d11 + d21, t12 = d12 + d22, t13 = d13 + d23
+                        let t20 = d20 - d10, t21 = d21 - d11, t22 = d22 - d12, t23 = d23 - d13
+                        let t30 = d10 - d30, t31 = d11 - d31, t32 = d12 - d32, t33 = d13 - d33
+                        // (Bᵀ d) B: columns e0 − e2, e1 + e2, e2 − e1, e1 − e3 of each row a → ξ = 4a + j.
+                        // Lanes past the tile row land on the next row's tiles of the same image, which this job
+                        // writes afterwards; only the image's last tiles are stored lane by lane (the next image's
+                        // may belong to another worker).
+                        let o = out + ty * tw + tx0, n = ty * tw + tx0 + 8 <= per ? 8 : tw - tx0
+                        func put(_ xi: Int, _ value: SIMD8<Float>) { store(value, o + xi * xiStride, n) }
+                        put(0, t00 - t02); put(1, t01 + t02); put(2, t02 - t01); put(3, t01 - t03)
+                        put(4, t10 - t12); put(5, t11 + t12); put(6, t12 - t11); put(7, t11 - t13)
+                        put(8, t20 - t22); put(9, t21 + t22); put(10, t22 - t21); put(11, t21 - t23)
+                        put(12, t30 - t32); put(13, t31 + t32); put(14, t32 - t31); put(15, t31 - t33)
                     }
                 }
             }
         }
     }
 
+    /// Rows 1 … h, columns 1 … w of the padded plane from x [h, w] (through the mask and the scale; × 1 is exact).
+    @inline(__always)
+    private static func copyPadded(_ x: UnsafePointer<Float>, mask: UnsafePointer<Float>?, scale a: Float, h: Int, w: Int,
+                                   into pad: UnsafeMutablePointer<Float>, pw: Int) {
+        let zero = SIMD8<Float>(repeating: 0)
+        for r in 0..<h {
+            let src = x + r * w, dst = pad + (r + 1) * pw + 1, m = mask.map { $0 + r * w }
+            var i = 0
+            while i + 8 <= w {
+                var value = load(src + i) * a
+                if let m { value = value.replacing(with: zero, where: .!(load(m + i) .> zero)) }
+                UnsafeMutableRawPointer(dst + i).storeBytes(of: value, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < w {
+                let value = src[i] * a
+                dst[i] = m.map { $0[i] > 0 ? value : 0 } ?? value
+                i += 1
+            }
+        }
+    }
+
+    /// Padded columns 2t, 2t + 1, 2t + 2, 2t + 3 of 8 tiles t starting at p: two 16-float loads, split into even and odd.
+    @inline(__always)
+    private static func quad(_ p: UnsafePointer<Float>) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        let a = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+        let b = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+        return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+    }
+
+    @inline(__always) private static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// The first n lanes (n ≤ 8) of `value` at p; never touches p[n…] (a neighbouring row may belong to another worker).
+    @inline(__always) private static func store(_ value: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        if n == 8 { UnsafeMutableRawPointer(p).storeBytes(of: value, as: SIMD8<Float>.self); return }
+        for i in 0..<n { p[i] = value[i] }
+    }
+
     /// y[firstImage + i, o, 2ty + a, 2tx + b] = (Aᵀ M A)[a, b] for each tile (dropping the row and column past an odd
-    /// edge), through the epilogue when given.
+    /// edge), 8 tiles at a time, through the epilogue when given.
     static func outputTransform(_ m: UnsafePointer<Float>, ld: Int, images: Int, firstImage: Int, channels o: Int, h: Int, w: Int,
                                 _ y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue?) {
         let (th, tw) = tiles(h, w), per = th * tw
         let xiStride = o * ld
+        let blocks = (tw + 7) / 8
         parallelFor(images * o, grain: 1) { s, e in
-            var rows = [Float](repeating: 0, count: 4 * tw)
-            rows.withUnsafeMutableBufferPointer { rb in
-                let sr = rb.baseAddress!
-                let s1 = sr + tw, s2 = sr + 2 * tw, s3 = sr + 3 * tw
-                /// One output row from the row-combined columns s0…s3: (s0 + s1 + s2, s1 − s2 − s3) per tile, the
-                /// second dropped past an odd edge.
-                func store(_ row: UnsafeMutablePointer<Float>) {
-                    for tx in 0..<(w / 2) {
-                        row[2 &* tx] = sr[tx] + s1[tx] + s2[tx]
-                        row[2 &* tx &+ 1] = s1[tx] - s2[tx] - s3[tx]
-                    }
-                    if w % 2 == 1 { row[w - 1] = sr[tw - 1] + s1[tw - 1] + s2[tw - 1] }
-                }
-                for job in s..<e {
-                    let img = job / o, ch = job % o
-                    let src = m + ch * ld + img * per
-                    let dst = y + ((firstImage + img) * o + ch) * h * w
-                    for ty in 0..<th {
-                        // Aᵀ M over ξ's rows: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3, for each of the 4 columns.
-                        for bcol in 0..<4 {
-                            let p0 = src + ty * tw + bcol * xiStride
-                            let p1 = p0 + 4 * xiStride, p2 = p1 + 4 * xiStride
-                            let s0 = sr + bcol * tw
-                            for tx in 0..<tw { s0[tx] = p0[tx] + p1[tx] + p2[tx] }
-                        }
-                        store(dst + 2 * ty * w)
+            for job in s..<e {
+                let img = job / o, ch = job % o
+                let src = m + ch * ld + img * per
+                let dst = y + ((firstImage + img) * o + ch) * h * w
+                for ty in 0..<th {
+                    // Right to left: only a row's last block spills past w, onto the start of the next row, which
+                    // the first block then writes.
+                    for blk in (0..<blocks).reversed() {
+                        let tx0 = 8 * blk
+                        let p = src + ty * tw + tx0
+                        // Lanes past the tile row read the next tiles (or M's slack) and are never stored.
+                        func at(_ xi: Int) -> SIMD8<Float> { load(p + xi * xiStride) }
+                        // Aᵀ M over ξ's rows: s0 = m0 + m1 + m2, s1 = m1 − m2 − m3, for each of the 4 columns b; then
+                        // each output row (s0 + s1 + s2, s1 − s2 − s3) over the columns.
+                        let m4 = at(4), m5 = at(5), m6 = at(6), m7 = at(7), m8 = at(8), m9 = at(9), m10 = at(10), m11 = at(11)
+                        let s00 = at(0) + m4 + m8, s01 = at(1) + m5 + m9, s02 = at(2) + m6 + m10, s03 = at(3) + m7 + m11
+                        row(s00 + s01 + s02, s01 - s02 - s03, dst, at: 2 * ty, tx0: tx0, h: h, w: w)
                         if 2 * ty + 1 < h {
-                            for bcol in 0..<4 {
-                                let p1 = src + ty * tw + (4 + bcol) * xiStride, p2 = p1 + 4 * xiStride, p3 = p2 + 4 * xiStride
-                                let s1 = sr + bcol * tw
-                                for tx in 0..<tw { s1[tx] = p1[tx] - p2[tx] - p3[tx] }
-                            }
-                            store(dst + (2 * ty + 1) * w)
+                            let s10 = m4 - m8 - at(12), s11 = m5 - m9 - at(13), s12 = m6 - m10 - at(14), s13 = m7 - m11 - at(15)
+                            row(s10 + s11 + s12, s11 - s12 - s13, dst, at: 2 * ty + 1, tx0: tx0, h: h, w: w)
                         }
                     }
-                    epilogue?.apply(y, image: firstImage + img, channels: ch..<(ch + 1))
                 }
+                epilogue?.apply(y, image: firstImage + img, channels: ch..<(ch + 1))
             }
         }
     }
-}
 
+    /// Columns 2(tx0 + i) (even[i]) and 2(tx0 + i) + 1 (odd[i]) of row r of the plane at dst, dropping those at or past
+    /// w. Columns past w spill onto the following rows of the same plane, which are written afterwards (tile rows in
+    /// order, blocks right to left), so one 16-float store is right unless it would run past the plane's end.
+    @inline(__always)
+    private static func row(_ even: SIMD8<Float>, _ odd: SIMD8<Float>, _ plane: UnsafeMutablePointer<Float>, at r: Int,
+                            tx0: Int, h: Int, w: Int) {
+        let first = 2 * tx0, dst = plane + r * w
+        if r * w + first + 16 <= h * w {
+            let v = SIMD16(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3],
+                           even[4], odd[4], even[5], odd[5], even[6], odd[6], even[7], odd[7])
+            UnsafeMutableRawPointer(dst + first).storeBytes(of: v, as: SIMD16<Float>.self)
+            return
+        }
+        for i in 0..<8 {
+            let col = first + 2 * i
+            guard col < w else { break }
+            dst[col] = even[i]
+            if col + 1 < w { dst[col + 1] = odd[i] }
+        }
+    }
+}
