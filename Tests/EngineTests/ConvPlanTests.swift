@@ -88,6 +88,10 @@ final class ConvPlanTests: XCTestCase {
         check(x: [2, 3, 48, 48], w: [5, 3, 1, 1], stride: 1, pad: 0)
         check(x: [2, 2, 47, 47], w: [3, 2, 3, 3], stride: 1, pad: 1, bias: false)
         check(x: [2, 3, 96, 96], w: [4, 3, 1, 1], stride: 2, pad: 0)
+        // Stride 2 through im2col and col2im's 16-float paths: a ResNet stem (7×7, padding 3) on an odd width, whose
+        // rows end partway through a vector, and a 3×3 with one image per GEMM.
+        check(x: [1, 3, 97, 95], w: [17, 3, 7, 7], stride: 2, pad: 3)
+        check(x: [1, 4, 92, 92], w: [18, 4, 3, 3], stride: 2, pad: 1, bias: false)
     }
 
     /// Few output channels on a large map: the direct loops (InsVP's pixel-prompt convolutions), odd and even

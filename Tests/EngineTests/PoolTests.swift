@@ -26,10 +26,12 @@ final class PoolTests: XCTestCase {
         defer { Threads.set(1) }
         var r = RandomStream(9)
         for (shape, k, s, p) in [([2, 3, 9, 11], (3, 3), (2, 2), (1, 1)), ([1, 2, 8, 8], (2, 2), (2, 2), (0, 0)),
-                                 ([2, 2, 7, 10], (3, 2), (1, 2), (1, 1)), ([1, 1, 12, 5], (5, 3), (3, 1), (2, 1))] {
-            // Few distinct values (ties in most windows) and a NaN.
+                                 ([2, 2, 7, 10], (3, 2), (1, 2), (1, 1)), ([1, 1, 12, 5], (5, 3), (3, 1), (2, 1)),
+                                 // Rows wide enough for stride 2's 8-output vector path (ResNet's stem pool), and its tail.
+                                 ([2, 3, 14, 45], (3, 3), (2, 2), (1, 1)), ([1, 2, 6, 40], (2, 2), (2, 2), (0, 0))] {
+            // Few distinct values (ties in most windows) and NaNs.
             var v = (0..<shape.reduce(1, *)).map { _ in Float(r.int(below: 4)) }
-            v[7] = .nan
+            for i in Swift.stride(from: 7, to: v.count, by: 97) { v[i] = .nan }
             let x = Tensor(v, shape: shape).requiringGrad()
             let y = x.maxPool2d(kernel: k, stride: s, padding: p)
             let ref = reference(v, b: shape[0], c: shape[1], h: shape[2], w: shape[3], k: k, s: s, p: p)

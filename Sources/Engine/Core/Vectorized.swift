@@ -141,3 +141,8 @@
     }
     return (s1, s2)
 }
+
+/// (a0, b0, a1, b1, …, a7, b7): two 8-lane vectors zipped (two unpacks and two lane permutes on AVX2).
+@inline(__always) public func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
+    SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
+}

@@ -54,6 +54,16 @@ enum Im2col {
                     let srow = src + iy * w - g.padding.1 + j * g.dilation.1
                     if g.stride.1 == 1 {
                         (row + lo).update(from: srow + lo, count: hi - lo)
+                    } else if g.stride.1 == 2 {
+                        // Every other input column: 16-float loads split into even and odd, while they stay in the row.
+                        var ox = lo
+                        let rowEnd = w + g.padding.1 - j * g.dilation.1  // srow[k] is in the row for k < rowEnd
+                        while ox + 8 <= hi && 2 * ox + 16 <= rowEnd {
+                            let v = UnsafeRawPointer(srow + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                            UnsafeMutableRawPointer(row + ox).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                            ox += 8
+                        }
+                        while ox < hi { row[ox] = srow[2 * ox]; ox += 1 }
                     } else {
                         for ox in lo..<hi { row[ox] = srow[ox * g.stride.1] }
                     }
@@ -90,6 +100,19 @@ enum Im2col {
                             let drow = dst + iy * w - g.padding.1 + j * g.dilation.1, srow = src + oy * wo
                             if g.stride.1 == 1 {
                                 for ox in lo..<hi { drow[ox] += srow[ox] }
+                            } else if g.stride.1 == 2 {
+                                // 16 floats of the row at a time: the even ones get the columns, the odd ones + (−0),
+                                // which leaves every float as it was (+0 included).
+                                var ox = lo
+                                let rowEnd = w + g.padding.1 - j * g.dilation.1
+                                while ox + 8 <= hi && 2 * ox + 16 <= rowEnd {
+                                    let p = UnsafeMutableRawPointer(drow + 2 * ox)
+                                    let add = interleave(UnsafeRawPointer(srow + ox).loadUnaligned(as: SIMD8<Float>.self),
+                                                         SIMD8<Float>(repeating: -0.0))
+                                    p.storeBytes(of: p.loadUnaligned(as: SIMD16<Float>.self) + add, as: SIMD16<Float>.self)
+                                    ox += 8
+                                }
+                                while ox < hi { drow[2 * ox] += srow[ox]; ox += 1 }
                             } else {
                                 for ox in lo..<hi { drow[ox * g.stride.1] += srow[ox] }
                             }

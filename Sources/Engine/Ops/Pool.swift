@@ -44,7 +44,32 @@ extension Tensor {
                         for ox in 0..<oxLo { let ix0 = ox * sw - pw; window(ox, Swift.max(0, -ix0), Swift.min(kw, w - ix0)) }
                         // Interior: the window's taps in row-major order, each over the whole row of outputs (the same
                         // first-max / last-NaN result as `window`, without a branch per tap).
-                        if oxLo < oxHi {
+                        var vx = oxLo
+                        if sw == 2 {
+                            // Stride 2: 8 outputs at a time, each tap a 16-float load's even lanes, the running max and
+                            // its index kept in registers across the taps (same row-major order, same selects).
+                            let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+                            let planeEnd = h * w
+                            while vx + 8 <= oxHi && (iy0 + i1 - 1) * w - pw + kw - 1 + 2 * vx + 16 <= planeEnd {
+                                var best = SIMD8<Float>(repeating: 0), bi = SIMD8<Int32>(repeating: 0), started = false
+                                for i in i0..<i1 {
+                                    for j in 0..<kw {
+                                        let k = (iy0 + i) &* w &- pw &+ j &+ 2 &* vx
+                                        let v = UnsafeRawPointer(src + k).loadUnaligned(as: SIMD16<Float>.self).evenHalf
+                                        let kv = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: k)) &+ lanes
+                                        if !started { best = v; bi = kv; started = true; continue }
+                                        let take = (v .> best) .^ (v .!= v)
+                                        best.replace(with: v, where: take)
+                                        bi.replace(with: kv, where: take)
+                                    }
+                                }
+                                UnsafeMutableRawPointer(yrow + vx).storeBytes(of: best, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(arow + vx).storeBytes(of: bi, as: SIMD8<Int32>.self)
+                                vx += 8
+                            }
+                        }
+                        if vx < oxHi {
+                            let oxLo = vx
                             let first = (iy0 + i0) &* w &- pw
                             for ox in oxLo..<oxHi { let k = first &+ ox &* sw; yrow[ox] = src[k]; arow[ox] = Int32(truncatingIfNeeded: k) }
                             for i in i0..<i1 {

@@ -221,9 +221,7 @@ enum Winograd {
                             tx0: Int, h: Int, w: Int) {
         let first = 2 * tx0, dst = plane + r * w
         if r * w + first + 16 <= h * w {
-            let v = SIMD16(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3],
-                           even[4], odd[4], even[5], odd[5], even[6], odd[6], even[7], odd[7])
-            UnsafeMutableRawPointer(dst + first).storeBytes(of: v, as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(dst + first).storeBytes(of: interleave(even, odd), as: SIMD16<Float>.self)
             return
         }
         for i in 0..<8 {
