@@ -23,29 +23,43 @@ enum Winograd {
     /// Tile columns per GEMM: images are grouped until the GEMM's n reaches this (as ConvPlan's column target).
     static let targetTiles = 1024
 
-    /// U[ξ, o, c] = (G g_{o,c} Gᵀ)[ξ] for w [O, C, 3, 3]: 16 matrices [O, C].
+    /// U[ξ, o, c] = (G g_{o,c} Gᵀ)[ξ] for w [O, C, 3, 3]: 16 matrices [O, C]. Eight (o, c) pairs at a time (their
+    /// 72 weights gathered into 9 vectors), so each of the 16 outputs is one 8-float store; the arithmetic is the
+    /// scalar tail's, in the same order.
     static func filterTransform(_ w: UnsafePointer<Float>, o: Int, c: Int) -> Tensor {
         let u = Tensor(uninitialized: [16, o, c])
         let up = u.data, plane = o * c
-        parallelFor(plane, grain: 4096) { s, e in
-            for oc in s..<e {
-                let g = w + oc &* 9
-                // G g (rows: g0, ½(g0+g1+g2), ½(g0−g1+g2), g2), then each of its rows (a, b, c) times Gᵀ:
-                // (a, ½(a+b+c), ½(a−b+c), c).
-                for r in 0..<4 {
-                    let a: Float, b: Float, c: Float
-                    switch r {
-                    case 0: a = g[0]; b = g[1]; c = g[2]
-                    case 1: a = 0.5 * (g[0] + g[3] + g[6]); b = 0.5 * (g[1] + g[4] + g[7]); c = 0.5 * (g[2] + g[5] + g[8])
-                    case 2: a = 0.5 * (g[0] - g[3] + g[6]); b = 0.5 * (g[1] - g[4] + g[7]); c = 0.5 * (g[2] - g[5] + g[8])
-                    default: a = g[6]; b = g[7]; c = g[8]
-                    }
-                    let dst = up + ((4 &* r) &* plane &+ oc)
-                    dst[0] = a
-                    dst[plane] = 0.5 * (a + b + c)
-                    dst[2 &* plane] = 0.5 * (a - b + c)
-                    dst[3 &* plane] = c
+        /// G g Gᵀ for g = (g0 … g8) row-major: G g's rows are g0, ½(g0+g1+g2), ½(g0−g1+g2), g2 (on the filter's
+        /// rows), then each of them (a, b, c) times Gᵀ is (a, ½(a+b+c), ½(a−b+c), c). `put(ξ, value)` stores.
+        @inline(__always) func transform<V: SIMD>(_ g: (V, V, V, V, V, V, V, V, V), _ put: (Int, V) -> Void) where V.Scalar == Float {
+            let half = V(repeating: 0.5)
+            for r in 0..<4 {
+                let a: V, b: V, c: V
+                switch r {
+                case 0: a = g.0; b = g.1; c = g.2
+                case 1: a = half * (g.0 + g.3 + g.6); b = half * (g.1 + g.4 + g.7); c = half * (g.2 + g.5 + g.8)
+                case 2: a = half * (g.0 - g.3 + g.6); b = half * (g.1 - g.4 + g.7); c = half * (g.2 - g.5 + g.8)
+                default: a = g.6; b = g.7; c = g.8
                 }
+                put(4 * r, a); put(4 * r + 1, half * (a + b + c)); put(4 * r + 2, half * (a - b + c)); put(4 * r + 3, c)
+            }
+        }
+        let blocks = plane / 8
+        parallelFor(blocks, grain: 512) { s, e in
+            for blk in s..<e {
+                let g = w + blk &* 72, dst = up + blk &* 8
+                @inline(__always) func col(_ k: Int) -> SIMD8<Float> {
+                    SIMD8(g[k], g[9 + k], g[18 + k], g[27 + k], g[36 + k], g[45 + k], g[54 + k], g[63 + k])
+                }
+                transform((col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8))) { xi, v in
+                    UnsafeMutableRawPointer(dst + xi &* plane).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+            }
+        }
+        for oc in (8 * blocks)..<plane {
+            let g = w + oc &* 9
+            transform((SIMD2(g[0], 0), SIMD2(g[1], 0), SIMD2(g[2], 0), SIMD2(g[3], 0), SIMD2(g[4], 0), SIMD2(g[5], 0), SIMD2(g[6], 0), SIMD2(g[7], 0), SIMD2(g[8], 0))) { xi, v in
+                up[xi &* plane &+ oc] = v[0]
             }
         }
         return u
