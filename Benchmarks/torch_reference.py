@@ -121,6 +121,11 @@ def torch_child(method, batch, threads, steps, warmup, classes):
         p.requires_grad_(method == "full")
     if method == "full":
         train_params += list(model.parameters())
+    if method == "partial-1":  # KMnP/vpt "partial-1": the last block and the final norm train with the head
+        tail = list(model.blocks[-1].parameters()) + list(model.norm.parameters())
+        for p in tail:
+            p.requires_grad_(True)
+        train_params += tail
 
     def features(img):
         if prompts is None:

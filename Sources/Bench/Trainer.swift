@@ -107,8 +107,12 @@ public final class Trainer {
             } else {
                 let t = Date()
                 featureCache = try FeatureCache(method: m, data: data, batchSize: recipe.evalBatchSize ?? 256)
-                progress.note(String(format: "frozen features cached for %d train / %d test images in %.1f s", featureCache!.train.labels.count,
-                                     featureCache!.test.labels.count, Date().timeIntervalSince(t)))
+                let c = featureCache!
+                var note = String(format: "frozen features cached for %d train / %d test images in %.1f s", c.train.labels.count,
+                                  c.test?.labels.count ?? 0, Date().timeIntervalSince(t))
+                let left = [data.val != nil && c.val == nil ? "val" : nil, c.test == nil ? "test" : nil].compactMap { $0 }
+                if !left.isEmpty { note += "; \(left.joined(separator: " and ")) evaluated from images (over VPT_FEATURE_CACHE_MB)" }
+                progress.note(note)
             }
         }
         var lastStep = Date()

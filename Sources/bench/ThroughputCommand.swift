@@ -41,7 +41,7 @@ struct ThroughputCommand: ParsableCommand {
             print(Throughput.markdown([r]).split(separator: "\n").last.map(String.init) ?? "")
             if let s = r.cachedEpochSeconds {
                 // Every epoch after the first trains on cached frozen features (see README, "Feature caching").
-                print(String(format: "cached-feature epoch (%@, 1000 images, batch %d): %.4f s = %.0f img/s", id, batch, s, 1000 / s))
+                print(String(format: "cached-feature epoch (%@, per 1000 images, batch %d): %.4f s = %.0f img/s", id, batch, s, 1000 / s))
             }
         }
         print("")
