@@ -32,11 +32,11 @@ final class FeatureCache {
     /// Rows per forward when extracting and evaluating.
     let batchSize: Int
 
-    /// `VPT_FEATURE_CACHE_MB`: the most the cached features of one run may take; by default a quarter of the
-    /// machine's memory (6 GiB of 24), so a laptop does not swap.
+    /// `VPT_FEATURE_CACHE_MB` (default 4096): the most the cached features of one run may take. A fixed default,
+    /// not a share of the machine's memory: which splits are cached changes the batching of their forward, and a
+    /// run's numbers must not depend on the machine.
     static var budgetBytes: Int {
-        ProcessInfo.processInfo.environment["VPT_FEATURE_CACHE_MB"].flatMap { Int($0) }.map { $0 * 1_048_576 }
-            ?? Int(ProcessInfo.processInfo.physicalMemory / 4)
+        (ProcessInfo.processInfo.environment["VPT_FEATURE_CACHE_MB"].flatMap { Int($0) } ?? 4096) * 1_048_576
     }
 
     static func bytes(_ method: CachesFrozenFeatures, images: Int) -> Int { images * method.featureWidth * MemoryLayout<Float>.size }
