@@ -170,6 +170,12 @@ enum ConvPlan {
     static func isPointwise(_ g: Conv2dGeometry) -> Bool {
         g.kernel == (1, 1) && g.stride == (1, 1) && g.padding == (0, 0)
     }
+    /// dst[r, t] = src[r, t] · scale[r] for an [rows, n] matrix (dst may be src): W·scale for dX, dW's rows after.
+    static func scaleRows(_ rows: Int, _ n: Int, _ src: UnsafePointer<Float>, by scale: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
+        parallelFor(rows, grain: Swift.max(1, 16384 / Swift.max(n, 1))) { s, e in
+            for r in s..<e { let a = scale[r]; for t in 0..<n { dst[r * n + t] = src[r * n + t] * a } }
+        }
+    }
     /// dst[r, 0..<n] = src[at + r·n + t] · scale[r], zero where mask[at + r·n + t] ≤ 0 (the ReLU's output), for r in
     /// 0..<rows, dst rows `ld` floats apart: one image's output gradient gathered into the multi-image GEMM operand,
     /// through the ReLU and the constant scale in the same pass.
@@ -279,10 +285,8 @@ extension Tensor {
             let scaleInGather = scale != nil && nb > 1
             let wScaled: Tensor? = scale.flatMap { sc in
                 guard !scaleInGather && self.requiresGrad && !viaWinograd else { return nil }
-                let ws = Tensor(uninitialized: weight.shape), per = weight.count / o, sp = sc.data, src = wp, dst = ws.data
-                parallelFor(o, grain: Swift.max(1, 16384 / Swift.max(per, 1))) { s, e in
-                    for oc in s..<e { for t in 0..<per { dst[oc * per + t] = src[oc * per + t] * sp[oc] } }
-                }
+                let ws = Tensor(uninitialized: weight.shape)
+                ConvPlan.scaleRows(o, weight.count / o, wp, by: sc.data, into: ws.data)
                 return ws
             }
             let wd = UnsafePointer(wScaled?.data ?? wp)
@@ -347,13 +351,11 @@ extension Tensor {
                         }
                         gemm(transA: true, transB: false, m: kk, n: n * l, k: og, a: wg, b: gz, ldb: nb * l, c: dcols.data, ldc: nb * l)
                         if pointwise {
-                            // Each column-gradient row is one input channel of one image: copy it into place.
-                            let src = dcols.data, dst = dx.data
-                            parallelFor(n * cg, grain: Swift.max(1, 8192 / Swift.max(l, 1))) { s, e in
-                                for job in s..<e {
-                                    let i = job / cg, r = job % cg
-                                    (dst + ((b0 + i) * c + gi * cg + r) * l).update(from: src + r * nb * l + i * l, count: l)
-                                }
+                            // Each column-gradient row is one input channel of one image: scattered into place as the
+                            // forward scatters its GEMM's rows (an epilogue that only copies).
+                            let scatter = ConvEpilogue(scale: nil, bias: nil, residual: nil, relu: false, channels: c, positions: l)
+                            for i in 0..<n {
+                                scatter.apply(dx.data, image: b0 + i, channels: gi * cg..<(gi + 1) * cg, source: (UnsafePointer(dcols.data + i * l), nb * l))
                             }
                             continue
                         }
@@ -363,10 +365,7 @@ extension Tensor {
                     }
                 }
             }
-            if let dw, let sp = scale?.data, !scaleInGather {
-                let per = weight.count / o, d = dw.data
-                for oc in 0..<o { for t in 0..<per { d[oc * per + t] *= sp[oc] } }
-            }
+            if let dw, let sp = scale?.data, !scaleInGather { ConvPlan.scaleRows(o, weight.count / o, dw.data, by: sp, into: dw.data) }
             var res: [Tensor?] = [dx, dw]
             if let bias { res.append(bias.requiresGrad ? g!.shapedView([b, o, l]).sumRaw(axis: 2).sumRaw(axis: 0) : nil) }
             if let residual { res.append(residual.requiresGrad ? g : nil) }

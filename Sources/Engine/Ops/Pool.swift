@@ -51,13 +51,16 @@ extension Tensor {
                             let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
                             let planeEnd = h * w
                             while vx + 8 <= oxHi && (iy0 + i1 - 1) * w - pw + kw - 1 + 2 * vx + 16 <= planeEnd {
-                                var best = SIMD8<Float>(repeating: 0), bi = SIMD8<Int32>(repeating: 0), started = false
+                                /// Tap (i, j) of the 8 windows and its input indices.
+                                func tap(_ i: Int, _ j: Int) -> (SIMD8<Float>, SIMD8<Int32>) {
+                                    let k = (iy0 + i) &* w &- pw &+ j &+ 2 &* vx
+                                    return (UnsafeRawPointer(src + k).loadUnaligned(as: SIMD16<Float>.self).evenHalf,
+                                            SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: k)) &+ lanes)
+                                }
+                                var (best, bi) = tap(i0, 0)
                                 for i in i0..<i1 {
-                                    for j in 0..<kw {
-                                        let k = (iy0 + i) &* w &- pw &+ j &+ 2 &* vx
-                                        let v = UnsafeRawPointer(src + k).loadUnaligned(as: SIMD16<Float>.self).evenHalf
-                                        let kv = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: k)) &+ lanes
-                                        if !started { best = v; bi = kv; started = true; continue }
+                                    for j in (i == i0 ? 1 : 0)..<kw {
+                                        let (v, kv) = tap(i, j)
                                         let take = (v .> best) .^ (v .!= v)
                                         best.replace(with: v, where: take)
                                         bi.replace(with: kv, where: take)

@@ -24,42 +24,33 @@ enum Winograd {
     static let targetTiles = 1024
 
     /// U[ξ, o, c] = (G g_{o,c} Gᵀ)[ξ] for w [O, C, 3, 3]: 16 matrices [O, C]. Eight (o, c) pairs at a time (their
-    /// 72 weights gathered into 9 vectors), so each of the 16 outputs is one 8-float store; the arithmetic is the
-    /// scalar tail's, in the same order.
+    /// 72 weights gathered into 9 vectors, fewer in the last block), so each of the 16 outputs is one 8-float store.
     static func filterTransform(_ w: UnsafePointer<Float>, o: Int, c: Int) -> Tensor {
         let u = Tensor(uninitialized: [16, o, c])
         let up = u.data, plane = o * c
-        /// G g Gᵀ for g = (g0 … g8) row-major: G g's rows are g0, ½(g0+g1+g2), ½(g0−g1+g2), g2 (on the filter's
-        /// rows), then each of them (a, b, c) times Gᵀ is (a, ½(a+b+c), ½(a−b+c), c). `put(ξ, value)` stores.
-        @inline(__always) func transform<V: SIMD>(_ g: (V, V, V, V, V, V, V, V, V), _ put: (Int, V) -> Void) where V.Scalar == Float {
-            let half = V(repeating: 0.5)
-            for r in 0..<4 {
-                let a: V, b: V, c: V
-                switch r {
-                case 0: a = g.0; b = g.1; c = g.2
-                case 1: a = half * (g.0 + g.3 + g.6); b = half * (g.1 + g.4 + g.7); c = half * (g.2 + g.5 + g.8)
-                case 2: a = half * (g.0 - g.3 + g.6); b = half * (g.1 - g.4 + g.7); c = half * (g.2 - g.5 + g.8)
-                default: a = g.6; b = g.7; c = g.8
-                }
-                put(4 * r, a); put(4 * r + 1, half * (a + b + c)); put(4 * r + 2, half * (a - b + c)); put(4 * r + 3, c)
-            }
-        }
-        let blocks = plane / 8
-        parallelFor(blocks, grain: 512) { s, e in
+        parallelFor((plane + 7) / 8, grain: 512) { s, e in
+            let half = SIMD8<Float>(repeating: 0.5)
             for blk in s..<e {
-                let g = w + blk &* 72, dst = up + blk &* 8
-                @inline(__always) func col(_ k: Int) -> SIMD8<Float> {
-                    SIMD8(g[k], g[9 + k], g[18 + k], g[27 + k], g[36 + k], g[45 + k], g[54 + k], g[63 + k])
+                let g = w + blk &* 72, dst = up + blk &* 8, n = Swift.min(8, plane - 8 * blk)
+                /// Tap k of the block's n filters (0 in the lanes past them).
+                func tap(_ k: Int) -> SIMD8<Float> {
+                    if n == 8 { return SIMD8(g[k], g[9 + k], g[18 + k], g[27 + k], g[36 + k], g[45 + k], g[54 + k], g[63 + k]) }
+                    var v = SIMD8<Float>(repeating: 0)
+                    for i in 0..<n { v[i] = g[9 * i + k] }
+                    return v
                 }
-                transform((col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8))) { xi, v in
-                    UnsafeMutableRawPointer(dst + xi &* plane).storeBytes(of: v, as: SIMD8<Float>.self)
+                let (g0, g1, g2, g3, g4, g5, g6, g7, g8) = (tap(0), tap(1), tap(2), tap(3), tap(4), tap(5), tap(6), tap(7), tap(8))
+                // G g's rows (a, b, c): g0–g2, ½(row0 + row1 + row2), ½(row0 − row1 + row2), g6–g8; each times Gᵀ is
+                // (a, ½(a+b+c), ½(a−b+c), c) at ξ = 4·row + 0…3.
+                func row(_ r: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) {
+                    let p = dst + 4 * r * plane
+                    store(a, p, n); store(half * (a + b + c), p + plane, n)
+                    store(half * (a - b + c), p + 2 * plane, n); store(c, p + 3 * plane, n)
                 }
-            }
-        }
-        for oc in (8 * blocks)..<plane {
-            let g = w + oc &* 9
-            transform((SIMD2(g[0], 0), SIMD2(g[1], 0), SIMD2(g[2], 0), SIMD2(g[3], 0), SIMD2(g[4], 0), SIMD2(g[5], 0), SIMD2(g[6], 0), SIMD2(g[7], 0), SIMD2(g[8], 0))) { xi, v in
-                up[xi &* plane &+ oc] = v[0]
+                row(0, g0, g1, g2)
+                row(1, half * (g0 + g3 + g6), half * (g1 + g4 + g7), half * (g2 + g5 + g8))
+                row(2, half * (g0 - g3 + g6), half * (g1 - g4 + g7), half * (g2 - g5 + g8))
+                row(3, g6, g7, g8)
             }
         }
         return u
