@@ -141,7 +141,12 @@ public final class Trainer {
                 }
                 var ctx = ForwardContext(training: true, rng: RandomStream(seed, UInt64(epoch), UInt64(step), 0xD0))
                 let batch = TrainingBatch(images: x, labels: labels, targets: targets, epoch: epoch)
-                let loss = featureCache.map { method.crossEntropy($0.method.logits(fromFeatures: x), batch) } ?? method.loss(batch, context: &ctx)
+                let loss: Tensor
+                if let cache = featureCache {
+                    loss = method.crossEntropy(cache.method.trainingLogits(fromFeatures: x, context: &ctx), batch)
+                } else {
+                    loss = method.loss(batch, context: &ctx)
+                }
                 let value = loss.item
                 guard value.isFinite else {
                     throw TrainingError(message: "loss is \(value) at epoch \(epoch) step \(step); stopped, the last good checkpoint (end of epoch \(epoch - 1)) is kept")

@@ -11,15 +11,20 @@ open class BackboneWithHead: PromptMethod {
     public let vit: ViT
     public let head: ClassifierHead
 
+    /// How the official code names the backbone's tensors under `enc.`: jeonsworld for the supervised ViT, timm for
+    /// KMnP/vpt's MoCo v3 / MAE encoders (`SSLViT`).
+    public let officialNaming: ViTNaming
+
     /// `trains(officialName)` decides, like the official code, which backbone tensors train; it is given the
-    /// KMnP/vpt (jeonsworld, `enc.`-prefixed) names of the tensor(s) a parameter stands for.
-    public init(id: String, setup: MethodSetup, trains: ([String]) -> Bool) throws {
+    /// KMnP/vpt (`naming`, `enc.`-prefixed; jeonsworld unless said) names of the tensor(s) a parameter stands for.
+    public init(id: String, setup: MethodSetup, naming: ViTNaming = .jeonsworld, trains: ([String]) -> Bool) throws {
         guard let vit = setup.backbone.vit else { throw MethodError("\(id) needs a ViT backbone") }
         self.id = id
         self.vit = vit
+        officialNaming = naming
         var rng = setup.rng
         head = ClassifierHead(inFeatures: vit.config.dim, classes: setup.numClasses, rng: &rng)
-        let official = vit.officialNames(.jeonsworld, prefix: "enc.")
+        let official = vit.officialNames(naming, prefix: "enc.")
         for p in vit.parameters { p.trainable = trains(official[p.name] ?? [p.name]) }
     }
 
@@ -40,7 +45,7 @@ open class BackboneWithHead: PromptMethod {
         return .other
     }
 
-    open var officialBackbone: (naming: ViTNaming, prefix: String) { (.jeonsworld, "enc.") }
+    open var officialBackbone: (naming: ViTNaming, prefix: String) { (officialNaming, "enc.") }
     public var backboneViT: ViT? { vit }
 
     // Declared here (not only in the protocol extension) so subclasses can override them: a protocol extension's
@@ -48,4 +53,5 @@ open class BackboneWithHead: PromptMethod {
     open func epochDidEnd(_ epoch: Int) {}
     open func checkpointState() -> [String: Tensor] { [:] }
     open func restore(checkpointState: [String: Tensor]) throws {}
+    open func loadProbeState(from weights: StateDict) throws -> [String] { [] }
 }

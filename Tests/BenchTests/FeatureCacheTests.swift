@@ -13,7 +13,8 @@ final class FeatureCacheTests: XCTestCase {
 
     func recipe(_ method: String = "linear", pipeline: String = "builtin", mixup: Bool = false) throws -> Recipe {
         // Partial-1 on its own recipe (linear's lr 0.5 sends a whole trained block into chaos, where rounding grows).
-        var r = try Recipe.load(Self.root.appendingPathComponent("recipes/mini/\(method == "partial-1" ? method : "linear").yaml"))
+        let own = ["partial-1", "partial-2", "partial-4", "mlp-3"].contains(method)
+        var r = try Recipe.load(Self.root.appendingPathComponent("recipes/mini/\(own ? method : "linear").yaml"))
         r.method = method; r.pipeline = pipeline; r.epochs = 3
         if mixup { r.mixup = 0.8 }
         return r
@@ -56,7 +57,7 @@ final class FeatureCacheTests: XCTestCase {
         let cached = try trainer(try recipe("partial-1"), method: "partial-1")
         let a = try cached.run()
         let cache = try XCTUnwrap(cached.featureCache, "partial-1 on the deterministic built-in pipeline caches")
-        let vit = try XCTUnwrap((cached.method as? Partial1)?.vit)
+        let vit = try XCTUnwrap((cached.method as? PartialFinetune)?.vit)
         XCTAssertEqual(cache.train.features.shape, [800, (vit.config.numPatches + 1) * vit.config.dim])
         let plain = try trainer(try recipe("partial-1"), method: "partial-1")
         plain.allowFeatureCache = false
@@ -68,6 +69,45 @@ final class FeatureCacheTests: XCTestCase {
         }
         XCTAssertEqual(a.last!.testAccuracy!, b.last!.testAccuracy!, accuracy: 1.0)
         XCTAssertNotEqual(a.first!.trainLoss, a.last!.trainLoss, "the last block trains")
+    }
+
+    /// Partial-2 caches the tokens entering block L − 2: training on them equals recomputing the frozen blocks.
+    func testCachedPartialTwoMatchesRecomputation() throws {
+        let cached = try trainer(try recipe("partial-2"), method: "partial-2")
+        let a = try cached.run()
+        XCTAssertNotNil(cached.featureCache, "partial-2 on the deterministic built-in pipeline caches")
+        let plain = try trainer(try recipe("partial-2"), method: "partial-2")
+        plain.allowFeatureCache = false
+        let b = try plain.run()
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x.trainLoss, y.trainLoss, accuracy: 1e-4 * max(1, abs(y.trainLoss)), "epoch \(x.epoch)")
+            XCTAssertEqual(x.valAccuracy!, y.valAccuracy!, accuracy: 1.0)
+        }
+        XCTAssertEqual(a.last!.testAccuracy!, b.last!.testAccuracy!, accuracy: 1.0)
+    }
+
+    /// MLP-3 trains its head in train mode on cached features: the same dropout masks (drawn from the step's stream) and
+    /// batch statistics as recomputing the frozen ViT, and the same BatchNorm running statistics at the end.
+    func testCachedMLPMatchesRecomputation() throws {
+        let cached = try trainer(try recipe("mlp-3"), method: "mlp-3")
+        let a = try cached.run()
+        XCTAssertNotNil(cached.featureCache, "mlp-3 on the deterministic built-in pipeline caches")
+        let plain = try trainer(try recipe("mlp-3"), method: "mlp-3")
+        plain.allowFeatureCache = false
+        let b = try plain.run()
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x.trainLoss, y.trainLoss, accuracy: 1e-4 * max(1, abs(y.trainLoss)), "epoch \(x.epoch)")
+            XCTAssertEqual(x.valAccuracy!, y.valAccuracy!, accuracy: 1.0)
+        }
+        XCTAssertEqual(a.last!.testAccuracy!, b.last!.testAccuracy!, accuracy: 1.0)
+        let sa = cached.method.checkpointState(), sb = plain.method.checkpointState()
+        XCTAssertEqual(sa.count, 4, "two BatchNorm layers × (running_mean, running_var)")
+        for (k, v) in sa {
+            let diff = zip(v.scalars, try XCTUnwrap(sb[k], k).scalars).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(diff, 1e-3, k)
+        }
+        XCTAssertNotEqual(try XCTUnwrap(sa["head.projection.2.running_var"]).scalars, [Float](repeating: 1, count: 96), "running statistics move")
+        XCTAssertGreaterThan(a.last!.testAccuracy!, 25, "learns (chance 12.5%)")
     }
 
     /// Splits past the budget are evaluated from images; a training split past it is not cached at all.
