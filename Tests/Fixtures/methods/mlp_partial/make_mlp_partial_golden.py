@@ -22,7 +22,9 @@ Cases (each: <weights>.safetensors in official names, <case>_io.safetensors with
   mlp3          MLP_NUM 2, model.eval(): BatchNorm on running statistics, dropout off (what `bench probe` computes).
   mlp3_train    MLP_NUM 2 with the head in train mode (ViT.forward keeps `enc` in eval), the two Dropout(0.1)
                 layers set to p = 0 (masks cannot be shared across frameworks): BatchNorm on batch statistics.
-                Also `running/<name>`: the BatchNorm running statistics after that one training forward.
+                Also `running/<name>`: the BatchNorm running statistics after that one training forward. A batch of
+                16 and the model run in float64 (stored as float32): batch statistics of a few images are
+                ill-conditioned, and PyTorch's own float32 gradients then differ from the exact ones by ~2e-3.
   partial2, partial4   the supervised ViT rule on a depth-5 ViT (partial-4 leaves block 0 and the embeddings frozen).
   moco_partial2        the SSLViT (MoCo v3) rule on a depth-5 timm ViT: the final `norm` stays frozen (`k != "norm"`).
 """
@@ -111,21 +113,27 @@ def run_eval(model, x, y):
     model.zero_grad()
     loss = torch.nn.functional.cross_entropy(model(x), y)  # the official loss: mean softmax CE
     loss.backward()
-    return logits, loss.detach(), grads_of(model), {}
+    return logits, loss.detach(), grads_of(model), {}, x, y
 
 
 def run_train_head(model, x, y):
-    """One training-mode forward (the official ViT.forward puts the frozen encoder in eval), head dropout p = 0."""
+    """One training-mode forward (the official ViT.forward puts the frozen encoder in eval), head dropout p = 0, in
+    float64 on its own batch of 16."""
+    g = torch.Generator().manual_seed(456)
+    x = torch.randn(16, 3, IMG, IMG, generator=g)
+    y = torch.randint(0, CLASSES, (16,), generator=g)
+    model = model.double()
     model.train()
     for m in model.head.modules():
         if isinstance(m, torch.nn.Dropout):
             m.p = 0.0
     model.zero_grad()
-    logits = model(x)
+    logits = model(x.double())
     loss = torch.nn.functional.cross_entropy(logits, y)
     loss.backward()
-    running = {"running/" + n: b.detach().clone() for n, b in model.named_buffers() if "running" in n}
-    return logits.detach(), loss.detach(), grads_of(model), running
+    running = {"running/" + n: b.detach().float().clone() for n, b in model.named_buffers() if "running" in n}
+    grads = {k: v.float() for k, v in grads_of(model).items()}
+    return logits.detach().float(), loss.detach().float(), grads, running, x, y
 
 
 def main():
@@ -148,9 +156,9 @@ def main():
     for case, (transfer, depth, mlp_num, feature, wfile, runner) in cases.items():
         model = build(transfer, depth, mlp_num, feature)
         weights = {n: t.detach().clone().contiguous() for n, t in model.state_dict().items()}
-        logits, loss, grads, running = runner(model, x, y)
+        logits, loss, grads, running, xc, yc = runner(model, x, y)
         save_file(weights, os.path.join(OUT, f"{wfile}.safetensors"))
-        io = {"x": x, "labels": y.float(), "logits": logits, "loss": loss.reshape(1)}
+        io = {"x": xc, "labels": yc.float(), "logits": logits, "loss": loss.reshape(1)}
         io.update({k: v.contiguous() for k, v in grads.items()})
         io.update({k: v.contiguous() for k, v in running.items()})
         save_file(io, os.path.join(OUT, f"{case}_io.safetensors"))
