@@ -204,7 +204,7 @@ public enum Throughput {
     }
 
     /// Seconds of one training epoch over 1000 cached features for `m` (its optimiser, its loss): timed on 1000 images
-    /// when their features are small (the linear probe's CLS rows), else on 4 batches and scaled (Partial-1's tokens).
+    /// when their features are small (the linear probe's and MLP-3's CLS rows), else on 4 batches and scaled (Partial-k's tokens).
     static func cachedEpochSeconds(_ m: CachesFrozenFeatures, batch: Int, classes: Int, seed: UInt64) -> Double {
         var rng = RandomStream(seed, 4)
         let images = m.featureWidth <= 8192 ? 1000 : min(1000, 4 * batch)
@@ -214,7 +214,8 @@ public enum Throughput {
         let t0 = DispatchTime.now().uptimeNanoseconds
         for start in stride(from: 0, to: images, by: batch) {
             let (x, y) = split.batch(Array(order[start..<min(start + batch, images)]))
-            let loss = m.crossEntropy(m.logits(fromFeatures: x), TrainingBatch(images: x, labels: y, epoch: 0))
+            var ctx = ForwardContext(training: true, rng: RandomStream(seed, 5, UInt64(start)))  // as the trainer's step
+            let loss = m.crossEntropy(m.trainingLogits(fromFeatures: x, context: &ctx), TrainingBatch(images: x, labels: y, epoch: 0))
             opt.zeroGrad()
             loss.backward()
             opt.step()
