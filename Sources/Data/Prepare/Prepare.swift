@@ -69,14 +69,18 @@ public enum PrepareError: Error, CustomStringConvertible {
 }
 
 /// Prepares `dataset` under `out` from `downloads` and `splits`; see the file comment for the guarantees.
+/// `verify` checks a data root (default `verifyData` with the registry's counts; tests pass one that
+/// accepts their tiny trees' counts).
 public func prepareDataset(_ dataset: String, downloads: String, splits: String, out: String, decodeImages: Bool = true,
+                           verify: ((String) -> DataReport)? = nil,
                            log: (String) -> Void = { _ in }) throws -> PrepareOutcome {
+    let verify = verify ?? { verifyData(root: $0, dataset: dataset, decodeImages: decodeImages) }
     guard let recipe = prepareRecipes[dataset] else { throw PrepareError.unknownDataset(dataset) }
     let fm = FileManager.default
     let recordPath = out + "/" + recipe.record
     if fm.fileExists(atPath: recordPath) {
         log("\(dataset): already prepared (\(recordPath)); verifying only")
-        return PrepareOutcome(alreadyPrepared: true, report: verifyData(root: out, dataset: dataset, decodeImages: decodeImages), recordPath: recordPath)
+        return PrepareOutcome(alreadyPrepared: true, report: verify(out), recordPath: recordPath)
     }
     for p in recipe.owns where fm.fileExists(atPath: out + "/" + p) { throw PrepareError.notOurs(path: out + "/" + p, dataset: dataset) }
     func inputPath(_ i: PrepareInput) -> String { (i.folder == .downloads ? downloads : splits) + "/" + i.name }
@@ -105,7 +109,7 @@ public func prepareDataset(_ dataset: String, downloads: String, splits: String,
         }
     }
     log("\(dataset): verifying the staged tree")
-    let report = verifyData(root: staging, dataset: dataset, decodeImages: decodeImages)
+    let report = verify(staging)
     guard report.ok else { throw PrepareError.verifyFailed(dataset: dataset, report: report.description) }
     var inputs: [[String: Any]] = []
     for i in recipe.inputs {

@@ -69,10 +69,11 @@ public func forEachTarMember(_ path: String,
                              _ body: (TarMember, _ writeTo: (String) throws -> Void) throws -> Void) throws {
     let s = try GzipStream(path: path)
     var longName: String? = nil, paxPath: String? = nil, paxSize: Int? = nil
+    var previous = "start of the archive"
     while true {
-        if try s.atEnd(context: "header after member data") { return }
         let at = s.offset
-        let h = try s.bytes(512, context: "header at byte \(at)")
+        if try s.atEnd(context: "header at byte \(at), after member \"\(previous)\"") { return }
+        let h = try s.bytes(512, context: "header at byte \(at), after member \"\(previous)\"")
         if h.allSatisfy({ $0 == 0 }) { return }
         func text(_ r: Range<Int>) -> String {
             let f = h[r]
@@ -87,7 +88,7 @@ public func forEachTarMember(_ path: String,
         }
         let sum = h.enumerated().reduce(0) { $0 + ((148..<156).contains($1.offset) ? 32 : Int($1.element)) }
         guard let stored = octal(148..<156), stored == sum else {
-            throw DataError.format(file: path, reason: "header at byte \(at) (after member \"\(longName ?? "start")\"): bad checksum, not a tar archive or corrupt")
+            throw DataError.format(file: path, reason: "header at byte \(at), after member \"\(previous)\": bad checksum (corrupt download, or not a tar archive)")
         }
         var name = longName ?? paxPath ?? text(0..<100)
         if longName == nil, paxPath == nil, text(257..<263) == "ustar", !text(345..<500).isEmpty {
@@ -113,6 +114,7 @@ public func forEachTarMember(_ path: String,
         default: break
         }
         longName = nil; paxPath = nil; paxSize = nil
+        previous = name
         let kind: TarMember.Kind
         switch type {
         case 0, UInt8(ascii: "0"), UInt8(ascii: "7"): kind = .file
