@@ -229,3 +229,20 @@ final class PrepareTests: XCTestCase {
         XCTAssertEqual(prepareRecipes["hta/cub200"]?.owns, ["FGVC/CUB_200_2011"])
     }
 }
+
+extension PrepareTests {
+    /// --accept-problems: the registry's full-size counts fail on the tiny tree, yet it is put in place with
+    /// the problems recorded; without it nothing is written.
+    func testAcceptProblemsRecordsThem() throws {
+        try writeCUB()
+        XCTAssertThrowsError(try prepareDataset("cub200", downloads: downloads, splits: splits, out: out, decodeImages: false))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out), [])
+        let r = try prepareDataset("cub200", downloads: downloads, splits: splits, out: out, decodeImages: false, acceptProblems: true)
+        XCTAssertFalse(r.report.ok)
+        let rec = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: r.recordPath))) as! [String: Any]
+        let v = rec["verify"] as! [String: Any]
+        XCTAssertEqual(v["ok"] as? Bool, false)
+        XCTAssertEqual((v["problems"] as? [String])?.count, r.report.problems.count)
+        XCTAssertTrue((v["problems"] as! [String]).contains { $0.contains("expected 5394") })
+    }
+}
