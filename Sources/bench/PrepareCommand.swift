@@ -33,7 +33,7 @@ struct PrepareCommand: ParsableCommand {
             let r = try prepareDataset(id, downloads: downloads, splits: splits ?? downloads, out: out,
                                        decodeImages: !noDecode, acceptProblems: acceptProblems) { print($0) }
             print(r.report)
-            if !r.report.ok { throw ExitCode.failure }
+            if !r.report.ok && !acceptProblems { throw ExitCode.failure }
             print(r.alreadyPrepared ? "\(id): already prepared, verified" : "\(id): prepared; inputs and hashes in \(r.recordPath)")
         } catch let e as PrepareError {
             FileHandle.standardError.write(Data("error: \(e)\n".utf8))

@@ -8,7 +8,7 @@
 /// archive is published.
 private let fgvcSources: [String: (archive: String, member: String, source: String)] = [
     "cub200": ("CUB_200_2011.tgz", "CUB_200_2011/images",
-               "CUB-200-2011 from Caltech, https://data.caltech.edu/records/65de6-vjq02"),
+               "CUB-200-2011 from Caltech, https://data.caltech.edu/records/65de6-vp158"),
     "nabirds": ("nabirds.tar.gz", "nabirds/images",
                 "NABirds from the Cornell Lab, https://dl.allaboutbirds.org/nabirds (after accepting the terms)"),
     "stanford_dogs": ("images.tar", "Images",
