@@ -1,0 +1,93 @@
+// `bench recipe import`: an official configuration, read the way the official code reads it, turned into a recipe.
+import Foundation
+import Methods
+
+public enum OfficialImporter {
+    /// The official repository and commit each method's importer is written against.
+    public static let pinned: [String: (repo: String, commit: String)] = [
+        "vpt-deep": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
+        "vpt-shallow": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
+        "da-vpt": ("Noahsark/DA-VPT", "1a5ac60939bfe26a6cdbb6afadf0bdbd07cf3a9a"),
+        "insvp": ("zhoujiahuan1991/MM2024-InsVP", "9a89ad5058cccd98d2b8c2856ccbc4ad4f15f070"),
+    ]
+
+    /// The official settings of `file` + `args` for `method`, plus keys the official reader itself skips.
+    /// `displayPath` is the file's path inside the official repository (used in every source).
+    /// - yacs: `args` are `KEY VALUE` pairs (train.py opts);
+    /// - colon (DA-VPT): `args` are params.py flags; the config file is applied after them and wins;
+    /// - argparse: `file` is an `sh/*.sh` script (its python command) or the `.py` entry point itself; `args` follow.
+    public static func settings(method: String, file: URL, displayPath: String, args: [String]) throws -> (OfficialSettings, [NoEffectKey]) {
+        guard let format = OfficialMapping.formatOf(method) else {
+            throw MappingError("no importer for method '\(method)' (known: \(pinned.keys.sorted().joined(separator: ", ")))")
+        }
+        switch format {
+        case "yacs":
+            return (try YacsConfig.read(file: file, displayPath: displayPath, overrides: args, defaults: .kmnpVPT), [])
+        case "colon":
+            var s = try ArgParser.davpt.parse(args, source: "command line")
+            let notes = try ColonConfig.apply(file: file, displayPath: displayPath, to: &s)
+            s.set("config", .string(displayPath), source: "the config file read")
+            return (s, notes)
+        default:
+            var cmd: [String] = []
+            if file.pathExtension == "sh" {
+                guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+                    throw ImportError(file: displayPath, problems: ["file missing or unreadable (\(file.path))"])
+                }
+                cmd = try ShellCommand.pythonArgs(text, file: displayPath)
+            } else if file.pathExtension != "py" {
+                throw ImportError(file: displayPath, problems: ["an argparse import takes an sh/*.sh script or the .py entry point followed by its flags"])
+            }
+            return (try ArgParser.insvp.parse(cmd + args, source: displayPath + (args.isEmpty ? "" : " + command line")), [])
+        }
+    }
+
+    /// The recipe values of an official configuration; throws naming every key it cannot map.
+    public static func run(method: String, file: URL, displayPath: String, args: [String]) throws -> ImportResult {
+        let (s, notes) = try settings(method: method, file: file, displayPath: displayPath, args: args)
+        var r = try OfficialMapping.named(method, format: OfficialMapping.formatOf(method)!).apply(s, file: displayPath)
+        r.noEffect = notes + r.noEffect
+        return r
+    }
+
+    /// How a committed recipe compares with its official source: (key, official, ours) for every value that
+    /// differs. A recipe key that is absent matches only an official default (the method's own default then applies).
+    public static func differences(recipeText: String, recipeFile: String, imported: ImportResult) throws -> [(key: String, official: OptionValue, ours: OptionValue?)] {
+        let ours = try RecipeValues.flatten(yaml: recipeText, file: recipeFile)
+        var out: [(String, OptionValue, OptionValue?)] = []
+        for v in imported.values {
+            if let o = ours[v.key] {
+                if !OptionValue.same(o, v.value) { out.append((v.key, v.value, o)) }
+            } else if !v.source.hasSuffix("(default)") {
+                out.append((v.key, v.value, nil))
+            }
+        }
+        return out
+    }
+}
+
+extension OfficialImporter {
+    /// Method options for `bench probe` from options written with official names: keys of the official parser go
+    /// through the method's mapping (so `mixup`, `p_len_vpt`, `fp16`, … are accepted: mapped, checked, or noted as
+    /// not affecting one batch), keys it does not know pass through to the method (which rejects unknown ones).
+    /// Returns the options and one note per official key that is not a method option.
+    public static func probeOptions(method: String, _ options: MethodOptions) throws -> (MethodOptions, [String]) {
+        guard let format = OfficialMapping.formatOf(method), format != "yacs" else { return (options, []) }
+        let parser: ArgParser = format == "colon" ? .davpt : .insvp
+        let mapping = try OfficialMapping.named(method, format: format)
+        var s = try parser.parse([], source: "")
+        var passthrough: MethodOptions = [:]
+        for (k, v) in options.sorted(by: { $0.key < $1.key }) {
+            if s[k] != nil, mapping.rules[k] != nil { s.set(k, v, source: "probe config options") } else { passthrough[k] = v }
+        }
+        let r = try mapping.apply(s, file: "probe config options")
+        var out: MethodOptions = passthrough, notes: [String] = []
+        // Only the keys the config gives: the method's own defaults stand for the rest, as before.
+        for v in r.values where v.key.hasPrefix("options.") && v.source.contains("probe config options") { out[String(v.key.dropFirst(8))] = v.value }
+        for v in r.values where !v.key.hasPrefix("options.") && v.source.contains("probe config options") {
+            notes.append("\(v.source.components(separatedBy: " = ").first ?? v.key): training setting (recipe \(v.key)), not used by a one-batch probe")
+        }
+        for n in r.noEffect where n.source == "probe config options" { notes.append("\(n.key): no effect on results — \(n.reason)") }
+        return (out, notes)
+    }
+}

@@ -1,0 +1,285 @@
+// What each official key means for our recipes, per method: mapped to a recipe value, "no effect on results" (with
+// the reason), or accepted only at the value our implementation reproduces. A key a table lacks is an error.
+import Engine
+import Foundation
+import Methods
+
+/// Rule builders.
+enum R {
+    /// The official value under recipe key `k`.
+    static func to(_ k: String) -> KeyRule {
+        .map { v, _ in guard let v else { throw MappingError("None is not a value for \(k)") }; return [(k, v)] }
+    }
+    /// The official value under `k`, as a float (argparse/yacs floats written as ints elsewhere).
+    static func double(_ k: String) -> KeyRule {
+        .map { v, _ in guard let d = v?.number else { throw MappingError("\(k) needs a number") }; return [(k, .double(d))] }
+    }
+    /// Only this official value is implemented.
+    static func only(_ v: OptionValue?, _ why: String) -> KeyRule { .only([v], why) }
+    static func noEffect(_ why: String) -> KeyRule { .noEffect(why) }
+    /// `keys` each under `rule`.
+    static func all(_ keys: [String], _ rule: KeyRule) -> [String: KeyRule] { Dictionary(uniqueKeysWithValues: keys.map { ($0, rule) }) }
+    /// Only the parser's default value of each key is implemented.
+    static func defaultsOnly(_ keys: [String], of parser: ArgParser, _ why: String) -> [String: KeyRule] {
+        Dictionary(uniqueKeysWithValues: keys.map { k in (k, KeyRule.only([parser.specs.first { $0.name == k }!.defaultValue], why)) })
+    }
+    static func code(_ k: String, _ v: OptionValue, _ src: String) -> ImportedValue { ImportedValue(key: k, value: v, source: src) }
+}
+
+extension OfficialMapping {
+    /// The mapping for `method` in `format` (`yacs`, `colon`, `argparse`).
+    public static func named(_ method: String, format: String) throws -> OfficialMapping {
+        switch (method, format) {
+        case ("vpt-deep", "yacs"), ("vpt-shallow", "yacs"): return kmnpVPT(method)
+        case ("da-vpt", "colon"): return davpt
+        case ("insvp", "argparse"): return insvp
+        default:
+            throw MappingError("no importer for method '\(method)' from format '\(format)' (known: vpt-deep/vpt-shallow yacs, da-vpt colon, insvp argparse)")
+        }
+    }
+
+    /// The official parser/defaults a method's format reads with.
+    public static func formatOf(_ method: String) -> String? {
+        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "da-vpt": "colon", "insvp": "argparse"][method]
+    }
+
+    // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
+
+    static func kmnpVPT(_ method: String) -> OfficialMapping {
+        let dist = "distributed-launch setting; one process here"
+        let out = "output, logging or checkpoint location"
+        var r: [String: KeyRule] = [
+            "MODEL.TRANSFER_TYPE": R.only(.string("prompt"), "VPT prompt tuning, src/models/vit_models.py"),
+            "MODEL.TYPE": R.only(.string("vit"), "ViT backbone"),
+            "MODEL.PROMPT.NUM_TOKENS": R.to("options.NUM_TOKENS"),
+            "MODEL.PROMPT.DEEP": .map { v, _ in
+                guard case .bool(let deep)? = v else { throw MappingError("needs True/False") }
+                if deep != (method == "vpt-deep") {
+                    throw MappingError("MODEL.PROMPT.DEEP \(deep) is \(deep ? "vpt-deep" : "vpt-shallow"); import it with --method \(deep ? "vpt-deep" : "vpt-shallow")")
+                }
+                return [("options.DEEP", .bool(deep))]
+            },
+            "MODEL.PROMPT.DROPOUT": R.double("options.DROPOUT"),
+            "MODEL.PROMPT.LOCATION": R.only(.string("prepend"), "prompts prepended after [CLS], vit.py incorporate_prompt"),
+            "MODEL.PROMPT.INITIATION": R.only(.string("random"), "uniform Xavier-range init, vit.py PromptedTransformer"),
+            "MODEL.PROMPT.CLSEMB_FOLDER": R.noEffect("read only with INITIATION final-cls / cls-*; INITIATION is random"),
+            "MODEL.PROMPT.CLSEMB_PATH": R.noEffect("read only with INITIATION final-cls / cls-*; INITIATION is random"),
+            "MODEL.PROMPT.PROJECT": R.only(.int(-1), "no prompt projection"),
+            "MODEL.PROMPT.NUM_DEEP_LAYERS": R.only(nil, "deep prompts in every layer"),
+            "MODEL.PROMPT.REVERSE_DEEP": R.only(.bool(false), "deep prompts from the first layer"),
+            "MODEL.PROMPT.DEEP_SHARED": R.only(.bool(false), "one prompt per layer"),
+            "MODEL.PROMPT.FORWARD_DEEP_NOEXPAND": R.only(.bool(false), "every layer sees its prompts"),
+            "MODEL.PROMPT.VIT_POOL_TYPE": R.only(.string("original"), "[CLS] pooling"),
+            "MODEL.PROMPT.SAVE_FOR_EACH_EPOCH": R.noEffect(out),
+            "MODEL.LINEAR.MLP_SIZES": R.noEffect("not read by ViT models: the head is MLP(MLP_NUM × feat_dim + [classes]) (src/models/vit_models.py:159-165)"),
+            "MODEL.LINEAR.DROPOUT": R.noEffect("not read by ViT models (src/models/vit_models.py:159-165 uses the MLP class default)"),
+            "MODEL.MLP_NUM": R.only(.int(0), "a linear head"),
+            "MODEL.ADAPTER.REDUCATION_FACTOR": R.noEffect("read only with TRANSFER_TYPE adapter"),
+            "MODEL.ADAPTER.STYLE": R.noEffect("read only with TRANSFER_TYPE adapter"),
+            "MODEL.WEIGHT_PATH": R.only(.string(""), "training from the pre-trained backbone, not resuming"),
+            "MODEL.SAVE_CKPT": R.noEffect(out), "MODEL.MODEL_ROOT": R.noEffect("folder of the backbone weights (the table names the backbone)"),
+            "SOLVER.LOSS": R.only(.string("softmax"), "cross-entropy"),
+            "SOLVER.LOSS_ALPHA": R.noEffect("read only by the non-softmax losses; LOSS is softmax"),
+            "SOLVER.OPTIMIZER": .map { v, _ in
+                guard case .string(let s)? = v, s == "sgd" || s == "adamw" else { throw MappingError("sgd or adamw") }
+                return [("optimizer.kind", .string(s))]
+            },
+            "SOLVER.MOMENTUM": R.double("optimizer.momentum"),
+            "SOLVER.WEIGHT_DECAY": R.double("weight_decay"),
+            "SOLVER.WEIGHT_DECAY_BIAS": R.only(.int(0), "src/solver/optimizer.py: no decay on the head's bias"),
+            "SOLVER.PATIENCE": .map { v, s in
+                guard let p = v?.number, let e = s["SOLVER.TOTAL_EPOCH"]?.value?.number else { throw MappingError("needs a number") }
+                if p < e { throw MappingError("early stop after \(Int(p)) epochs without a better val accuracy (trainer.py:235-251) is not implemented; only PATIENCE ≥ TOTAL_EPOCH") }
+                return []
+            },
+            "SOLVER.SCHEDULER": .map { v, _ in
+                guard case .string("cosine")? = v else { throw MappingError("only cosine (WarmupCosineSchedule) is implemented") }
+                return [("schedule.kind", .string("warmup-cosine-epoch"))]
+            },
+            "SOLVER.BASE_LR": R.double("lr"),
+            "SOLVER.BIAS_MULTIPLIER": R.only(.double(1.0), "the same lr for biases"),
+            "SOLVER.WARMUP_EPOCH": R.to("schedule.warmupEpochs"),
+            "SOLVER.TOTAL_EPOCH": R.to("epochs"),
+            "SOLVER.LOG_EVERY_N": R.noEffect(out), "SOLVER.DBG_TRAINABLE": R.noEffect(out),
+            "DATA.NAME": .map { v, _ in
+                guard case .string(let n)? = v else { return [] }
+                // vtab-* goes through tf_dataset.py (resize, no crop); the FGVC json datasets through transforms.py.
+                // Clean selection (bench's, not an official setting): VTAB has no val split in the final runs (last epoch);
+                // FGVC evaluates val every epoch (vis_utils.get_df b- columns).
+                let vtab = n.hasPrefix("vtab-")
+                return [("pipeline", .string(vtab ? "vpt-vtab" : "vpt-fgvc")),
+                        ("clean_selection", .string(vtab ? "last-epoch-test" : "test-at-best-val-epoch"))]
+            },
+            "DATA.DATAPATH": R.noEffect("dataset folder (the cell names the dataset)"),
+            "DATA.FEATURE": R.only(.string("sup_vitb16_imagenet21k"), "the tables' ViT-B/16 ImageNet-21k backbone (imagenet21k_ViT-B_16.npz, build_vit_backbone.py:35)"),
+            "DATA.PERCENTAGE": R.only(.double(1.0), "the whole training split"),
+            "DATA.NUMBER_CLASSES": R.noEffect("read from the dataset"),
+            "DATA.MULTILABEL": R.only(.bool(false), "single-label classification"),
+            "DATA.CLASS_WEIGHTS_TYPE": R.only(.string("none"), "unweighted loss"),
+            "DATA.CROPSIZE": R.only(.int(224), "224-pixel inputs"),
+            "DATA.NO_TEST": R.only(.bool(false), "the test split is evaluated"),
+            "DATA.BATCH_SIZE": R.to("batch_size"),
+            "DATA.NUM_WORKERS": R.noEffect("data-loading processes"), "DATA.PIN_MEMORY": R.noEffect("data-loading memory"),
+            "DBG": R.only(.bool(false), "no debug mode"), "OUTPUT_DIR": R.noEffect(out),
+            "RUN_N_TIMES": R.noEffect("repeats of the run; bench repeats a cell per seed"),
+            "CUDNN_BENCHMARK": R.noEffect("cuDNN kernel choice (GPU only)"),
+            "NUM_GPUS": R.only(.int(1), "one process; more GPUs would change the batch"), "NUM_SHARDS": R.only(.int(1), dist),
+            "SEED": R.noEffect("the run's seed is the cell's seed (bench --seeds)"),
+        ]
+        for k in ["DIST_BACKEND", "DIST_INIT_PATH", "DIST_INIT_FILE"] { r[k] = R.noEffect(dist) }
+        return OfficialMapping(method: method, rules: r, codeValues: [
+            R.code("official_selection", .string("last-epoch-test"), "demo.ipynb cells 7-9: get_df(is_last=True), average_df(\"l-test_top1\")"),
+        ])
+    }
+
+    // MARK: DA-VPT (params.py defaults ← command line ← configs/*.yaml `key: value`)
+
+    static var davpt: OfficialMapping {
+        let p = ArgParser.davpt
+        let options = ["num_prompts", "proxy_prompt_len", "proxy_prompt_start_idx", "proxy_prompt_end_idx", "prompt_drop_rate", "proxy_vpt",
+                       "criterion", "loss_oproxy_pos_alpha", "loss_oproxy_neg_alpha", "loss_oproxy_pos_delta", "loss_oproxy_neg_delta",
+                       "initial_mapping", "init_sample_per_class", "kmeans_norm", "vpt_norm", "init_divide_by8", "vpt_loss_weight",
+                       "cls_loss_weight", "loss_vpt_scale_ratio", "dynamic_kmeans", "patch_type", "cls_type", "vpt_type_for_cls_ml",
+                       "vpt_type_for_patch_ml", "mask", "drop_path", "wd_head", "learn_bias", "train_cls", "bias_fc1", "bias_fc2",
+                       "bias_proj", "bias_norm1", "bias_norm2", "bias_norm", "norm_norm1", "norm_norm2", "norm_norm", "bias_q", "bias_k", "bias_v"]
+        var r: [String: KeyRule] = [:]
+        for k in options { r[k] = R.to("options." + k) }
+        let unimplemented = "the params.py default; other values select code paths not implemented here"
+        r.merge(R.defaultsOnly(["head_pooling", "local_layer_gradient", "select_type", "pooling_type", "vpt_head_init", "vpt_init",
+                                "init_pooling_type", "init_select_topk", "noise_ratio", "vpt_cls_loss_weight", "vpt_cls_loss", "connection_type",
+                                "fixed_gate_ratio", "connect_last_layer", "attention_scaling_topk", "mae_pooling", "nesterov",
+                                "test_vpt_loss_off", "test_cls_loss_off", "data_cropsize", "load_model", "load_config"], of: p, unimplemented)) { $1 }
+        let out = "output, logging or checkpoint location"
+        r.merge(R.all(["save_checkpoint", "save_dir", "task_name", "quiet_mode", "config"], R.noEffect(out))) { $1 }
+        r.merge(R.all(["gpu", "device", "workers"], R.noEffect("device / data-loading processes"))) { $1 }
+        r["data_dir"] = R.noEffect("dataset folder (the cell names the dataset)")
+        r["local_model_path"] = R.noEffect("weights file for backbones timm lacks (MoCo v3); the table names the backbone")
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["fp16"] = R.noEffect("CUDA mixed precision (torch.cuda.amp); computed here in float32 — rounding only, same training")
+        r["open_bias_decay"] = R.noEffect("no effect on this method's training in the official code (create_optimizer, utils/utils.py:125-165)")
+        r["open_weight_decay"] = R.noEffect("no effect on this method's training in the official code (create_optimizer, utils/utils.py:125-165)")
+        r["model_name"] = R.only(.string("vit-B"), "the timm ViT-B/16 AugReg IN-21k backbone")
+        r["tuning_type"] = R.only(.string("prompt"), "prompt tuning")
+        r["dataset"] = .map { v, _ in
+            guard case .string(let d)? = v else { return [] }
+            let fgvc = ["cub", "nabirds", "cars", "dogs", "flowers"].contains(d)
+            return [("pipeline", .string(fgvc ? "davpt-fgvc" : "davpt-vtab"))]   // Dataset/transforms.py: FGVC crops, VTAB resizes
+        }
+        r["class_sampler"] = R.to("class_balanced")
+        r["samples_per_class"] = .map { v, s in
+            guard case .bool(true)? = s["class_sampler"]?.value else { return [] }  // read only by the class sampler
+            guard let v else { throw MappingError("needs an int") }
+            return [("samples_per_class", v)]
+        }
+        r["epochs"] = R.to("epochs"); r["batch_size"] = R.to("batch_size")
+        r["weight_decay"] = R.double("weight_decay"); r["lr"] = R.double("lr")
+        r["min_lr"] = R.double("schedule.minLR"); r["warmup_lr"] = R.double("schedule.warmupLRInit")
+        r["warmup_epochs"] = R.to("schedule.warmupEpochs"); r["eval_after"] = R.to("eval_after")
+        r["sched"] = R.only(.string("cosine"), "timm cosine")
+        r["sched_on_updates"] = .map { v, _ in
+            guard case .bool(true)? = v else { throw MappingError("only the per-update timm cosine (sched_on_updates true) is implemented") }
+            return [("schedule.kind", .string("timm-cosine"))]
+        }
+        r["optimizer"] = .map { v, _ in
+            guard case .string(let o)? = v, OptimizerKind(rawValue: o) != nil else { throw MappingError("adam, adamw or sgd") }
+            return [("optimizer.kind", .string(o))]
+        }
+        r["momentum"] = .map { v, s in
+            guard case .string("sgd")? = s["optimizer"]?.value else { return [] }   // read only by SGD
+            return [("optimizer.momentum", v ?? .double(0))]
+        }
+        // Test-accuracy / loss early stops change when the official run ends; they are recipe values the trainer
+        // rejects (Recipe.load), so a recipe must declare the difference.
+        r["early_stop_thr"] = .map { v, _ in (v?.number ?? -1) > 0 ? [("early_stop_thr", v!)] : [] }
+        r["vpt_loss_stop_thr"] = .map { v, _ in (v?.number ?? -1) > 0 ? [("vpt_loss_stop_thr", v!)] : [] }
+        return OfficialMapping(method: "da-vpt", rules: r, codeValues: [
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch.optim.AdamW defaults (train.py create_optimizer passes only lr)"),
+            R.code("optimizer.eps", .double(1e-8), "torch.optim.AdamW default"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+            R.code("grad_clip_value", .int(10), "train.py:165 clip_grad_value_(model.parameters(), clip_value=10.0)"),
+            R.code("official_selection", .string("best-test-over-epochs"), "train.py:388-405 (val_loader = test set, train.py:46-48)"),
+        ])
+    }
+
+    // MARK: InsVP (utils/args.py defaults ← main.py command line, e.g. sh/<dataset>.sh)
+
+    static var insvp: OfficialMapping {
+        let p = ArgParser.insvp
+        var r: [String: KeyRule] = [:]
+        for k in ["deep_layer", "prompt_dropout", "prompt_patch", "hid_dim", "prompt_patch_2", "prompt_patch_22", "hid_dim_2",
+                  "prompts_2_weight", "TP_kernel_1", "TP_kernel_2", "TP_kernel_3", "p_len"] { r[k] = R.to("options." + k) }
+        r["prompts_2_weight"] = .map { v, _ in
+            guard let d = v?.number else { throw MappingError("needs a number") }
+            return [("options.prompts_2_weight", d == d.rounded() ? .int(Int(d)) : .double(d))]
+        }
+        r["p_len_vpt"] = .map { v, s in
+            // models/InstanceVPD.py:35,110: deep prompts have p_len_vpt tokens and the TokenPrompt's p_len tokens are added to them.
+            guard let v, let l = s["p_len"]?.value, OptionValue.same(v, l) else {
+                throw MappingError("must equal --p_len (InstanceVPD.py:35,110 adds p_len TokenPrompt tokens to p_len_vpt prompts)")
+            }
+            return []
+        }
+        r["simam"] = .map { v, _ in   // InstanceVPD.py:31 `args.simam == "True"` (a bool: our option's own spelling)
+            if case .bool(let b)? = v { return [("options.simam", .bool(b))] }
+            return [("options.simam", .bool(v == .string("True")))]
+        }
+        r["n_epochs"] = R.to("epochs"); r["batch_size"] = R.to("batch_size")
+        r["lr"] = R.double("lr"); r["weight_decay"] = R.double("weight_decay")
+        r["optimizer"] = .map { v, _ in
+            guard case .string("AdamW")? = v else { throw MappingError("only AdamW (train/trainer.py:46-48) is implemented") }
+            return [("optimizer.kind", .string("adamw"))]
+        }
+        r["scheduler"] = .map { v, _ in
+            guard case .string("cosine")? = v else { throw MappingError("only cosine (train/trainer.py:60-64) is implemented") }
+            return [("schedule.kind", .string("step-warmup-cosine"))]
+        }
+        r["mixup"] = .map { v, _ in
+            switch v {
+            case .string("mixup")?:   // train/trainer.py:66-75
+                return [("mixup", .double(0.8)), ("mix_prob", .double(0.5)), ("switch_prob", .double(0.5)), ("label_smoothing", .double(0.1))]
+            case .string("none")?: return []
+            default: throw MappingError("mixup or none")
+            }
+        }
+        r["cutmix_alpha"] = .map { v, s in
+            guard case .string("mixup")? = s["mixup"]?.value else { return [] }   // read only by Mixup
+            return [("cutmix", .double(v?.number ?? 0))]
+        }
+        let notRead = "not read by the official code (no use outside utils/args.py)"
+        r.merge(R.all(["lr_c", "weight_decay_c", "nheads", "token_prompt_eta", "instance_prompt", "meta_bn", "global_prompts_weight",
+                       "prompts_3_weight", "prompt_patch_12", "prompt_patch_3", "warm_prompt", "meta_net", "debug"], R.noEffect(notRead))) { $1 }
+        r.merge(R.all(["momentum", "bias_multiplier"], R.noEffect("read only by the SGD optimizer (src/solver/optimizer.py); optimizer is AdamW"))) { $1 }
+        r["warmup_epochs"] = R.noEffect("read only by --scheduler cosine-2; cosine warms up over n_epochs//5 of the steps (train/trainer.py:60-64)")
+        r["model_load_path"] = R.noEffect("read only in eval mode")
+        r.merge(R.all(["info", "output_path"], R.noEffect("output, logging or checkpoint location"))) { $1 }
+        r.merge(R.all(["base_dir", "data_dir", "dataset"], R.noEffect("dataset location / name (the cell names the dataset)"))) { $1 }
+        r.merge(R.all(["num_workers", "pin_memory"], R.noEffect("data-loading processes / memory"))) { $1 }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["mode"] = R.only(.string("train"), "training")
+        r["arch"] = R.only(.string("ViT/B-16"), "ViT-B/16")
+        r["pretrained"] = R.only(.string("imagenet22k"), "the IN-21k ViT-B/16 (models/utils.py:83-93)")
+        r["pretrained_model"] = R.only(.string("vit-b-22k"), "ImageNet mean/std of the IN-21k ViT (data_utils/transforms.py)")
+        r["transform"] = R.only(.string("default"), "train/utils.py:51")
+        r["trainer"] = R.only(.string("ours"), "main.py:44")
+        r["resize_dim"] = R.only(.int(256), "Resize(256) → crop 224 (data_utils/transforms.py:28)")
+        r["crop_size"] = R.only(.int(224), "224-pixel inputs (data_utils/transforms.py)")
+        r["loader"] = R.only(.string("DAM-VP"), "data_utils/loader.py (train/trainer.py:27)")
+        r["dataset_perc"] = R.only(.double(1.0), "the whole training split")
+        r["distributed"] = R.only(.bool(false), "one process")
+        r["num_gpus"] = R.only(.int(1), "one process"); r["NUM_GPUS"] = R.only(.int(1), "one process")
+        r["deep_prompt_type"] = R.only(.string("ours9"), "models/InstanceVPD.py:163-167")
+        r["token_prompt_type"] = R.only(.string("add"), "models/tokenPrompt.py:15")
+        r["cls"] = R.only(.string("default"), "models/utils.py:101")
+        r["model"] = R.only(.string("InstanceVPD"), "InsVP")
+        _ = p
+        return OfficialMapping(method: "insvp", rules: r, codeValues: [
+            R.code("options.FIXED_TOKENPROMPT", .bool(false), "official behaviour: TokenPrompt never optimised (models/InstanceVPD.py:163-167)"),
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch.optim.AdamW defaults (train/trainer.py:46-48)"),
+            R.code("optimizer.eps", .double(1e-8), "torch.optim.AdamW default"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+            R.code("drop_last", .bool(false), "data_utils/loader.py:157"),
+            R.code("official_selection", .string("best-test-over-epochs"), "train/trainer.py:133-146 (max test accuracy over epochs)"),
+            R.code("pipeline", .string("vpt-fgvc"), "data_utils/transforms.py:7-69 Resize(256)→RandomCrop(224)→HFlip / Resize(256)→CenterCrop(224)"),
+        ])
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Methods
+import XCTest
+@testable import Bench
+
+/// Every committed recipe is checked against the official configuration it cites: the cited file (a fixture under
+/// Tests/Fixtures/official-configs/<owner>_<repo>/, see its MANIFEST.tsv) is imported the way the official code reads
+/// it, and every value must equal the recipe's, or be listed in the recipe's `declared_differences` with the same
+/// official and recipe values and a reason. A declaration that no longer matches a difference fails too.
+final class OfficialRecipeTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = root.appendingPathComponent("Tests/Fixtures/official-configs")
+
+    /// Methods whose official format has no importer yet; their recipes are listed, not checked.
+    static let notYetImported: Set<String> = ["e2vpt", "sa2vp", "sa2vp-swin", "dam-vp", "ilm-vp", "adapter", "bias", "full", "linear", "partial-1",
+                                              "vpt-shallow"]
+
+    func recipeFiles() -> [URL] {
+        FileManager.default.enumerator(at: Self.root.appendingPathComponent("recipes"), includingPropertiesForKeys: nil)!
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "yaml" && !$0.path.contains("/recipes/mini/") }
+            .sorted { $0.path < $1.path }
+    }
+
+    func testEveryRecipeMatchesItsOfficialConfiguration() throws {
+        var checked = 0, problems: [String] = [], skipped: [String] = []
+        for f in recipeFiles() {
+            let rel = String(f.path.dropFirst(Self.root.path.count + 1))
+            let recipe = try Recipe.load(f)
+            guard let src = recipe.official else {
+                if Self.notYetImported.contains(recipe.method) { skipped.append(rel) } else { problems.append("\(rel): no `official:` source") }
+                continue
+            }
+            XCTAssertEqual(OfficialImporter.pinned[recipe.method]?.repo, src.repo, rel)
+            XCTAssertEqual(OfficialImporter.pinned[recipe.method]?.commit, src.commit, rel)
+            XCTAssertEqual(OfficialMapping.formatOf(recipe.method), src.format, rel)
+            let file = Self.fixtures.appendingPathComponent(src.repo.replacingOccurrences(of: "/", with: "_")).appendingPathComponent(src.file)
+            let imported: ImportResult
+            do { imported = try OfficialImporter.run(method: recipe.method, file: file, displayPath: src.file, args: src.args ?? []) } catch {
+                problems.append("\(rel): import of \(src.file) failed: \(error)"); continue
+            }
+            let diffs = try OfficialImporter.differences(recipeText: String(contentsOf: f, encoding: .utf8), recipeFile: rel, imported: imported)
+            var declared = recipe.declaredDifferences ?? []
+            for d in diffs {
+                let ours = d.ours ?? .string("absent")
+                if let i = declared.firstIndex(where: { $0.key == d.key }) {
+                    let dec = declared.remove(at: i)
+                    if !OptionValue.same(dec.official, d.official) || !OptionValue.same(dec.ours, ours) || dec.reason.count < 10 {
+                        problems.append("\(rel): \(d.key) declared official \(dec.official) / ours \(dec.ours), but official is \(d.official) and ours \(ours) (or no reason)")
+                    }
+                } else {
+                    let src = imported.values.first { $0.key == d.key }?.source ?? ""
+                    problems.append("\(rel): \(d.key) = \(ours), official \(d.official) (\(src)) — undeclared difference")
+                }
+            }
+            for d in declared { problems.append("\(rel): declared difference \(d.key) does not differ (official \(d.official))") }
+            checked += 1
+        }
+        print("OfficialRecipeTests: \(checked) recipes checked against their official configuration; not yet imported (\(skipped.count)): \(skipped.joined(separator: ", "))")
+        XCTAssert(problems.isEmpty, "\n" + problems.joined(separator: "\n"))
+        XCTAssertGreaterThanOrEqual(checked, 4 + 21 + 10)
+    }
+
+    /// The recipe `bench recipe import` writes for each cited source loads as a recipe and reads back as the same values.
+    func testImportedRecipesLoadAndRoundTrip() throws {
+        var n = 0
+        for f in recipeFiles() {
+            guard let src = try Recipe.load(f).official else { continue }
+            let method = try Recipe.load(f).method
+            let file = Self.fixtures.appendingPathComponent(src.repo.replacingOccurrences(of: "/", with: "_")).appendingPathComponent(src.file)
+            let r = try OfficialImporter.run(method: method, file: file, displayPath: src.file, args: src.args ?? [])
+            let text = r.yaml(source: src)
+            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("imported-\(n).yaml")
+            try text.write(to: tmp, atomically: true, encoding: .utf8)
+            n += 1
+            if r.value("early_stop_thr") != nil || r.value("vpt_loss_stop_thr") != nil {
+                // An official early stop is not implemented: the imported recipe is rejected naming it.
+                XCTAssertThrowsError(try Recipe.load(tmp), f.path) { XCTAssert("\($0)".contains("stop_thr"), "\($0)") }
+                continue
+            }
+            let loaded = try Recipe.load(tmp)
+            XCTAssertEqual(loaded.official, src, f.path)
+            XCTAssertEqual(try OfficialImporter.differences(recipeText: text, recipeFile: tmp.path, imported: r).map(\.key), [], f.path)
+        }
+        XCTAssertGreaterThanOrEqual(n, 36)
+    }
+
+    /// A changed value is caught; a declared one must match the actual difference.
+    func testDifferencesAreCaught() throws {
+        let f = Self.root.appendingPathComponent("recipes/hta/insvp/cifar10.yaml")
+        let src = try XCTUnwrap(try Recipe.load(f).official)
+        let r = try OfficialImporter.run(method: "insvp", file: Self.fixtures.appendingPathComponent("zhoujiahuan1991_MM2024-InsVP/sh/cifar10.sh"),
+                                         displayPath: src.file, args: [])
+        let text = try String(contentsOf: f, encoding: .utf8)
+        XCTAssertEqual(try OfficialImporter.differences(recipeText: text, recipeFile: "x", imported: r).count, 0)
+        let changed = text.replacingOccurrences(of: "\nlr: 0.002", with: "\nlr: 0.02").replacingOccurrences(of: "  hid_dim: 16", with: "  hid_dim: 8")
+        let d = try OfficialImporter.differences(recipeText: changed, recipeFile: "x", imported: r)
+        XCTAssertEqual(Set(d.map(\.key)), ["lr", "options.hid_dim"])
+        // Extra command-line flags override the script's (argparse: the later flag wins).
+        let r2 = try OfficialImporter.run(method: "insvp", file: Self.fixtures.appendingPathComponent("zhoujiahuan1991_MM2024-InsVP/sh/cifar10.sh"),
+                                          displayPath: src.file, args: ["--lr=0.02"])
+        XCTAssertEqual(r2.value("lr"), .double(0.02))
+    }
+
+    /// The official readers' rules: yacs type checks and unknown keys, DA-VPT's cast-or-keep, argparse unknown flags,
+    /// InsVP's p_len_vpt = p_len, sweeps in a script.
+    func testOfficialReadingRules() throws {
+        let vpt = Self.fixtures.appendingPathComponent("KMnP_vpt/configs/prompt/cub.yaml")
+        let ok = ["DATA.FEATURE", "sup_vitb16_imagenet21k"]
+        // yacs: an int where the default is a float is a type mismatch; a key the defaults lack does not exist.
+        XCTAssertThrowsError(try OfficialImporter.run(method: "vpt-deep", file: vpt, displayPath: "configs/prompt/cub.yaml", args: ok + ["SOLVER.BASE_LR", "25", "MODEL.PROMPT.DEEP", "True"])) {
+            XCTAssert("\($0)".contains("SOLVER.BASE_LR") && "\($0)".contains("type mismatch"), "\($0)")
+        }
+        XCTAssertThrowsError(try OfficialImporter.run(method: "vpt-deep", file: vpt, displayPath: "c", args: ok + ["MODEL.PROMPT.DEEP", "True", "SOLVER.NOPE", "1"])) {
+            XCTAssert("\($0)".contains("SOLVER.NOPE"), "\($0)")
+        }
+        // The base config's backbone (sup_vitb16_224) is not the tables' one: rejected by name.
+        XCTAssertThrowsError(try OfficialImporter.run(method: "vpt-deep", file: vpt, displayPath: "c", args: ["MODEL.PROMPT.DEEP", "True"])) {
+            XCTAssert("\($0)".contains("DATA.FEATURE"), "\($0)")
+        }
+        // DEEP False is vpt-shallow.
+        XCTAssertThrowsError(try OfficialImporter.run(method: "vpt-deep", file: vpt, displayPath: "c", args: ok)) { XCTAssert("\($0)".contains("vpt-shallow")) }
+        let r = try OfficialImporter.run(method: "vpt-deep", file: vpt, displayPath: "configs/prompt/cub.yaml", args: ok + ["MODEL.PROMPT.DEEP", "True"])
+        XCTAssertEqual(r.value("lr"), .double(0.1))           // cub.yaml:11
+        XCTAssertEqual(r.value("epochs"), .int(100))          // base-prompt.yaml:19 over config.py:104's 30
+        XCTAssertEqual(r.value("options.NUM_TOKENS"), .int(5)) // config.py:50 default
+        XCTAssert(r.values.first { $0.key == "lr" }!.source.contains("configs/prompt/cub.yaml:11"))
+
+        // DA-VPT: an int key given "0.5" keeps its default (int(v, 0) fails); an unknown key is skipped; the file wins.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("colon-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let cfg = dir.appendingPathComponent("c.yaml")
+        try "num_prompts: 0.5\nlr:\"0.002\"\nnot_a_key: 3\nproxy_vpt: yes\nwd_head: 5\nsched_on_updates: true\n".write(to: cfg, atomically: true, encoding: .utf8)
+        let d = try OfficialImporter.run(method: "da-vpt", file: cfg, displayPath: "c.yaml", args: ["--lr", "0.1", "--epochs=7"])
+        XCTAssertEqual(d.value("options.num_prompts"), .int(20))     // params.py:16 default kept
+        XCTAssertEqual(d.value("lr"), .double(0.002))                // the file wins over the command line
+        XCTAssertEqual(d.value("epochs"), .int(7))
+        XCTAssertEqual(d.value("options.proxy_vpt"), .bool(true))
+        XCTAssertEqual(d.value("options.wd_head"), .double(5))
+        XCTAssert(d.noEffect.contains { $0.key == "not_a_key" } && d.noEffect.contains { $0.key == "num_prompts" })
+        XCTAssertThrowsError(try OfficialImporter.run(method: "da-vpt", file: cfg, displayPath: "c.yaml", args: ["--bogus", "1"])) { XCTAssert("\($0)".contains("--bogus")) }
+
+        // InsVP: p_len_vpt must equal p_len; a sweep is not one run.
+        let main = dir.appendingPathComponent("main.py")
+        let base = ["--model=InstanceVPD", "--pretrained=imagenet22k", "--scheduler=cosine"]
+        XCTAssertThrowsError(try OfficialImporter.run(method: "insvp", file: main, displayPath: "main.py", args: base + ["--p_len=8", "--p_len_vpt=9"])) {
+            XCTAssert("\($0)".contains("p_len_vpt"))
+        }
+        let sweep = dir.appendingPathComponent("s.sh")
+        try "cs=(\"0.1\" \"0.2\")\nfor lr in \"${cs[@]}\"\ndo\npython main.py --lr=$lr\ndone\n".write(to: sweep, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try OfficialImporter.run(method: "insvp", file: sweep, displayPath: "s.sh", args: [])) { XCTAssert("\($0)".contains("sweeps lr")) }
+    }
+
+    /// The fixtures are the files the MANIFEST names, unchanged.
+    func testFixturesMatchManifest() throws {
+        let rows = try String(contentsOf: Self.fixtures.appendingPathComponent("MANIFEST.tsv"), encoding: .utf8)
+            .split(separator: "\n").filter { !$0.hasPrefix("#") && !$0.hasPrefix("repository\t") }
+        XCTAssertGreaterThan(rows.count, 30)
+        for r in rows {
+            let c = r.split(separator: "\t").map(String.init)
+            XCTAssertEqual(c.count, 4, String(r))
+            let data = try Data(contentsOf: Self.fixtures.appendingPathComponent(c[0].replacingOccurrences(of: "/", with: "_")).appendingPathComponent(c[1]))
+            XCTAssertEqual(SHA256.hex(data), c[3], c[1])
+        }
+    }
+}
