@@ -33,6 +33,7 @@ extension OfficialMapping {
         case ("vpt-deep", "yacs"), ("vpt-shallow", "yacs"): return kmnpVPT(method)
         case ("da-vpt", "colon"): return davpt
         case ("insvp", "argparse"): return insvp
+        case ("e2vpt", "yacs"): return e2vpt
         default:
             throw MappingError("no importer for method '\(method)' from format '\(format)' (known: vpt-deep/vpt-shallow yacs, da-vpt colon, insvp argparse)")
         }
@@ -40,7 +41,7 @@ extension OfficialMapping {
 
     /// The official parser/defaults a method's format reads with.
     public static func formatOf(_ method: String) -> String? {
-        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "da-vpt": "colon", "insvp": "argparse"][method]
+        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "da-vpt": "colon", "insvp": "argparse"][method]
     }
 
     // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
@@ -129,6 +130,53 @@ extension OfficialMapping {
         for k in ["DIST_BACKEND", "DIST_INIT_PATH", "DIST_INIT_FILE"] { r[k] = R.noEffect(dist) }
         return OfficialMapping(method: method, rules: r, codeValues: [
             R.code("official_selection", .string("last-epoch-test"), "demo.ipynb cells 7-9: get_df(is_last=True), average_df(\"l-test_top1\")"),
+        ])
+    }
+
+    // MARK: E2VPT (the KMnP/vpt code base with MODEL.P_VK; its own src/configs/config.py defaults)
+
+    static var e2vpt: OfficialMapping {
+        var r = kmnpVPT("vpt-deep").rules
+        let vpt = r
+        for k in YacsDefaults.e2vpt.entries.map(\.key) where k.hasPrefix("MODEL.PROMPT.") {
+            r[k] = R.noEffect("read only with TRANSFER_TYPE prompt; E2VPT's prompts are MODEL.P_VK")
+        }
+        for k in YacsDefaults.e2vpt.entries.map(\.key) where k.hasPrefix("MODEL.QKV_insert.") { r[k] = R.noEffect("read only with TRANSFER_TYPE QKV_insert") }
+        r["MODEL.TRANSFER_TYPE"] = R.only(.string("P_VK"), "E2VPT's visual + key-value prompts")
+        for k in ["NUM_TOKENS_P", "NUM_TOKENS", "DEEP_P", "DEEP", "LAYER_BEHIND", "SHARE_PARAM_KV", "ORIGIN_INIT", "MASK_CLS_TOKEN",
+                  "CLS_TOKEN_MASK", "CLS_TOKEN_MASK_PIECES", "CLS_TOKEN_P_PIECES_NUM", "CLS_TOKEN_MASK_PERCENT", "CLS_TOKEN_PIECE_MASK_PERCENT",
+                  "MIN_NUMBER_CLS_TOKEN", "MIN_NUMBER_CLS_TOKEN_PIECE", "MASK_RESERVE", "NORMALIZE_SCORES_BY_TOKEN", "REWIND_STATUS",
+                  "REWIND_OUTPUT_DIR", "REWIND_MASK_CLS_TOKEN_NUM", "REWIND_MASK_CLS_TOKEN_PIECE_NUM"] {
+            r["MODEL.P_VK." + k] = R.to("options." + k)
+        }
+        r["MODEL.P_VK.DROPOUT_P"] = R.double("options.DROPOUT_P"); r["MODEL.P_VK.DROPOUT"] = R.double("options.DROPOUT")
+        for k in ["LOCATION", "INITIATION", "CLSEMB_FOLDER", "CLSEMB_PATH", "PROJECT", "NUM_DEEP_LAYERS", "REVERSE_DEEP", "DEEP_SHARED",
+                  "FORWARD_DEEP_NOEXPAND", "VIT_POOL_TYPE", "SAVE_FOR_EACH_EPOCH"] {
+            r["MODEL.P_VK." + k] = vpt["MODEL.PROMPT." + k]
+        }
+        r["MODEL.P_VK.SHARED_ACCROSS"] = R.only(.bool(false), "one prompt set per layer")
+        r["MODEL.P_VK.CLS_TOKEN_MASK_PERCENT_NUM"] = R.only(nil, "masking ratios from CLS_TOKEN_MASK_PERCENT")
+        r["MODEL.P_VK.CLS_TOKEN_PIECE_MASK_PERCENT_NUM"] = R.only(nil, "masking ratios from CLS_TOKEN_PIECE_MASK_PERCENT")
+        r["MODEL.P_VK.SAVE_REWIND_MODEL"] = R.noEffect("output, logging or checkpoint location")
+        r["MODEL.P_VK.MASK_CLS_TOKEN_ON_VK"] = R.only(.bool(false), "token masks on visual prompts only")
+        r["MODEL.P_VK.QUERY_PROMPT_MODE"] = R.only(.int(0), "the default query path")
+        r["MODEL.P_VK.FT_PT_MIXED"] = R.only(.bool(false), "prompt tuning only")
+        r["MODEL.SAVE_CKPT_FINALRUNS"] = R.noEffect("output, logging or checkpoint location")
+        r["SAVE_LOGITS"] = R.noEffect("output, logging or checkpoint location")
+        r["ATTRIBUTION_TYPE"] = R.noEffect("read only by tune_vtab_AS.py (attribution analysis)")
+        r["ATTRIBUTION_INTEGRATED_METHOD"] = R.noEffect("read only by tune_vtab_AS.py (attribution analysis)")
+        r["DATA.EVEN_SEPARETE"] = R.only(.bool(false), "the official VTAB-1k splits (src/data/datasets/tf_dataset.py:104)")
+        for k in ["MAX_IMAGES_PER_CLASS_TRAIN", "MAX_IMAGES_PER_CLASS_VAL"] { r["DATA." + k] = R.noEffect("read only with DATA.EVEN_SEPARETE (tf_dataset.py:104-128)") }
+        for k in ["RANDOM_SEED", "RAMDOM_TRAIN_IMAGE_NUM", "RAMDOM_TEST_IMAGE_NUM", "RAMDOM_VAL_IMAGE_NUM", "RAMDOM_TRAIN", "RAMDOM_TEST", "RAMDOM_VAL"] {
+            r["DATA." + k] = R.noEffect("read only by the ImageNet loader (src/data/loader_imagenet.py)")
+        }
+        // The commands keep base-prompt_changed_P_VK.yaml's sup_vitb16_224 (build_vit_backbone.py:38 ViT-B_16-224.npz); README:110
+        // has users download the IN-21k ViT-B_16.npz: both stand for the tables' IN-21k ViT-B/16 here.
+        r["DATA.FEATURE"] = .only([.string("sup_vitb16_224"), .string("sup_vitb16_imagenet21k")], "the tables' ViT-B/16 IN-21k (README:110)")
+        // The head is sized by the yaml's NUMBER_CLASSES (tune_vtab_CVK.py defines DATA2CLS but never applies it).
+        r["DATA.NUMBER_CLASSES"] = R.to("options.NUMBER_CLASSES")
+        return OfficialMapping(method: "e2vpt", rules: r, codeValues: [
+            R.code("official_selection", .string("last-epoch-test"), "get_results_vtab.py:17-44 average_df(\"l-test_top1\")"),
         ])
     }
 
