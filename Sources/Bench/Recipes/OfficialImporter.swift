@@ -10,6 +10,8 @@ public enum OfficialImporter {
         "e2vpt": ("ChengHan111/E2VPT", "7a66e75eef6b7e15df83463d31b60eba5938d208"),
         "da-vpt": ("Noahsark/DA-VPT", "1a5ac60939bfe26a6cdbb6afadf0bdbd07cf3a9a"),
         "insvp": ("zhoujiahuan1991/MM2024-InsVP", "9a89ad5058cccd98d2b8c2856ccbc4ad4f15f070"),
+        "ilm-vp": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223"),
+        "dam-vp": ("shikiw/DAM-VP", "dec5821ecbee908c4d9efcb66fe81eb553849574"),
     ]
 
     /// The official settings of `file` + `args` for `method`, plus keys the official reader itself skips.
@@ -39,8 +41,13 @@ public enum OfficialImporter {
             } else if file.pathExtension != "py" {
                 throw ImportError(file: displayPath, problems: ["an argparse import takes an sh/*.sh script or the .py entry point followed by its flags"])
             }
-            return (try ArgParser.insvp.parse(cmd + args, source: displayPath + (args.isEmpty ? "" : " + command line")), [])
+            return (try argParser(method)!.parse(cmd + args, source: displayPath + (args.isEmpty ? "" : " + command line")), [])
         }
+    }
+
+    /// The official argparse parser of a method read from argparse commands or (DA-VPT) whose config file overlays one.
+    public static func argParser(_ method: String) -> ArgParser? {
+        ["da-vpt": ArgParser.davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "dam-vp": .damvp][method]
     }
 
     /// The recipe values of an official configuration; throws naming every key it cannot map.
@@ -74,7 +81,7 @@ extension OfficialImporter {
     /// Returns the options and one note per official key that is not a method option.
     public static func probeOptions(method: String, _ options: MethodOptions) throws -> (MethodOptions, [String]) {
         guard let format = OfficialMapping.formatOf(method), format != "yacs" else { return (options, []) }
-        let parser: ArgParser = format == "colon" ? .davpt : .insvp
+        guard let parser = argParser(method) else { return (options, []) }
         let mapping = try OfficialMapping.named(method, format: format)
         var s = try parser.parse([], source: "")
         var passthrough: MethodOptions = [:]

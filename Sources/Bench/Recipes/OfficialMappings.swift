@@ -34,6 +34,8 @@ extension OfficialMapping {
         case ("da-vpt", "colon"): return davpt
         case ("insvp", "argparse"): return insvp
         case ("e2vpt", "yacs"): return e2vpt
+        case ("ilm-vp", "argparse"): return ilmvp
+        case ("dam-vp", "argparse"): return damvp
         default:
             throw MappingError("no importer for method '\(method)' from format '\(format)' (known: vpt-deep/vpt-shallow yacs, da-vpt colon, insvp argparse)")
         }
@@ -41,7 +43,7 @@ extension OfficialMapping {
 
     /// The official parser/defaults a method's format reads with.
     public static func formatOf(_ method: String) -> String? {
-        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "da-vpt": "colon", "insvp": "argparse"][method]
+        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "dam-vp": "argparse"][method]
     }
 
     // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
@@ -177,6 +179,79 @@ extension OfficialMapping {
         r["DATA.NUMBER_CLASSES"] = R.to("options.NUMBER_CLASSES")
         return OfficialMapping(method: "e2vpt", rules: r, codeValues: [
             R.code("official_selection", .string("last-epoch-test"), "get_results_vtab.py:17-44 average_df(\"l-test_top1\")"),
+        ])
+    }
+
+    // MARK: ILM-VP (experiments/cnn/ilm_vp.py argparse; per-dataset input size and batch size fixed in data/prepare_data.py)
+
+    static var ilmvp: OfficialMapping {
+        /// data/prepare_data.py `prepare_expansive_data`: (input size, train batch size, lines).
+        let data: [String: (Int, Int, String)] = [
+            "cifar10": (32, 128, "42, 37"), "cifar100": (32, 128, "56, 51"), "gtsrb": (32, 128, "60-71, 66"), "svhn": (32, 128, "85, 80"),
+            "food101": (128, 128, "108-119, 114"), "eurosat": (128, 128, "108-119, 114"), "sun397": (128, 128, "108-119, 114"),
+            "ucf101": (128, 128, "108-119, 114"), "stanfordcars": (128, 128, "108-119, 114"), "flowers102": (128, 128, "108-119, 114"),
+            "dtd": (128, 64, "124-135, 130"), "oxfordpets": (128, 64, "124-135, 130"),
+        ]
+        var r: [String: KeyRule] = [:]
+        r["network"] = .map { v, _ in
+            guard case .string(let n)? = v, ["resnet18", "resnet50", "instagram"].contains(n) else { throw MappingError("required: resnet18, resnet50 or instagram") }
+            return []   // the frozen network is the cell's backbone (resnet18 → torchvision IMAGENET1K_V1, ilm_vp.py:47-55)
+        }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["dataset"] = .map { v, _ in
+            guard case .string(let d)? = v, let (size, batch, _) = data[d] else { throw MappingError("required; one of \(data.keys.sorted().joined(separator: ", "))") }
+            return [("options.input_size", .int(size)), ("batch_size", .int(batch))]   // data/prepare_data.py mask size, DataLoader batch
+        }
+        r["mapping-interval"] = R.to("options.mapping_interval")
+        r["epoch"] = .map { v, _ in
+            guard case .int(let e)? = v else { throw MappingError("needs an int") }
+            // ilm_vp.py:66 MultiStepLR(milestones=[int(0.5·E), int(0.72·E)], gamma=0.1)
+            return [("epochs", .int(e)), ("schedule.milestones", .list([.int(Int(0.5 * Double(e))), .int(Int(0.72 * Double(e)))]))]
+        }
+        r["lr"] = R.double("lr")
+        return OfficialMapping(method: "ilm-vp", rules: r, codeValues: [
+            R.code("options.out_size", .int(224), "ilm_vp.py:62 ExpansiveVisualPrompt(224, …)"),
+            R.code("optimizer.kind", .string("adam"), "ilm_vp.py:65 Adam(visual_prompt.parameters(), lr=args.lr)"),
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch defaults"),
+            R.code("weight_decay", .double(0), "ilm_vp.py:65 (no weight decay)"),
+            R.code("schedule.kind", .string("multistep"), "ilm_vp.py:66 MultiStepLR, stepped per epoch"),
+            R.code("schedule.gamma", .double(0.1), "ilm_vp.py:66"),
+            R.code("official_selection", .string("best-test-over-epochs"), "best.pth saved on test-accuracy improvement (ilm_vp.py:125-143)"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+            R.code("pipeline", .string("ilm-vp"), "data/prepare_data.py: Resize + ToTensor, no augmentation"),
+        ])
+    }
+
+    // MARK: DAM-VP (task_adapting/main.py, arguments.py stage task_adapting)
+
+    static var damvp: OfficialMapping {
+        var r: [String: KeyRule] = [:]
+        for k in ["pretrained_model", "prompt_size", "wo_da", "adapt_method"] { r[k] = R.to("options." + k) }
+        r["epochs"] = R.to("epochs"); r["batch_size"] = R.to("batch_size")
+        r["lr"] = R.double("lr"); r["weight_decay"] = R.double("weight_decay")
+        r["test_dataset"] = R.noEffect("dataset name (the cell names the dataset)")
+        r["base_dir"] = R.noEffect("dataset location (the cell names the dataset)")
+        r["checkpoint_dir"] = R.noEffect("the meta-trained prompt file: given to the runner (DAMVP.loadMetaPrompt), not a recipe value")
+        r["output_dir"] = R.noEffect("output, logging or checkpoint location")
+        r["diversities"] = R.noEffect("read only by meta-training (not by task_adapting/*.py)")
+        r["optimizer"] = R.noEffect("not read by task adapting: task_adapting/adapter.py:287-303 always builds SGD")
+        for k in ["drop", "attn_drop_rate", "drop_path"] {
+            r[k] = R.noEffect("the backbone runs in eval mode during task adapting (task_adapting/adapter.py:35), so dropout / stochastic depth are off")
+        }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r.merge(R.all(["gpu_ids", "num_workers", "pin_memory"], R.noEffect("device / data-loading processes"))) { $1 }
+        r["num_gpus"] = R.only(.int(1), "one process"); r["distributed"] = R.only(.bool(false), "one process")
+        r["dataset_perc"] = R.only(.double(1.0), "the whole training split")
+        r["crop_size"] = R.only(.int(224), "224-pixel inputs (data_utils/transforms.py)")
+        r["prompt_method"] = R.only(.string("padding"), "padding prompters (models/prompters.py)")
+        r["eval_only"] = R.only(.bool(false), "training")
+        return OfficialMapping(method: "dam-vp", rules: r, codeValues: [
+            R.code("optimizer.kind", .string("sgd"), "task_adapting/adapter.py:287-303"),
+            R.code("optimizer.momentum", .double(0), "'momemtum' typo (adapter.py:290, 298, 301) ⇒ SGD default 0"),
+            R.code("schedule.kind", .string("step-warmup-cosine"), "utils/train_utils.py:41-60 cosine_lr, warmup len(loader)·epochs//5 (adapter.py:304-309)"),
+            R.code("official_selection", .string("last-epoch-test"), "best-val prompters + last head, last test accuracy (adapter.py:366-373)"),
+            R.code("clean_selection", .string("test-at-best-val-epoch"), "bench's number chosen without test labels (not an official setting)"),
+            R.code("pipeline", .string("damvp-hta"), "data_utils/transforms.py:7-55"),
         ])
     }
 

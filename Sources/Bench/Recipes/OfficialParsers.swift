@@ -313,3 +313,30 @@ extension ArgParser {
         return p
     }()
 }
+
+extension ArgParser {
+    /// OPTML-Group/ILM-VP @ 84ca042 experiments/cnn/ilm_vp.py:27-33 (`--network` and `--dataset` are required).
+    public static let ilmvp = ArgParser(file: "experiments/cnn/ilm_vp.py", [
+        ("network", nil, .typed("str"), 27), ("seed", .int(7), .typed("int"), 28), ("dataset", nil, .typed("str"), 29),
+        ("mapping-interval", .int(1), .typed("int"), 30), ("epoch", .int(200), .typed("int"), 31), ("lr", .double(0.01), .typed("float"), 32),
+    ])
+
+    /// shikiw/DAM-VP @ dec5821 arguments.py, `Arguments(stage='task_adapting')`: add_common_args (119-146, with
+    /// `set_defaults(pin_memory=True)`) + add_task_adapt_args (170-179). `--diversities`' default is a dict
+    /// (DATASET_DIVERSITIES, arguments.py:62-103), shown here by name.
+    public static let damvp = ArgParser(file: "arguments.py", [
+        ("output_dir", .string(""), .typed("str"), 119), ("batch_size", .int(128), .typed("int"), 122),
+        ("base_dir", .string("/data-x/g12/huangqidong/"), .typed("str"), 123), ("dataset_perc", .double(1.0), .typed("float"), 124),
+        ("crop_size", .int(224), .typed("int"), 125), ("diversities", .string("DATASET_DIVERSITIES"), .typed("str"), 126),
+        ("pretrained_model", .string("vit-b-1k"), .typed("str"), 129), ("prompt_method", .string("padding"), .typed("str"), 130),
+        ("prompt_size", .int(30), .typed("int"), 131), ("wo_da", .bool(false), .flag, 132),
+        ("drop", .double(0.0), .typed("float"), 135), ("attn_drop_rate", .double(0.0), .typed("float"), 136),
+        ("drop_path", .double(0.1), .typed("float"), 137), ("seed", .int(2023), .typed("int"), 140), ("gpu_ids", .int(0), .typed("int"), 141),
+        ("num_gpus", .int(1), .typed("int"), 142), ("num_workers", .int(4), .typed("int"), 143), ("pin_memory", .bool(true), .flag, 144),
+        ("distributed", .bool(false), .flag, 146),
+        ("test_dataset", .string("oxford-flowers"), .typed("str"), 170), ("adapt_method", .string("prompt_wo_head"), .typed("str"), 171),
+        ("checkpoint_dir", .string(""), .typed("str"), 172), ("epochs", .int(50), .typed("int"), 175),
+        ("optimizer", .string("Adam"), .typed("str"), 176), ("lr", .double(1e4), .typed("float"), 177),
+        ("weight_decay", .double(0), .typed("float"), 178), ("eval_only", .bool(false), .flag, 179),
+    ])
+}
