@@ -163,3 +163,38 @@ final class OfficialRecipeTests: XCTestCase {
         }
     }
 }
+
+/// `bench probe` reads official option names as the official code does instead of rejecting those the method does not take.
+final class ProbeOfficialOptionsTests: XCTestCase {
+    func probe(_ method: String, _ yaml: String) throws -> ProbeConfig {
+        let f = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(method)-\(getpid()).yaml")
+        try yaml.write(to: f, atomically: true, encoding: .utf8)
+        return try ProbeConfig.load(f)
+    }
+
+    func testInsVPMixupAndPLenVPT() throws {
+        let (o, notes) = try OfficialImporter.probeOptions(method: "insvp", ["p_len": .int(4), "p_len_vpt": .int(4), "mixup": .string("mixup"),
+                                                                             "hid_dim": .int(8), "simam": .bool(true), "FIXED_TOKENPROMPT": .bool(true)])
+        XCTAssertEqual(o, ["p_len": .int(4), "hid_dim": .int(8), "simam": .bool(true), "FIXED_TOKENPROMPT": .bool(true)])
+        XCTAssert(notes.contains { $0.hasPrefix("mixup") } && notes.contains { $0.hasPrefix("p_len_vpt") }, "\(notes)")
+        XCTAssertThrowsError(try OfficialImporter.probeOptions(method: "insvp", ["p_len": .int(4), "p_len_vpt": .int(5)])) { XCTAssert("\($0)".contains("p_len_vpt")) }
+        // The method builds from a probe config holding them (before: "unknown option(s) mixup, p_len_vpt").
+        let cfg = try probe("insvp", """
+            backbone: {imageSize: 32, patchSize: 8, channels: 3, dim: 96, depth: 1, heads: 2, mlpDim: 8, numClasses: 0, preLogits: false, layerNormEps: 1.0e-6}
+            num_classes: 3
+            options: {p_len: 16, p_len_vpt: 16, deep_layer: 1, mixup: mixup, cutmix_alpha: 1.0, prompt_patch: 4, hid_dim: 16, prompt_patch_2: 3,
+                      prompt_patch_22: 5, TP_kernel_1: 3, TP_kernel_2: 3, TP_crop_1: 0, TP_pool_1: 4, TP_crop_2: 0, TP_pool_2: 2}
+            """)
+        XCTAssertNoThrow(try cfg.makeMethod("insvp"))
+    }
+
+    func testDAVPTFp16AndDAMVPCropSize() throws {
+        let (o, notes) = try OfficialImporter.probeOptions(method: "da-vpt", ["fp16": .bool(true), "num_prompts": .int(3)])
+        XCTAssertEqual(o, ["num_prompts": .int(3)])
+        XCTAssert(notes.contains { $0.hasPrefix("fp16") }, "\(notes)")
+        let (d, dn) = try OfficialImporter.probeOptions(method: "dam-vp", ["crop_size": .int(224), "prompt_size": .int(4)])
+        XCTAssertEqual(d, ["prompt_size": .int(4)])
+        XCTAssert(dn.contains { $0.hasPrefix("crop_size") }, "\(dn)")
+        XCTAssertThrowsError(try OfficialImporter.probeOptions(method: "dam-vp", ["crop_size": .int(448)])) { XCTAssert("\($0)".contains("crop_size")) }
+    }
+}

@@ -96,9 +96,10 @@ public struct OfficialMapping: Sendable {
     public var codeValues: [ImportedValue]
 
     /// Recipe values and no-effect keys for `settings`; throws naming every key that is unknown or unsupported.
-    public func apply(_ settings: OfficialSettings, file: String) throws -> ImportResult {
-        var values = codeValues, noEffect: [NoEffectKey] = [], problems: [String] = []
-        for s in settings.all {
+    /// `only`: read just these keys (the others still inform cross-key rules), and no code values (`bench probe`).
+    public func apply(_ settings: OfficialSettings, file: String, only: Set<String>? = nil) throws -> ImportResult {
+        var values = only == nil ? codeValues : [], noEffect: [NoEffectKey] = [], problems: [String] = []
+        for s in settings.all where only?.contains(s.key) ?? true {
             let shown = s.value?.description ?? "None"
             guard let rule = rules[s.key] else {
                 problems.append("'\(s.key)' = \(shown) (\(s.source)): not an option of the official \(method) code this importer knows")
@@ -115,7 +116,11 @@ public struct OfficialMapping: Sendable {
                 }
             case .map(let f):
                 do {
-                    for (k, v) in try f(s.value, settings) {
+                    let mapped = try f(s.value, settings)
+                    if mapped.isEmpty {
+                        noEffect.append(NoEffectKey(key: s.key, value: shown, reason: "checked against the other settings; no recipe value of its own", source: s.source))
+                    }
+                    for (k, v) in mapped {
                         values.removeAll { $0.key == k }
                         values.append(ImportedValue(key: k, value: v, source: "\(s.key) = \(shown), \(s.source)"))
                     }

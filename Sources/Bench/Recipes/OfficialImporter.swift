@@ -84,17 +84,17 @@ extension OfficialImporter {
         guard let parser = argParser(method) else { return (options, []) }
         let mapping = try OfficialMapping.named(method, format: format)
         var s = try parser.parse([], source: "")
-        var passthrough: MethodOptions = [:]
+        var passthrough: MethodOptions = [:], given: Set<String> = []
         for (k, v) in options.sorted(by: { $0.key < $1.key }) {
-            if s[k] != nil, mapping.rules[k] != nil { s.set(k, v, source: "probe config options") } else { passthrough[k] = v }
+            if s[k] != nil, mapping.rules[k] != nil { s.set(k, v, source: "probe config options"); given.insert(k) } else { passthrough[k] = v }
         }
-        let r = try mapping.apply(s, file: "probe config options")
+        let r = try mapping.apply(s, file: "probe config options", only: given)
         var out: MethodOptions = passthrough, notes: [String] = []
         // Only the keys the config gives: the method's own defaults stand for the rest, as before.
         for v in r.values where v.key.hasPrefix("options.") && v.source.contains("probe config options") { out[String(v.key.dropFirst(8))] = v.value }
-        for v in r.values where !v.key.hasPrefix("options.") && v.source.contains("probe config options") {
-            notes.append("\(v.source.components(separatedBy: " = ").first ?? v.key): training setting (recipe \(v.key)), not used by a one-batch probe")
-        }
+        var training: [String: [String]] = [:]
+        for v in r.values where !v.key.hasPrefix("options.") { training[v.source.components(separatedBy: " = ").first ?? v.key, default: []].append(v.key) }
+        for (k, keys) in training.sorted(by: { $0.key < $1.key }) { notes.append("\(k): training setting (recipe \(keys.joined(separator: ", "))), not used by a one-batch probe") }
         for n in r.noEffect where n.source == "probe config options" { notes.append("\(n.key): no effect on results — \(n.reason)") }
         return (out, notes)
     }
