@@ -31,6 +31,9 @@ struct RecipeImportCommand: ParsableCommand {
         guard let pin = OfficialImporter.pinned[method] else {
             throw ValidationError("no importer for method '\(method)' (known: \(OfficialImporter.pinned.keys.sorted().joined(separator: ", ")))")
         }
+        for a in args where ["--out", "--path", "--method"].contains(a.split(separator: "=").first.map(String.init) ?? a) {
+            throw ValidationError("'\(a)' comes after FILE, so it is read as an official argument; put bench's options before FILE")
+        }
         let display = path ?? file
         let result = try OfficialImporter.run(method: method, file: URL(fileURLWithPath: file), displayPath: display, args: args)
         let text = result.yaml(source: OfficialSource(repo: pin.repo, commit: pin.commit, format: OfficialMapping.formatOf(method)!,
