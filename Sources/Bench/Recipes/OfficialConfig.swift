@@ -185,6 +185,7 @@ public struct ImportResult: Sendable {
         for v in values {
             if let dot = v.key.firstIndex(of: ".") { groups[String(v.key[..<dot]), default: []].append(v) } else { top.append(v) }
         }
+        if groups["options"] == nil { out.append("options: {}") }
         let order = ["options", "optimizer", "schedule"]
         for g in order + groups.keys.filter({ !order.contains($0) }).sorted() {
             guard let vs = groups[g] else { continue }

@@ -7,6 +7,11 @@ public enum OfficialImporter {
     public static let pinned: [String: (repo: String, commit: String)] = [
         "vpt-deep": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
         "vpt-shallow": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
+        "linear": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
+        "full": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
+        "bias": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
+        "partial-1": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
+        "adapter": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
         "e2vpt": ("ChengHan111/E2VPT", "7a66e75eef6b7e15df83463d31b60eba5938d208"),
         "da-vpt": ("Noahsark/DA-VPT", "1a5ac60939bfe26a6cdbb6afadf0bdbd07cf3a9a"),
         "insvp": ("zhoujiahuan1991/MM2024-InsVP", "9a89ad5058cccd98d2b8c2856ccbc4ad4f15f070"),

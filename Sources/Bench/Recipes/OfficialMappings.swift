@@ -34,6 +34,7 @@ extension OfficialMapping {
         case ("da-vpt", "colon"): return davpt
         case ("insvp", "argparse"): return insvp
         case ("e2vpt", "yacs"): return e2vpt
+        case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"): return kmnpBaseline(method)
         case ("ilm-vp", "argparse"): return ilmvp
         case ("dam-vp", "argparse"): return damvp
         default:
@@ -43,7 +44,8 @@ extension OfficialMapping {
 
     /// The official parser/defaults a method's format reads with.
     public static func formatOf(_ method: String) -> String? {
-        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "dam-vp": "argparse"][method]
+        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "full": "yacs", "bias": "yacs",
+         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "dam-vp": "argparse"][method]
     }
 
     // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
@@ -87,7 +89,10 @@ extension OfficialMapping {
                 guard case .string(let s)? = v, s == "sgd" || s == "adamw" else { throw MappingError("sgd or adamw") }
                 return [("optimizer.kind", .string(s))]
             },
-            "SOLVER.MOMENTUM": R.double("optimizer.momentum"),
+            "SOLVER.MOMENTUM": .map { v, s in
+                guard case .string("sgd")? = s["SOLVER.OPTIMIZER"]?.value else { return [] }   // read only by SGD (src/solver/optimizer.py)
+                return [("optimizer.momentum", .double(v?.number ?? 0))]
+            },
             "SOLVER.WEIGHT_DECAY": R.double("weight_decay"),
             "SOLVER.WEIGHT_DECAY_BIAS": R.only(.int(0), "src/solver/optimizer.py: no decay on the head's bias"),
             "SOLVER.PATIENCE": .map { v, s in
@@ -130,6 +135,24 @@ extension OfficialMapping {
             "SEED": R.noEffect("the run's seed is the cell's seed (bench --seeds)"),
         ]
         for k in ["DIST_BACKEND", "DIST_INIT_PATH", "DIST_INIT_FILE"] { r[k] = R.noEffect(dist) }
+        return OfficialMapping(method: method, rules: r, codeValues: [
+            R.code("official_selection", .string("last-epoch-test"), "demo.ipynb cells 7-9: get_df(is_last=True), average_df(\"l-test_top1\")"),
+        ])
+    }
+
+    /// The VPT paper's baselines in the same code base: linear (configs/linear), full (end2end), bias (tinytl-bias),
+    /// partial-1 and adapter (configs/finetune + MODEL.TRANSFER_TYPE, demo.ipynb cell 2).
+    static func kmnpBaseline(_ method: String) -> OfficialMapping {
+        var r = kmnpVPT("vpt-deep").rules
+        for k in YacsDefaults.kmnpVPT.entries.map(\.key) where k.hasPrefix("MODEL.PROMPT.") {
+            r[k] = R.noEffect("read only with TRANSFER_TYPE prompt")
+        }
+        let type = ["linear": "linear", "full": "end2end", "bias": "tinytl-bias", "partial-1": "partial-1", "adapter": "adapter"][method]!
+        r["MODEL.TRANSFER_TYPE"] = R.only(.string(type), "src/models/vit_models.py transfer type of \(method)")
+        if method == "adapter" {
+            r["MODEL.ADAPTER.REDUCATION_FACTOR"] = R.to("options.REDUCATION_FACTOR")
+            r["MODEL.ADAPTER.STYLE"] = R.to("options.STYLE")
+        }
         return OfficialMapping(method: method, rules: r, codeValues: [
             R.code("official_selection", .string("last-epoch-test"), "demo.ipynb cells 7-9: get_df(is_last=True), average_df(\"l-test_top1\")"),
         ])
