@@ -17,6 +17,7 @@ public enum OfficialImporter {
         "insvp": ("zhoujiahuan1991/MM2024-InsVP", "9a89ad5058cccd98d2b8c2856ccbc4ad4f15f070"),
         "ilm-vp": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223"),
         "dam-vp": ("shikiw/DAM-VP", "dec5821ecbee908c4d9efcb66fe81eb553849574"),
+        "sa2vp": ("tommy-xq/SA2VP", "35674e745809ad6aa05b4e63f3d422ba7149f817"),
     ]
 
     /// The official settings of `file` + `args` for `method`, plus keys the official reader itself skips.
@@ -42,7 +43,13 @@ public enum OfficialImporter {
                 guard let text = try? String(contentsOf: file, encoding: .utf8) else {
                     throw ImportError(file: displayPath, problems: ["file missing or unreadable (\(file.path))"])
                 }
-                cmd = try ShellCommand.pythonArgs(text, file: displayPath)
+                // Leading VAR=VALUE arguments pick a loop's value in the script (`seed=2`); the rest are flags.
+                var rest = args, bindings: [String: String] = [:]
+                while let a = rest.first, !a.hasPrefix("-"), let eq = a.firstIndex(of: "=") {
+                    bindings[String(a[..<eq])] = String(a[a.index(after: eq)...]); rest.removeFirst()
+                }
+                cmd = try ShellCommand.pythonArgs(text, file: displayPath, bindings: bindings)
+                return (try argParser(method)!.parse(cmd + rest, source: displayPath + (rest.isEmpty ? "" : " + command line")), [])
             } else if file.pathExtension != "py" {
                 throw ImportError(file: displayPath, problems: ["an argparse import takes an sh/*.sh script or the .py entry point followed by its flags"])
             }
@@ -52,7 +59,7 @@ public enum OfficialImporter {
 
     /// The official argparse parser of a method read from argparse commands or (DA-VPT) whose config file overlays one.
     public static func argParser(_ method: String) -> ArgParser? {
-        ["da-vpt": ArgParser.davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "dam-vp": .damvp][method]
+        ["da-vpt": ArgParser.davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "dam-vp": .damvp, "sa2vp": .sa2vp][method]
     }
 
     /// The recipe values of an official configuration; throws naming every key it cannot map.

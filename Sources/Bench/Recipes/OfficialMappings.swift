@@ -37,6 +37,7 @@ extension OfficialMapping {
         case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"): return kmnpBaseline(method)
         case ("ilm-vp", "argparse"): return ilmvp
         case ("dam-vp", "argparse"): return damvp
+        case ("sa2vp", "argparse"): return sa2vp
         default:
             throw MappingError("no importer for method '\(method)' from format '\(format)' (known: vpt-deep/vpt-shallow yacs, da-vpt colon, insvp argparse)")
         }
@@ -45,7 +46,7 @@ extension OfficialMapping {
     /// The official parser/defaults a method's format reads with.
     public static func formatOf(_ method: String) -> String? {
         ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "full": "yacs", "bias": "yacs",
-         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "dam-vp": "argparse"][method]
+         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse"][method]
     }
 
     // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
@@ -275,6 +276,80 @@ extension OfficialMapping {
             R.code("official_selection", .string("last-epoch-test"), "best-val prompters + last head, last test accuracy (adapter.py:366-373)"),
             R.code("clean_selection", .string("test-at-best-val-epoch"), "bench's number chosen without test labels (not an official setting)"),
             R.code("pipeline", .string("damvp-hta"), "data_utils/transforms.py:7-55"),
+        ])
+    }
+
+    // MARK: SA2VP (vit_train_sa2vp.py, BEiT's fine-tuning parser; Train_*.sh or the README commands)
+
+    static var sa2vp: OfficialMapping {
+        var r: [String: KeyRule] = [:]
+        let notRead = "not read by the SA2VP code (no args.<key> use in the repository)"
+        for k in ["model", "rel_pos_bias", "abs_pos_emb", "layer_scale_init_value", "second_input_size", "drop", "attn_drop_rate",
+                  "drop_path", "finetune", "model_key", "model_prefix", "init_scale", "use_mean_pooling",
+                  "disable_weight_decay_on_rel_pos_bias", "layer_decay", "warmup_lr"] { r[k] = R.noEffect(notRead) }
+        // datasets.py:1157 uses build_transform_vtab (FGVC: build_transform_fgvc by editing :1158); BEiT's build_transform
+        // (datasets.py:1363-1417, the only reader of these) is not called.
+        for k in ["color_jitter", "aa", "train_interpolation", "second_interpolation", "crop_pct", "reprob", "remode", "recount", "resplit"] {
+            r[k] = R.noEffect("read only by datasets.py:1363-1417 build_transform, which build_dataset does not call (datasets.py:1157-1158)")
+        }
+        r["batch_size"] = .map { v, _ in
+            guard case .int(let b)? = v else { throw MappingError("needs an int") }
+            return [("batch_size", .int(b)), ("eval_batch_size", .int(4 * b))]   // vit_train_sa2vp.py:326 int(4*args.batch_size)
+        }
+        r["epochs"] = R.to("epochs")
+        r["update_freq"] = R.only(.int(1), "no gradient accumulation")
+        r["save_ckpt_freq"] = R.noEffect("output, logging or checkpoint location")
+        r["input_size"] = R.only(.int(224), "224-pixel inputs")
+        r["disable_eval_during_finetuning"] = R.only(.bool(false), "evaluates every epoch")
+        r["model_ema"] = R.only(.bool(false), "no EMA of the weights")
+        r["model_ema_decay"] = R.noEffect("read only with --model_ema"); r["model_ema_force_cpu"] = R.noEffect("read only with --model_ema")
+        r["opt"] = .map { v, _ in
+            guard case .string("adamw")? = v else { throw MappingError("only adamw (optim_factory.py:99-133) is implemented") }
+            return [("optimizer.kind", .string("adamw"))]
+        }
+        r["opt_eps"] = R.double("optimizer.eps")
+        r["opt_betas"] = .map { v, _ in
+            guard case .list(let b)? = v else { return [("optimizer.betas", .list([.double(0.9), .double(0.999)]))] }   // None → torch defaults
+            return [("optimizer.betas", .list(b))]
+        }
+        r["clip_grad"] = R.only(nil, "no gradient clipping")
+        r["momentum"] = R.noEffect("read only by SGD-type optimizers; --opt is adamw")
+        r["weight_decay"] = R.double("weight_decay")
+        r["weight_decay_end"] = R.only(nil, "constant weight decay (None → weight_decay, vit_train_sa2vp.py:415-416)")
+        r["lr"] = R.double("lr")
+        r["min_lr"] = R.double("schedule.minLR")
+        r["warmup_epochs"] = .map { v, _ in [("schedule.warmupEpochs", v ?? .int(0)), ("schedule.kind", .string("linspace-warmup-cosine"))] }
+        r["warmup_steps"] = R.only(.int(-1), "warmup in epochs")
+        r["smoothing"] = .map { v, _ in [("label_smoothing", .double(v?.number ?? 0))] }   // vit_train_sa2vp.py:421-427
+        r["mixup"] = R.double("mixup"); r["cutmix"] = R.double("cutmix")
+        r["mixup_prob"] = R.double("mix_prob"); r["mixup_switch_prob"] = R.double("switch_prob")
+        r["cutmix_minmax"] = R.only(nil, "cutmix boxes from alpha"); r["mixup_mode"] = R.only(.string("batch"), "timm Mixup mode batch")
+        r["data_path"] = R.noEffect("dataset location (the cell names the dataset)")
+        r["eval_data_path"] = R.noEffect("dataset location (the cell names the dataset)")
+        r["nb_classes"] = R.noEffect("overwritten by build_dataset (vit_train_sa2vp.py:279)")
+        r["data_set"] = .map { v, _ in
+            guard case .string(let d)? = v else { return [] }
+            // VTAB runs keep datasets.py:1157's build_transform_vtab; FGVC and the _DAM (HTA) sets use build_transform_fgvc (:1158, by editing).
+            let vtab = ["CIFAR", "CAL101", "DTD", "FLOWER_S", "PET", "SVHN_S", "SUN", "PATCH_CAMELYON", "EUROSAT", "Resisc45", "Retinopathy",
+                        "CLEVR_COUNT", "CLEVR_DISTANCE", "DMLAB", "KITTI_DISTANCE", "DS_LOC", "DS_ORI", "SN_AZI", "SN_ELE"].contains(d)
+            // Selection: VTAB reports the last epoch (README "Test Script": --eval of checkpoint-99); FGVC the best-val checkpoint
+            // (README.md:126 --resume checkpoint-best); the *_DAM sets evaluate on val every epoch and print the max
+            // (datasets.py:1337-1342). The clean number is bench's (no test labels).
+            let dam = d.hasSuffix("_DAM")
+            return [("pipeline", .string(vtab ? "sa2vp-vtab" : "sa2vp-fgvc")),
+                    ("official_selection", .string(vtab ? "last-epoch-test" : dam ? "best-test-over-epochs" : "test-at-best-val-epoch")),
+                    ("clean_selection", .string(vtab || dam ? "last-epoch-test" : "test-at-best-val-epoch"))]
+        }
+        r["my_mode"] = .only([.string("testall"), .string("train_val")], "VTAB: train800val200 → test (testall); FGVC: train → val, test (train_val)")
+        r["imagenet_default_mean_and_std"] = R.only(.bool(false), "mean = std = 0.5")
+        r.merge(R.all(["output_dir", "log_dir", "save_ckpt", "auto_resume"], R.noEffect("output, logging or checkpoint location"))) { $1 }
+        r.merge(R.all(["device", "num_workers", "pin_mem", "local_rank", "dist_url", "dist_eval"], R.noEffect("device / data-loading / distributed setup"))) { $1 }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["resume"] = R.only(.string(""), "training from the pre-trained backbone"); r["start_epoch"] = R.only(.int(0), "from epoch 0")
+        r["eval"] = R.only(.bool(false), "training"); r["world_size"] = R.only(.int(1), "one process")
+        r["dist_on_itp"] = R.only(.bool(false), "one process"); r["enable_deepspeed"] = R.only(.bool(false), "no DeepSpeed")
+        return OfficialMapping(method: "sa2vp", rules: r, codeValues: [
+            R.code("drop_last", .bool(true), "vit_train_sa2vp.py:320 drop_last=True"),
         ])
     }
 

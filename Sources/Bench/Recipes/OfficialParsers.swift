@@ -8,15 +8,18 @@ import Methods
 /// One argparse flag: `store_true` or a typed value (`int`, `float`, `str`, `bool` — Python's `bool(str)`, true for
 /// any non-empty string).
 public struct ArgSpec: Sendable {
-    public enum Kind: Sendable, Equatable { case flag, typed(String) }
+    /// `flag`: store_true; `flagFalse`: store_false (into `dest`); `typed`: one value; `list`: nargs='+' values.
+    public enum Kind: Sendable, Equatable { case flag, flagFalse, typed(String), list(String) }
     public var name: String
     public var defaultValue: OptionValue?
     public var kind: Kind
     public var line: Int
     /// The file defining it when not the parser's (InsVP's `--model` is added in main.py).
     public var file: String?
-    public init(_ name: String, _ d: OptionValue?, _ kind: Kind, _ line: Int, file: String? = nil) {
-        self.name = name; defaultValue = d; self.kind = kind; self.line = line; self.file = file
+    /// argparse `dest` when it is not the flag's name (`--no_pin_mem` → `pin_mem`); such a flag has no default of its own.
+    public var dest: String?
+    public init(_ name: String, _ d: OptionValue?, _ kind: Kind, _ line: Int, file: String? = nil, dest: String? = nil) {
+        self.name = name; defaultValue = d; self.kind = kind; self.line = line; self.file = file; self.dest = dest
     }
 }
 
@@ -33,7 +36,7 @@ public struct ArgParser: Sendable {
     /// Unknown flags and values that do not convert are errors, as argparse's are.
     public func parse(_ args: [String], source: String) throws -> OfficialSettings {
         var s = OfficialSettings()
-        for a in specs { s.set(a.name, a.defaultValue, source: "\(a.file ?? file):\(a.line) (default)") }
+        for a in specs where a.dest == nil { s.set(a.name, a.defaultValue, source: "\(a.file ?? file):\(a.line) (default)") }
         var problems: [String] = []
         var i = 0
         while i < args.count {
@@ -47,9 +50,15 @@ public struct ArgParser: Sendable {
                 continue
             }
             switch spec.kind {
-            case .flag:
-                if value != nil { problems.append("'--\(name)' takes no value (store_true)"); continue }
-                s.set(name, .bool(true), source: "\(source) `--\(name)`")
+            case .flag, .flagFalse:
+                if value != nil { problems.append("'--\(name)' takes no value (\(spec.kind == .flag ? "store_true" : "store_false"))"); continue }
+                s.set(spec.dest ?? name, .bool(spec.kind == .flag), source: "\(source) `--\(name)`")
+            case .list(let t):
+                var items: [String] = value.map { [$0] } ?? []
+                while value == nil, i < args.count, !args[i].hasPrefix("--") { items.append(args[i]); i += 1 }
+                let vs = items.compactMap { Self.convert($0, type: t) }
+                guard !items.isEmpty, vs.count == items.count else { problems.append("'--\(name)' needs one or more \(t) values"); continue }
+                s.set(spec.dest ?? name, .list(vs), source: "\(source) `--\(name) \(items.joined(separator: " "))`")
             case .typed(let t):
                 if value == nil {
                     guard i < args.count else { problems.append("'--\(name)' needs a value"); continue }
@@ -338,5 +347,95 @@ extension ArgParser {
         ("checkpoint_dir", .string(""), .typed("str"), 172), ("epochs", .int(50), .typed("int"), 175),
         ("optimizer", .string("Adam"), .typed("str"), 176), ("lr", .double(1e4), .typed("float"), 177),
         ("weight_decay", .double(0), .typed("float"), 178), ("eval_only", .bool(false), .flag, 179),
+    ])
+}
+
+extension ArgParser {
+    public init(file: String, specs: [ArgSpec]) { self.file = file; self.specs = specs }
+
+    /// tommy-xq/SA2VP @ 35674e7 vit_train_sa2vp.py `get_args` (BEiT's fine-tuning parser); store_false flags write
+    /// into their `dest`, whose default comes from `set_defaults` (rel_pos_bias 89, abs_pos_emb 91, use_mean_pooling 190,
+    /// auto_resume 218, save_ckpt 222, pin_mem 234).
+    public static let sa2vp = ArgParser(file: "vit_train_sa2vp.py", specs: [
+        ArgSpec("batch_size", .int(64), .typed("int"), 79),
+        ArgSpec("epochs", .int(30), .typed("int"), 80),
+        ArgSpec("update_freq", .int(1), .typed("int"), 81),
+        ArgSpec("save_ckpt_freq", .int(20), .typed("int"), 82),
+        ArgSpec("model", .string("beit_base_patch16_224"), .typed("str"), 85),
+        ArgSpec("rel_pos_bias", .bool(false), .flag, 87),
+        ArgSpec("disable_rel_pos_bias", nil, .flagFalse, 88, dest: "rel_pos_bias"),
+        ArgSpec("abs_pos_emb", .bool(true), .flag, 90),
+        ArgSpec("layer_scale_init_value", .double(0.1), .typed("float"), 92),
+        ArgSpec("input_size", .int(224), .typed("int"), 95),
+        ArgSpec("second_input_size", .int(112), .typed("int"), 97),
+        ArgSpec("drop", .double(0.0), .typed("float"), 100),
+        ArgSpec("attn_drop_rate", .double(0.0), .typed("float"), 102),
+        ArgSpec("drop_path", .double(0.1), .typed("float"), 104),
+        ArgSpec("disable_eval_during_finetuning", .bool(false), .flag, 107),
+        ArgSpec("model_ema", .bool(false), .flag, 109),
+        ArgSpec("model_ema_decay", .double(0.9999), .typed("float"), 110),
+        ArgSpec("model_ema_force_cpu", .bool(false), .flag, 111),
+        ArgSpec("opt", .string("adamw"), .typed("str"), 114),
+        ArgSpec("opt_eps", .double(1e-08), .typed("float"), 116),
+        ArgSpec("opt_betas", nil, .list("float"), 118),
+        ArgSpec("clip_grad", nil, .typed("float"), 120),
+        ArgSpec("momentum", .double(0.9), .typed("float"), 122),
+        ArgSpec("weight_decay", .double(0.05), .typed("float"), 124),
+        ArgSpec("weight_decay_end", nil, .typed("float"), 126),
+        ArgSpec("lr", .double(0.0005), .typed("float"), 130),
+        ArgSpec("layer_decay", .double(0.9), .typed("float"), 132),
+        ArgSpec("warmup_lr", .double(1e-06), .typed("float"), 134),
+        ArgSpec("min_lr", .double(1e-06), .typed("float"), 136),
+        ArgSpec("warmup_epochs", .int(5), .typed("int"), 139),
+        ArgSpec("warmup_steps", .int(-1), .typed("int"), 141),
+        ArgSpec("color_jitter", .double(0.4), .typed("float"), 145),
+        ArgSpec("smoothing", .int(0), .typed("float"), 149),
+        ArgSpec("train_interpolation", .string("bicubic"), .typed("str"), 151),
+        ArgSpec("second_interpolation", .string("lanczos"), .typed("str"), 153),
+        ArgSpec("crop_pct", nil, .typed("float"), 157),
+        ArgSpec("reprob", .double(0.25), .typed("float"), 160),
+        ArgSpec("remode", .string("pixel"), .typed("str"), 162),
+        ArgSpec("recount", .int(1), .typed("int"), 164),
+        ArgSpec("resplit", .bool(false), .flag, 166),
+        ArgSpec("mixup", .int(0), .typed("float"), 170),
+        ArgSpec("cutmix", .int(0), .typed("float"), 172),
+        ArgSpec("cutmix_minmax", nil, .list("float"), 174),
+        ArgSpec("mixup_prob", .double(1.0), .typed("float"), 176),
+        ArgSpec("mixup_switch_prob", .double(0.5), .typed("float"), 178),
+        ArgSpec("mixup_mode", .string("batch"), .typed("str"), 180),
+        ArgSpec("finetune", .string(""), .typed("str"), 184),
+        ArgSpec("model_key", .string("model|module"), .typed("str"), 186),
+        ArgSpec("model_prefix", .string(""), .typed("str"), 187),
+        ArgSpec("init_scale", .double(0.001), .typed("float"), 188),
+        ArgSpec("use_mean_pooling", .bool(true), .flag, 189),
+        ArgSpec("use_cls", nil, .flagFalse, 191, dest: "use_mean_pooling"),
+        ArgSpec("disable_weight_decay_on_rel_pos_bias", .bool(false), .flag, 192),
+        ArgSpec("data_path", .string("/datasets01/imagenet_full_size/061417/"), .typed("str"), 195),
+        ArgSpec("my_mode", .string("train_val"), .typed("str"), 197),
+        ArgSpec("eval_data_path", nil, .typed("str"), 199),
+        ArgSpec("nb_classes", .int(0), .typed("int"), 201),
+        ArgSpec("imagenet_default_mean_and_std", .bool(false), .flag, 203),
+        ArgSpec("data_set", .string("CUB"), .typed("str"), 205),
+        ArgSpec("output_dir", .string(""), .typed("str"), 207),
+        ArgSpec("log_dir", nil, .typed("str"), 209),
+        ArgSpec("device", .string("cuda"), .typed("str"), 211),
+        ArgSpec("seed", .int(0), .typed("int"), 213),
+        ArgSpec("resume", .string(""), .typed("str"), 214),
+        ArgSpec("auto_resume", .bool(true), .flag, 216),
+        ArgSpec("no_auto_resume", nil, .flagFalse, 217, dest: "auto_resume"),
+        ArgSpec("save_ckpt", .bool(true), .flag, 220),
+        ArgSpec("no_save_ckpt", nil, .flagFalse, 221, dest: "save_ckpt"),
+        ArgSpec("start_epoch", .int(0), .typed("int"), 224),
+        ArgSpec("eval", .bool(false), .flag, 226),
+        ArgSpec("dist_eval", .bool(false), .flag, 228),
+        ArgSpec("num_workers", .int(10), .typed("int"), 230),
+        ArgSpec("pin_mem", .bool(true), .flag, 231),
+        ArgSpec("no_pin_mem", nil, .flagFalse, 233, dest: "pin_mem"),
+        ArgSpec("world_size", .int(1), .typed("int"), 237),
+        ArgSpec("local_rank", .int(-1), .typed("int"), 239),
+        ArgSpec("dist_on_itp", .bool(false), .flag, 240),
+        ArgSpec("dist_url", .string("env://"), .typed("str"), 241),
+        ArgSpec("enable_deepspeed", .bool(false), .flag, 244),
+        ArgSpec("aa", .string("rand-m9-mstd0.5-inc1"), .typed("str"), 147),
     ])
 }

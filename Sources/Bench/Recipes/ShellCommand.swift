@@ -6,7 +6,8 @@ import Foundation
 
 public enum ShellCommand {
     /// The arguments after `python <script>.py` in `text` (the first python command). `file` names errors.
-    public static func pythonArgs(_ text: String, file: String) throws -> [String] {
+    /// `bindings` pick one value of a loop variable (`seed=2` for `for seed in 0 1 2 …`).
+    public static func pythonArgs(_ text: String, file: String, bindings: [String: String] = [:]) throws -> [String] {
         var vars: [String: [String]] = [:]
         var lines: [(Int, String)] = []
         var pending = "", start = 0
@@ -17,8 +18,9 @@ public enum ShellCommand {
             lines.append((start, pending + l)); pending = ""
         }
         for (n, line) in lines {
-            let t = line.trimmingCharacters(in: .whitespaces)
-            if t.isEmpty || t.hasPrefix("#") { continue }
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let t = trimmed.hasPrefix("declare -a ") ? String(trimmed.dropFirst(11)).trimmingCharacters(in: .whitespaces) : trimmed
             if let m = t.range(of: #"^[A-Za-z_][A-Za-z0-9_]*="#, options: .regularExpression) {
                 let name = String(t[m].dropLast()), rhs = String(t[m.upperBound...])
                 if rhs.hasPrefix("(") && rhs.hasSuffix(")") {
@@ -29,9 +31,17 @@ public enum ShellCommand {
             } else if t.hasPrefix("for ") {
                 let w = try words(String(t.dropFirst(4)), vars: vars, at: "\(file):\(n)", keepArrays: true)
                 guard w.count >= 3, w[1] == "in" else { throw ImportError(file: file, problems: ["line \(n): unsupported for loop '\(t)'"]) }
-                let values = Array(w[2...])
+                var values = Array(w[2...])
+                if values.last == ";" || values.last == "; do" { values.removeLast() }
+                values = values.filter { $0 != "do" && $0 != ";" }.map { $0.hasSuffix(";") ? String($0.dropLast()) : $0 }
+                if let b = bindings[w[0]] {
+                    guard values.contains(b) else {
+                        throw ImportError(file: file, problems: ["line \(n): \(w[0])=\(b) is not among the loop's values \(values.joined(separator: ", "))"])
+                    }
+                    values = [b]
+                }
                 guard values.count == 1 else {
-                    throw ImportError(file: file, problems: ["line \(n): the script sweeps \(w[0]) over \(values.joined(separator: ", ")); one recipe is one run — pass the value you want as a flag after the script"])
+                    throw ImportError(file: file, problems: ["line \(n): the script sweeps \(w[0]) over \(values.joined(separator: ", ")); one recipe is one run — pick one with \(w[0])=VALUE after the script (or pass the flag you want)"])
                 }
                 vars[w[0]] = values
             } else if t.hasPrefix("python") {
@@ -54,10 +64,24 @@ public enum ShellCommand {
             i += 1
             var name = ""
             if i < c.count, c[i] == "{" {
-                guard let close = c[i...].firstIndex(of: "}") else { throw ImportError(file: at, problems: ["unclosed ${ in '\(s)'"]) }
+                // The matching brace (`${xs[${i}]}` nests).
+                var depth = 0, close: Int? = nil
+                for j in i..<c.count {
+                    if c[j] == "{" { depth += 1 } else if c[j] == "}" { depth -= 1; if depth == 0 { close = j; break } }
+                }
+                guard let close else { throw ImportError(file: at, problems: ["unclosed ${ in '\(s)'"]) }
                 name = String(c[(i + 1)..<close]); i = close + 1
             } else {
                 while i < c.count, c[i].isLetter || c[i].isNumber || c[i] == "_" { name.append(c[i]); i += 1 }
+            }
+            if let open = name.firstIndex(of: "["), name.hasSuffix("]"), !name.hasSuffix("[@]") {
+                var idx = String(name[name.index(after: open)..<name.index(before: name.endIndex)])
+                for (k, v) in vars { idx = idx.replacingOccurrences(of: "${\(k)}", with: v.joined(separator: " ")).replacingOccurrences(of: "$\(k)", with: v.joined(separator: " ")) }
+                let arr = vars[String(name[..<open])] ?? []
+                guard let i = Int(idx), i >= 0, i < arr.count else {
+                    throw ImportError(file: at, problems: ["'${\(name)}': index \(idx) outside the array (\(arr.count) values)"])
+                }
+                cur += arr[i]; inWord = true; return
             }
             if name.hasSuffix("[@]") {
                 let v = vars[String(name.dropLast(3))] ?? []
