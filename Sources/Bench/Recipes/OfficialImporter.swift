@@ -18,6 +18,7 @@ public enum OfficialImporter {
         "ilm-vp": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223"),
         "dam-vp": ("shikiw/DAM-VP", "dec5821ecbee908c4d9efcb66fe81eb553849574"),
         "sa2vp": ("tommy-xq/SA2VP", "35674e745809ad6aa05b4e63f3d422ba7149f817"),
+        "sa2vp-swin": ("tommy-xq/SA2VP", "35674e745809ad6aa05b4e63f3d422ba7149f817"),
     ]
 
     /// The official settings of `file` + `args` for `method`, plus keys the official reader itself skips.
@@ -59,7 +60,7 @@ public enum OfficialImporter {
 
     /// The official argparse parser of a method read from argparse commands or (DA-VPT) whose config file overlays one.
     public static func argParser(_ method: String) -> ArgParser? {
-        ["da-vpt": ArgParser.davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "dam-vp": .damvp, "sa2vp": .sa2vp][method]
+        ["da-vpt": ArgParser.davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "dam-vp": .damvp, "sa2vp": .sa2vp, "sa2vp-swin": .sa2vpSwin][method]
     }
 
     /// The recipe values of an official configuration; throws naming every key it cannot map.

@@ -38,6 +38,12 @@ extension OfficialMapping {
         case ("ilm-vp", "argparse"): return ilmvp
         case ("dam-vp", "argparse"): return damvp
         case ("sa2vp", "argparse"): return sa2vp
+        case ("sa2vp-swin", "argparse"):
+            var m = sa2vp
+            m.method = "sa2vp-swin"
+            for k in ["discrete_vae_weight_path", "discrete_vae_type"] { m.rules[k] = R.noEffect("read only by BEiT's pre-training datasets (datasets.py DataAugmentationForBEiT)") }
+            m.codeValues = [R.code("drop_last", .bool(true), "vit_train_swin.py:318 drop_last=True")]
+            return m
         default:
             throw MappingError("no importer for method '\(method)' from format '\(format)' (known: vpt-deep/vpt-shallow yacs, da-vpt colon, insvp argparse)")
         }
@@ -46,7 +52,7 @@ extension OfficialMapping {
     /// The official parser/defaults a method's format reads with.
     public static func formatOf(_ method: String) -> String? {
         ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "full": "yacs", "bias": "yacs",
-         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse"][method]
+         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse"][method]
     }
 
     // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
@@ -294,7 +300,7 @@ extension OfficialMapping {
         }
         r["batch_size"] = .map { v, _ in
             guard case .int(let b)? = v else { throw MappingError("needs an int") }
-            return [("batch_size", .int(b)), ("eval_batch_size", .int(4 * b))]   // vit_train_sa2vp.py:326 int(4*args.batch_size)
+            return [("batch_size", .int(b)), ("eval_batch_size", .int(4 * b))]   // vit_train_sa2vp.py:326 / vit_train_swin.py:324 int(4*args.batch_size)
         }
         r["epochs"] = R.to("epochs")
         r["update_freq"] = R.only(.int(1), "no gradient accumulation")
