@@ -147,6 +147,11 @@ final class OfficialRecipeTests: XCTestCase {
         let sweep = dir.appendingPathComponent("s.sh")
         try "cs=(\"0.1\" \"0.2\")\nfor lr in \"${cs[@]}\"\ndo\npython main.py --lr=$lr\ndone\n".write(to: sweep, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try OfficialImporter.run(method: "insvp", file: sweep, displayPath: "s.sh", args: [])) { XCTAssert("\($0)".contains("sweeps lr")) }
+        // DAM-VP: README.md:146's --adapt_method ours_with_head is not among argparse's choices.
+        XCTAssertThrowsError(try OfficialImporter.run(method: "dam-vp", file: main, displayPath: "task_adapting/main.py",
+                                                      args: ["--pretrained_model", "vit-b-22k", "--adapt_method", "ours_with_head"])) {
+            XCTAssert("\($0)".contains("adapt_method") && "\($0)".contains("invalid choice"), "\($0)")
+        }
         // SA2VP's Train_*.sh index bash arrays by the loop variable: seed=VALUE picks one run.
         let nature = Self.fixtures.appendingPathComponent("tommy-xq_SA2VP/Train_nature.sh")
         XCTAssertThrowsError(try OfficialImporter.run(method: "sa2vp", file: nature, displayPath: "Train_nature.sh", args: [])) { XCTAssert("\($0)".contains("sweeps seed")) }

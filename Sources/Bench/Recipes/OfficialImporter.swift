@@ -39,7 +39,6 @@ public enum OfficialImporter {
             s.set("config", .string(displayPath), source: "the config file read")
             return (s, notes)
         default:
-            var cmd: [String] = []
             if file.pathExtension == "sh" {
                 guard let text = try? String(contentsOf: file, encoding: .utf8) else {
                     throw ImportError(file: displayPath, problems: ["file missing or unreadable (\(file.path))"])
@@ -49,12 +48,12 @@ public enum OfficialImporter {
                 while let a = rest.first, !a.hasPrefix("-"), let eq = a.firstIndex(of: "=") {
                     bindings[String(a[..<eq])] = String(a[a.index(after: eq)...]); rest.removeFirst()
                 }
-                cmd = try ShellCommand.pythonArgs(text, file: displayPath, bindings: bindings)
+                let cmd = try ShellCommand.pythonArgs(text, file: displayPath, bindings: bindings)
                 return (try argParser(method)!.parse(cmd + rest, source: displayPath + (rest.isEmpty ? "" : " + command line")), [])
             } else if file.pathExtension != "py" {
                 throw ImportError(file: displayPath, problems: ["an argparse import takes an sh/*.sh script or the .py entry point followed by its flags"])
             }
-            return (try argParser(method)!.parse(cmd + args, source: displayPath + (args.isEmpty ? "" : " + command line")), [])
+            return (try argParser(method)!.parse(args, source: displayPath + (args.isEmpty ? "" : " + command line")), [])
         }
     }
 

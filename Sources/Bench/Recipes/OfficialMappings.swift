@@ -257,6 +257,19 @@ extension OfficialMapping {
     static var damvp: OfficialMapping {
         var r: [String: KeyRule] = [:]
         for k in ["pretrained_model", "prompt_size", "wo_da", "adapt_method"] { r[k] = R.to("options." + k) }
+        // argparse choices (arguments.py:7-16 MODEL_LIST, :171): README.md:146's `--adapt_method ours_with_head` fails here as there.
+        let choices: [String: [String]] = [
+            "adapt_method": ["prompt_wo_head", "prompt_w_head"],
+            "pretrained_model": ["resnet50-1k", "vit-b-1k", "vit-b-22k", "swin-b-1k", "swin-b-22k", "moco-v3-b-1k", "clip-resnet50", "clip-vit-b"],
+        ]
+        for (k, allowed) in choices {
+            r[k] = .map { v, _ in
+                guard case .string(let x)? = v, allowed.contains(x) else {
+                    throw MappingError("invalid choice (argparse choices: \(allowed.joined(separator: ", ")))")
+                }
+                return [("options." + k, .string(x))]
+            }
+        }
         r["epochs"] = R.to("epochs"); r["batch_size"] = R.to("batch_size")
         r["lr"] = R.double("lr"); r["weight_decay"] = R.double("weight_decay")
         r["test_dataset"] = R.noEffect("dataset name (the cell names the dataset)")
