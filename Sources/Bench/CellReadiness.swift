@@ -66,6 +66,7 @@ public final class CellClassifier: @unchecked Sendable {
     let root: URL
     private var builds: [String: String?] = [:]
     private var bareBuilds: [String: String?] = [:]
+    private var probes: [String: BackboneModel] = [:]
 
     public init(root: URL = CellCatalog.root()) { self.root = root }
 
@@ -141,11 +142,20 @@ public final class CellClassifier: @unchecked Sendable {
         if let cached = builds[key] { return cached }
         var failure: String?
         do {
-            _ = try makeMethod(method, setup: MethodSetup(backbone: Self.probeBackbone(spec), numClasses: 10, options: options,
+            _ = try makeMethod(method, setup: MethodSetup(backbone: probe(spec), numClasses: 10, options: options,
                                                           rng: RandomStream(0, 0xC311)))
         } catch { failure = "\(error)" }
         builds[key] = failure
         return failure
+    }
+
+    /// One stand-in per architecture, shared by the builds (a build only reads it: it never runs a step).
+    public func probe(_ spec: BackboneSpec) -> BackboneModel {
+        let key = "\(spec.architecture)"
+        if let p = probes[key] { return p }
+        let p = Self.probeBackbone(spec)
+        probes[key] = p
+        return p
     }
 
     static func kind(_ spec: BackboneSpec) -> String {
