@@ -57,8 +57,13 @@ public enum SelectionRule: String, Codable, Sendable {
 public struct HyperGrid: Codable, Sendable, Equatable {
     public var lr: [Double]
     public var weightDecay: [Double]
-    enum CodingKeys: String, CodingKey { case lr, weightDecay = "weight_decay" }
-    public init(lr: [Double], weightDecay: [Double]) { self.lr = lr; self.weightDecay = weightDecay }
+    /// How a grid point is scored on the validation split: `last-epoch-val` (absent; VPT tune_vtab.py find_best_lrwd)
+    /// or `best-val-over-epochs` (E2VPT tune_fgvc_fiveRuns.py find_best_lrwd reads every epoch's val line).
+    public var score: String?
+    enum CodingKeys: String, CodingKey { case lr, weightDecay = "weight_decay", score }
+    public init(lr: [Double], weightDecay: [Double], score: String? = nil) { self.lr = lr; self.weightDecay = weightDecay; self.score = score }
+
+    public static let scores = ["last-epoch-val", "best-val-over-epochs"]
 
     /// Grid points in a fixed order: lr ascending, then weight decay ascending (ties resolve to the first).
     public var points: [(lr: Double, weightDecay: Double)] {
@@ -153,6 +158,12 @@ public struct Recipe: Codable, Sendable, Equatable {
             if let s = r.lrScaling, s != "batch/256" { throw RecipeError(file: url.path, message: "lr_scaling must be batch/256 or absent") }
             _ = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 1)
             if let e = r.evalAfter, e < 0 { throw RecipeError(file: url.path, message: "eval_after must be ≥ 0") }
+            if let g = r.grid {
+                if g.lr.isEmpty || g.weightDecay.isEmpty { throw RecipeError(file: url.path, message: "grid: lr and weight_decay must each list at least one value") }
+                if let sc = g.score, !HyperGrid.scores.contains(sc) {
+                    throw RecipeError(file: url.path, message: "grid: score '\(sc)' is not one of \(HyperGrid.scores.joined(separator: ", "))")
+                }
+            }
             return r
         } catch let e as RecipeError {
             throw RecipeError(file: url.path, message: e.message)
