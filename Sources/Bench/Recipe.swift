@@ -163,6 +163,11 @@ public struct Recipe: Codable, Sendable, Equatable {
                 if let sc = g.score, !HyperGrid.scores.contains(sc) {
                     throw RecipeError(file: url.path, message: "grid: score '\(sc)' is not one of \(HyperGrid.scores.joined(separator: ", "))")
                 }
+                // The best epoch is only seen when grid runs evaluate their val split (in the test slot) every epoch.
+                let everyEpoch = r.evalEvery == 1 || (r.evalAfter == nil && [r.officialSelection, r.cleanSelection].contains { $0 != .lastEpochTest })
+                if g.score == "best-val-over-epochs" && !everyEpoch {
+                    throw RecipeError(file: url.path, message: "grid: score best-val-over-epochs needs an evaluation every epoch (eval_every: 1, or a selection rule other than last-epoch-test without eval_after)")
+                }
             }
             return r
         } catch let e as RecipeError {
