@@ -101,9 +101,7 @@ public enum Runner {
             _ = try train(gridCell, seed: 0, folder: folder, overrides: ["lr": lr, "weight_decay": wd], options: options, log: log)
             // Last-epoch validation accuracy (VPT tune_vtab.py find_best_lrwd), whatever the recipe reports; or the best
             // over epochs where the protocol reads every epoch's val line (E2VPT tune_fgvc_fiveRuns.py find_best_lrwd).
-            let metrics = try RunStore.metrics(in: folder)
-            let scored = grid.score == "best-val-over-epochs" ? metrics.compactMap(\.testAccuracy).max() : metrics.last?.testAccuracy
-            guard let acc = scored else {
+            guard let acc = gridScore(try RunStore.metrics(in: folder), score: grid.score) else {
                 throw CellError(message: "\(folder.path): grid run has no validation accuracy")
             }
             // Strictly better only: ties keep the earlier (smaller lr, then smaller weight decay) point.
@@ -112,6 +110,12 @@ public enum Runner {
         guard let b = best else { throw CellError(message: "cell \(cell.id): empty grid") }
         if !options.quiet { log(String(format: "%@: grid selected lr %g, weight_decay %g (val %.2f%%)", cell.id, b.lr, b.wd, b.acc)) }
         return ["lr": b.lr, "weight_decay": b.wd]
+    }
+
+    /// A grid run's score: its validation accuracy (in the test slot) after the last epoch, or its best over the evaluated
+    /// epochs for `best-val-over-epochs`; nil when the run evaluated nothing.
+    static func gridScore(_ metrics: [EpochMetrics], score: String?) -> Double? {
+        score == "best-val-over-epochs" ? metrics.compactMap(\.testAccuracy).max() : metrics.last?.testAccuracy
     }
 
     /// One training run into `folder` (skipped when its summary exists), with optional lr / weight-decay overrides.
