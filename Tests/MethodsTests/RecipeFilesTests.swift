@@ -111,4 +111,18 @@ final class RecipeCoverageTests: XCTestCase {
         try base.replacingOccurrences(of: "  weight_decay: [0.0, 0.0001, 0.001, 0.01]", with: "  weight_decay: []").write(to: empty, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Recipe.load(empty)) { e in XCTAssertTrue("\(e)".contains("at least one value"), "\(e)") }
     }
+
+    /// V-PETL Bench steps timm's cosine once per epoch (t_initial = epochs); DA-VPT per update (t_initial = updates).
+    func testTimmCosinePerEpochAndPerUpdate() throws {
+        let r = try Recipe.load(Golden.recipes.appendingPathComponent("fgvc/bias/cub200.yaml"))
+        let (s, perStep) = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 7)
+        XCTAssertFalse(perStep)
+        guard case let .timmCosine(t, w, wInit, lrMin) = s else { return XCTFail("\(s)") }
+        XCTAssertEqual([t, w], [100, 10]); XCTAssertEqual(wInit, 1e-6); XCTAssertEqual(lrMin, 1e-5)
+        let d = try Recipe.load(Golden.recipes.appendingPathComponent("fgvc/da-vpt/cub200.yaml"))
+        let (s2, perStep2) = try d.schedule.resolve(epochs: d.epochs, itersPerEpoch: 7)
+        XCTAssertTrue(perStep2)
+        guard case let .timmCosine(t2, w2, _, _) = s2 else { return XCTFail("\(s2)") }
+        XCTAssertEqual([t2, w2], [700, 70])
+    }
 }
