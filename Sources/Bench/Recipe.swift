@@ -17,7 +17,8 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
 /// Learning-rate schedule of a recipe; steps are derived from epochs × iterations per epoch.
 public struct ScheduleSpec: Codable, Sendable, Equatable {
     /// `warmup-cosine-epoch` (VPT/E2VPT), `linspace-warmup-cosine` (SA2VP), `step-warmup-cosine` (DAM-VP/InsVP,
-    /// warmup = 20% of steps), `timm-cosine` (DA-VPT), `multistep` (ILM-VP), `cosine-annealing`, `constant`.
+    /// warmup = 20% of steps), `timm-cosine` (DA-VPT, per update), `timm-cosine-epoch` (V-PETL Bench, per epoch), `multistep`
+    /// (ILM-VP), `cosine-annealing`, `constant`.
     public var kind: String
     public var warmupEpochs: Int?
     public var minLR: Double?
@@ -33,6 +34,9 @@ public struct ScheduleSpec: Codable, Sendable, Equatable {
         case "linspace-warmup-cosine": return (.linspaceWarmupCosine(warmupSteps: warm, totalSteps: total, minLR: minLR ?? 0, startLR: 0), true)
         case "step-warmup-cosine": return (.stepWarmupCosine(warmupSteps: max(1, total / 5), totalSteps: total), true)
         case "timm-cosine": return (.timmCosine(tInitial: total, warmupT: warm, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0), true)
+        // The same scheduler stepped once per epoch, t_initial = epochs (V-PETL Bench's train_model_*.py).
+        case "timm-cosine-epoch":
+            return (.timmCosine(tInitial: epochs, warmupT: warmupEpochs ?? 0, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0), false)
         case "multistep": return (.multiStep(milestones: milestones ?? [], gamma: gamma ?? 0.1), false)
         case "cosine-annealing": return (.cosineAnnealing(tMax: total, etaMin: minLR ?? 0), true)
         case "constant": return (.constant, false)
@@ -57,8 +61,13 @@ public enum SelectionRule: String, Codable, Sendable {
 public struct HyperGrid: Codable, Sendable, Equatable {
     public var lr: [Double]
     public var weightDecay: [Double]
-    enum CodingKeys: String, CodingKey { case lr, weightDecay = "weight_decay" }
-    public init(lr: [Double], weightDecay: [Double]) { self.lr = lr; self.weightDecay = weightDecay }
+    /// How a grid point is scored on the validation split: `last-epoch-val` (absent; VPT tune_vtab.py find_best_lrwd)
+    /// or `best-val-over-epochs` (E2VPT tune_fgvc_fiveRuns.py find_best_lrwd reads every epoch's val line).
+    public var score: String?
+    enum CodingKeys: String, CodingKey { case lr, weightDecay = "weight_decay", score }
+    public init(lr: [Double], weightDecay: [Double], score: String? = nil) { self.lr = lr; self.weightDecay = weightDecay; self.score = score }
+
+    public static let scores = ["last-epoch-val", "best-val-over-epochs"]
 
     /// Grid points in a fixed order: lr ascending, then weight decay ascending (ties resolve to the first).
     public var points: [(lr: Double, weightDecay: Double)] {
@@ -170,6 +179,17 @@ public struct Recipe: Codable, Sendable, Equatable {
             }
             for (key, v) in [("early_stop_thr", r.earlyStopThr), ("vpt_loss_stop_thr", r.vptLossStopThr)] where (v ?? -1) > 0 {
                 throw RecipeError(file: url.path, message: "\(key) (the official DA-VPT early stop) is not implemented: remove it and list it under declared_differences with the reason")
+            }
+            if let g = r.grid {
+                if g.lr.isEmpty || g.weightDecay.isEmpty { throw RecipeError(file: url.path, message: "grid: lr and weight_decay must each list at least one value") }
+                if let sc = g.score, !HyperGrid.scores.contains(sc) {
+                    throw RecipeError(file: url.path, message: "grid: score '\(sc)' is not one of \(HyperGrid.scores.joined(separator: ", "))")
+                }
+                // The best epoch is only seen when grid runs evaluate their val split (in the test slot) every epoch.
+                let everyEpoch = r.evalEvery == 1 || (r.evalAfter == nil && [r.officialSelection, r.cleanSelection].contains { $0 != .lastEpochTest })
+                if g.score == "best-val-over-epochs" && !everyEpoch {
+                    throw RecipeError(file: url.path, message: "grid: score best-val-over-epochs needs an evaluation every epoch (eval_every: 1, or a selection rule other than last-epoch-test without eval_after)")
+                }
             }
             return r
         } catch let e as RecipeError {
