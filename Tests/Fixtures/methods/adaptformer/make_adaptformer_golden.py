@@ -119,7 +119,7 @@ def main():
         "parallel_out_learnable_bn": (tuning("parallel", "out", "learnable_scalar"), True),
         "sequential_none_linear": (tuning("sequential", "none", "0.1"), False),
     }
-    meta = {"repo": "ShoufaChen/AdaptFormer", "commit": commit,
+    meta = {"repo": "ShoufaChen/AdaptFormer", "commit": commit, "timm": __import__("timm").__version__,
             "config": dict(image=IMG, patch=PATCH, dim=DIM, depth=DEPTH, heads=HEADS, mlp_ratio=MLP_RATIO, classes=CLASSES,
                            batch=BATCH, ffn_num=FFN), "cases": {}}
     for case, (cfg, bn) in cases.items():
