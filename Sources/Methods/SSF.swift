@@ -73,7 +73,7 @@ public final class SSF: PromptMethod {
     public let vit: ViT
     let patch: ScaleShift
     let blocks: [SSFBlock]
-    let final: ScaleShift
+    let finalNorm: ScaleShift
     let head: Linear
 
     public init(setup: MethodSetup) throws {
@@ -86,7 +86,7 @@ public final class SSF: PromptMethod {
         let c = vit.config
         var rng = setup.rng
         patch = ScaleShift("patch_embed.", 1, width: c.dim, rng: &rng)
-        final = ScaleShift("", 1, width: c.dim, rng: &rng)
+        finalNorm = ScaleShift("", 1, width: c.dim, rng: &rng)
         blocks = (0..<c.depth).map { SSFBlock($0, dim: c.dim, mlpDim: c.mlpDim, rng: &rng) }
         head = Linear(weight: Parameter("head.weight", Init.truncatedNormal([setup.numClasses, c.dim], std: 0.02, rng: &rng), trainable: true),
                       bias: Parameter("head.bias", Tensor(zeros: [setup.numClasses]), trainable: true))
@@ -94,7 +94,7 @@ public final class SSF: PromptMethod {
 
     /// Backbone, then the SSF factors (official names; the order is ours), then the head.
     public var parameters: [Parameter] {
-        vit.parameters + patch.parameters + final.parameters + blocks.flatMap(\.parameters) + head.parameters
+        vit.parameters + patch.parameters + finalNorm.parameters + blocks.flatMap(\.parameters) + head.parameters
     }
 
     /// Features [B, D]: CLS token after the final norm and its scale/shift.
@@ -118,7 +118,7 @@ public final class SSF: PromptMethod {
             if dp { m = m.dropPath(rate, rng: &context.rng) }
             t = t + m
         }
-        let out = final(vit.norm(t))
+        let out = finalNorm(vit.norm(t))
         return out.slice(axis: 1, 0, 1).reshaped([b, d])
     }
 

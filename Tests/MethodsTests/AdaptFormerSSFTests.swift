@@ -1,7 +1,8 @@
 import XCTest
 import Backbones
-import Bench
+@testable import Bench
 import Checkpoints
+import Data
 import Engine
 import Methods
 import Random
@@ -162,5 +163,67 @@ final class AdaptFormerSSFTests: XCTestCase {
         XCTAssertEqual(a, b)
         XCTAssertNotEqual(a, m.logits(x, context: &e3).scalars)
         XCTAssertThrowsError(try make("ssf", ["drop_path": .double(1.5)]))
+    }
+
+    // MARK: Recipe plumbing the two methods' recipes need
+
+    /// timm CosineLRScheduler stepped per epoch (SSF: step(epoch + 1), cooldown at min-lr; V-PETL Bench: step(epoch), lag 1).
+    func testTimmCosineEpochSchedule() throws {
+        let spec = ScheduleSpec(kind: "timm-cosine-epoch", warmupEpochs: 10, minLR: 1e-8, warmupLRInit: 1e-7,
+                                cooldownEpochs: 10, epochLag: nil)
+        let (s, perStep) = try spec.resolve(epochs: 110, itersPerEpoch: 7)
+        XCTAssertFalse(perStep)
+        let base = 5e-3
+        XCTAssertEqual(s.lr(at: 0, base: base), 1e-7, accuracy: 1e-15)
+        XCTAssertEqual(s.lr(at: 5, base: base), 1e-7 + 5 * (base - 1e-7) / 10, accuracy: 1e-12)
+        XCTAssertEqual(s.lr(at: 50, base: base), 1e-8 + 0.5 * (base - 1e-8) * (1 + cos(Double.pi * 50 / 100)), accuracy: 1e-12)
+        for e in 100..<110 { XCTAssertEqual(s.lr(at: e, base: base), 1e-8) }
+        var lagged = spec
+        lagged.cooldownEpochs = nil; lagged.epochLag = 1
+        let (l, _) = try lagged.resolve(epochs: 100, itersPerEpoch: 7)
+        XCTAssertEqual(l.lr(at: 0, base: base), l.lr(at: 1, base: base))
+        XCTAssertEqual(l.lr(at: 11, base: base), s.lr(at: 10, base: base), accuracy: 1e-15)
+        lagged.cooldownEpochs = 100
+        XCTAssertThrowsError(try lagged.resolve(epochs: 100, itersPerEpoch: 7))
+    }
+
+    /// Label smoothing without mixing: soft targets (1 − ε)·one-hot + ε / C give timm's LabelSmoothingCrossEntropy.
+    func testSmoothedTargetsGiveLabelSmoothingLoss() {
+        let t = Trainer.smoothedTargets([2, 0], classes: 4, epsilon: 0.1)
+        XCTAssertEqual(t.shape, [2, 4])
+        XCTAssertEqual(t.scalars[2], 0.925, accuracy: 1e-6)
+        XCTAssertEqual(t.scalars[4], 0.925, accuracy: 1e-6)
+        XCTAssertEqual(t.scalars[1], 0.025, accuracy: 1e-6)
+        let logits = Tensor([1, 2, 3, 0.5, -1, 0, 2, 1], shape: [2, 4])
+        let soft = Tensor.softTargetCrossEntropy(logits, t).item
+        // (1 − ε)·NLL + ε·mean(−log p), computed by hand.
+        var expected: Float = 0
+        for (row, y) in [(0, 2), (1, 0)] {
+            let z = Array(logits.scalars[(row * 4)..<(row * 4 + 4)])
+            let lse = Foundation.log(z.map { Foundation.exp($0) }.reduce(0, +))
+            let logp = z.map { $0 - lse }
+            expected += (0.9 * -logp[y] + 0.1 * -logp.reduce(0, +) / 4) / 2
+        }
+        XCTAssertEqual(soft, expected, accuracy: 1e-5)
+    }
+
+    /// Every recipe of the two methods loads and builds its method on the mini ViT.
+    func testRecipesLoadAndBuild() throws {
+        let fm = FileManager.default
+        var files: [URL] = []
+        for bench in ["vtab1k", "fgvc"] {
+            for m in ["adaptformer", "ssf"] {
+                let dir = Golden.recipes.appendingPathComponent("\(bench)/\(m)")
+                let names = try fm.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }
+                XCTAssertEqual(names.count, bench == "vtab1k" ? 19 : 5, dir.path)
+                files += names.map { dir.appendingPathComponent($0) }
+            }
+        }
+        files += ["hta/adaptformer.yaml", "mini/adaptformer.yaml", "mini/ssf.yaml"].map { Golden.recipes.appendingPathComponent($0) }
+        for f in files {
+            let r = try Recipe.load(f)
+            _ = try Pipeline.make(r.pipeline)
+            _ = try makeMethod(r.method, setup: MethodSetup(backbone: .vit(ViT(Self.tiny, seed: 1)), numClasses: 3, options: r.options, rng: RandomStream(0)))
+        }
     }
 }
