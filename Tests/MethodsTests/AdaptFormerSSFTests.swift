@@ -32,16 +32,17 @@ final class AdaptFormerSSFTests: XCTestCase {
         XCTAssertEqual(m.trainable.map(\.count).reduce(0, +), (try meta("adaptformer")["cases"] as! [String: [String: Any]])["parallel_in_linear"]!["trainable_count"] as! Int)
     }
 
-    func testAdaptFormerLearnableScaleLayerNormOutBatchNormHead() throws {
-        let m = try make("adaptformer", ["ffn_num": .int(4), "ffn_adapter_layernorm_option": .string("out"),
-                                          "ffn_adapter_scalar": .string("learnable_scalar"), "head": .string("mae-bn")])
-        try Golden.check(m, dir: "adaptformer", weights: "parallel_out_learnable_bn.safetensors", io: "parallel_out_learnable_bn_io.safetensors")
-        XCTAssertEqual(m.trainable.map(\.count).reduce(0, +), (try meta("adaptformer")["cases"] as! [String: [String: Any]])["parallel_out_learnable_bn"]!["trainable_count"] as! Int)
+    func testAdaptFormerLearnableScaleBatchNormHead() throws {
+        let m = try make("adaptformer", ["ffn_num": .int(4), "ffn_adapter_scalar": .string("learnable_scalar"), "head": .string("mae-bn")])
+        try Golden.check(m, dir: "adaptformer", weights: "parallel_none_learnable_bn.safetensors", io: "parallel_none_learnable_bn_io.safetensors")
+        XCTAssertEqual(m.trainable.map(\.count).reduce(0, +), (try meta("adaptformer")["cases"] as! [String: [String: Any]])["parallel_none_learnable_bn"]!["trainable_count"] as! Int)
     }
 
-    func testAdaptFormerSequential() throws {
-        let m = try make("adaptformer", ["ffn_num": .int(4), "ffn_option": .string("sequential"), "head": .string("linear")])
-        try Golden.check(m, dir: "adaptformer", weights: "sequential_none_linear.safetensors", io: "sequential_none_linear_io.safetensors")
+    func testAdaptFormerSequentialLayerNormOut() throws {
+        let m = try make("adaptformer", ["ffn_num": .int(4), "ffn_option": .string("sequential"), "ffn_adapter_layernorm_option": .string("out"),
+                                          "head": .string("linear")])
+        try Golden.check(m, dir: "adaptformer", weights: "sequential_out_linear.safetensors", io: "sequential_out_linear_io.safetensors")
+        XCTAssertEqual(m.trainable.map(\.count).reduce(0, +), (try meta("adaptformer")["cases"] as! [String: [String: Any]])["sequential_out_linear"]!["trainable_count"] as! Int)
     }
 
     /// A wrong option must be caught: the `in` golden run with the layer norm off differs in logits.

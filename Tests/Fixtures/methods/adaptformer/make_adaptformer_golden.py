@@ -116,8 +116,10 @@ def main():
     y = torch.tensor([0, 3, 1])
     cases = {
         "parallel_in_linear": (tuning("parallel", "in", "0.1"), False),
-        "parallel_out_learnable_bn": (tuning("parallel", "out", "learnable_scalar"), True),
-        "sequential_none_linear": (tuning("sequential", "none", "0.1"), False),
+        # learnable_scalar with the output LayerNorm would give the scale an analytically ~0 gradient (LayerNorm is
+        # scale-invariant), so the learnable scale is checked without it and `out` in the sequential case.
+        "parallel_none_learnable_bn": (tuning("parallel", "none", "learnable_scalar"), True),
+        "sequential_out_linear": (tuning("sequential", "out", "0.1"), False),
     }
     meta = {"repo": "ShoufaChen/AdaptFormer", "commit": commit, "timm": __import__("timm").__version__,
             "config": dict(image=IMG, patch=PATCH, dim=DIM, depth=DEPTH, heads=HEADS, mlp_ratio=MLP_RATIO, classes=CLASSES,
