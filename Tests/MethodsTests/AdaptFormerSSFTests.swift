@@ -111,6 +111,25 @@ final class AdaptFormerSSFTests: XCTestCase {
         XCTAssertThrowsError(try other.restore(checkpointState: [:]))
     }
 
+    /// The bottleneck dropout (p 0.1, custom_modules.py:70) acts in training only, drawn from the context's stream.
+    func testAdaptFormerDropoutOnlyInTraining() throws {
+        let m = try make("adaptformer", ["ffn_num": .int(4), "head": .string("linear")])
+        for p in m.trainable where p.name.contains("up_proj") { p.value.fill(0.05) }
+        var r = RandomStream(5)
+        let x = Tensor((0..<(2 * 3 * 32 * 32)).map { _ in r.normal() }, shape: [2, 3, 32, 32])
+        var e1 = ForwardContext.eval, e2 = ForwardContext.eval
+        let eval = m.logits(x, context: &e1).scalars
+        XCTAssertEqual(eval, m.logits(x, context: &e2).scalars)
+        var t1 = ForwardContext(training: true, rng: RandomStream(1)), t2 = ForwardContext(training: true, rng: RandomStream(1))
+        let a = m.logits(x, context: &t1).scalars
+        XCTAssertEqual(a, m.logits(x, context: &t2).scalars)
+        XCTAssertNotEqual(a, eval)
+        let off = try make("adaptformer", ["ffn_num": .int(4), "head": .string("linear"), "adapter_dropout": .double(0)])
+        for p in off.trainable where p.name.contains("up_proj") { p.value.fill(0.05) }
+        var t3 = ForwardContext(training: true, rng: RandomStream(1)), e3 = ForwardContext.eval
+        XCTAssertEqual(off.logits(x, context: &t3).scalars, off.logits(x, context: &e3).scalars)
+    }
+
     // MARK: SSF
 
     func testSSFParity() throws {
