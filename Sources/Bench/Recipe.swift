@@ -17,14 +17,19 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
 /// Learning-rate schedule of a recipe; steps are derived from epochs × iterations per epoch.
 public struct ScheduleSpec: Codable, Sendable, Equatable {
     /// `warmup-cosine-epoch` (VPT/E2VPT), `linspace-warmup-cosine` (SA2VP), `step-warmup-cosine` (DAM-VP/InsVP,
-    /// warmup = 20% of steps), `timm-cosine` (DA-VPT, per update), `timm-cosine-epoch` (V-PETL Bench, per epoch), `multistep`
-    /// (ILM-VP), `cosine-annealing`, `constant`.
+    /// warmup = 20% of steps), `timm-cosine` (DA-VPT), `timm-cosine-epoch` (SSF, V-PETL Bench: timm CosineLRScheduler
+    /// stepped per epoch), `multistep` (ILM-VP), `cosine-annealing`, `constant`.
     public var kind: String
     public var warmupEpochs: Int?
     public var minLR: Double?
     public var warmupLRInit: Double?
     public var milestones: [Int]?
     public var gamma: Double?
+    /// `timm-cosine-epoch`: epochs run after the cosine cycle at `minLR` (timm `--cooldown-epochs`; the cycle is
+    /// `epochs − cooldownEpochs` long) and how many epochs the lr lags (1 when the official loop calls
+    /// `scheduler.step(epoch)` instead of `step(epoch + 1)` after each epoch).
+    public var cooldownEpochs: Int?
+    public var epochLag: Int?
 
     /// The engine schedule and whether it is stepped per optimiser update (else per epoch).
     public func resolve(epochs: Int, itersPerEpoch: Int) throws -> (Schedule, perStep: Bool) {
@@ -34,9 +39,10 @@ public struct ScheduleSpec: Codable, Sendable, Equatable {
         case "linspace-warmup-cosine": return (.linspaceWarmupCosine(warmupSteps: warm, totalSteps: total, minLR: minLR ?? 0, startLR: 0), true)
         case "step-warmup-cosine": return (.stepWarmupCosine(warmupSteps: max(1, total / 5), totalSteps: total), true)
         case "timm-cosine": return (.timmCosine(tInitial: total, warmupT: warm, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0), true)
-        // The same scheduler stepped once per epoch, t_initial = epochs (V-PETL Bench's train_model_*.py).
         case "timm-cosine-epoch":
-            return (.timmCosine(tInitial: epochs, warmupT: warmupEpochs ?? 0, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0), false)
+            let cycle = epochs - (cooldownEpochs ?? 0)
+            guard cycle > 0, (epochLag ?? 0) >= 0 else { throw RecipeError(file: "", message: "timm-cosine-epoch: cooldownEpochs must be < epochs and epochLag ≥ 0") }
+            return (.timmCosineEpoch(tInitial: cycle, warmupT: warmupEpochs ?? 0, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0, lag: epochLag ?? 0), false)
         case "multistep": return (.multiStep(milestones: milestones ?? [], gamma: gamma ?? 0.1), false)
         case "cosine-annealing": return (.cosineAnnealing(tMax: total, etaMin: minLR ?? 0), true)
         case "constant": return (.constant, false)

@@ -97,6 +97,13 @@ public final class Trainer {
         return total == 0 ? 0 : 100 * Double(correct) / Double(total)
     }
 
+    /// (1 − ε)·one-hot + ε / C, [B, C].
+    public static func smoothedTargets(_ labels: [Int], classes: Int, epsilon: Float) -> Tensor {
+        var t = [Float](repeating: epsilon / Float(classes), count: labels.count * classes)
+        for (i, y) in labels.enumerated() { t[i * classes + y] += 1 - epsilon }
+        return Tensor(t, shape: [labels.count, classes])
+    }
+
     /// Trains from the last checkpoint (or from scratch) to `recipe.epochs`, returning the per-epoch history.
     public func run() throws -> [EpochMetrics] {
         let start = try resume()
@@ -138,6 +145,10 @@ public final class Trainer {
                     if labels.isEmpty { step += 1; continue }
                     var mixRng = RandomStream(seed, UInt64(epoch), UInt64(step), 0x313)
                     (x, targets) = Mixup.mix(images: x, labels: labels, classes: data.train.dataset.numClasses, config: mix, rng: &mixRng)
+                } else if let eps = recipe.labelSmoothing, eps > 0 {
+                    // Label smoothing without mixing (timm LabelSmoothingCrossEntropy, torch CE label_smoothing):
+                    // (1 − ε)·NLL + ε·mean(−log p) = soft-target CE against (1 − ε)·one-hot + ε / C.
+                    targets = Self.smoothedTargets(labels, classes: data.train.dataset.numClasses, epsilon: Float(eps))
                 }
                 var ctx = ForwardContext(training: true, rng: RandomStream(seed, UInt64(epoch), UInt64(step), 0xD0))
                 let batch = TrainingBatch(images: x, labels: labels, targets: targets, epoch: epoch)
