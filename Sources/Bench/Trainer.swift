@@ -97,6 +97,13 @@ public final class Trainer {
         return total == 0 ? 0 : 100 * Double(correct) / Double(total)
     }
 
+    /// (1 − ε)·one-hot + ε / C, [B, C].
+    public static func smoothedTargets(_ labels: [Int], classes: Int, epsilon: Float) -> Tensor {
+        var t = [Float](repeating: epsilon / Float(classes), count: labels.count * classes)
+        for (i, y) in labels.enumerated() { t[i * classes + y] += 1 - epsilon }
+        return Tensor(t, shape: [labels.count, classes])
+    }
+
     /// Trains from the last checkpoint (or from scratch) to `recipe.epochs`, returning the per-epoch history.
     public func run() throws -> [EpochMetrics] {
         let start = try resume()
@@ -138,6 +145,10 @@ public final class Trainer {
                     if labels.isEmpty { step += 1; continue }
                     var mixRng = RandomStream(seed, UInt64(epoch), UInt64(step), 0x313)
                     (x, targets) = Mixup.mix(images: x, labels: labels, classes: data.train.dataset.numClasses, config: mix, rng: &mixRng)
+                } else if let eps = recipe.labelSmoothing, eps > 0 {
+                    // Label smoothing without mixing (timm LabelSmoothingCrossEntropy, torch CE label_smoothing):
+                    // (1 − ε)·NLL + ε·mean(−log p) = soft-target CE against (1 − ε)·one-hot + ε / C.
+                    targets = Self.smoothedTargets(labels, classes: data.train.dataset.numClasses, epsilon: Float(eps))
                 }
                 var ctx = ForwardContext(training: true, rng: RandomStream(seed, UInt64(epoch), UInt64(step), 0xD0))
                 let batch = TrainingBatch(images: x, labels: labels, targets: targets, epoch: epoch)
@@ -170,9 +181,7 @@ public final class Trainer {
             method.epochDidEnd(epoch)
             // Validation every epoch (small, and the curves need it). Test only where a selection rule needs
             // per-epoch test numbers, every `eval_every` epochs if the recipe asks, and always after the last epoch.
-            let last = epoch == epochs - 1
-            let perEpochTest = [recipe.officialSelection, recipe.cleanSelection].contains { $0 != .lastEpochTest }
-            let testNow = last || (perEpochTest && epoch >= (recipe.evalAfter ?? 0)) || recipe.evalEvery.map { (epoch + 1) % $0 == 0 } == true
+            let testNow = Self.testsAfter(epoch: epoch, epochs: epochs, recipe: recipe)
             let val = try data.val.map { try evaluate(.val, $0, epoch: epoch) }
             let test = testNow ? try evaluate(.test, data.test, epoch: epoch) : nil
             let m = EpochMetrics(epoch: epoch, lr: Double(optimizer.groups.first?.lr ?? 0), trainLoss: lossSum / Double(max(seen, 1)),
@@ -268,6 +277,15 @@ public final class Trainer {
     }
 
     // MARK: - Selection
+
+    /// Whether the test split is evaluated after `epoch` (0-based): always after the last; every epoch from `eval_after` on
+    /// where a selection rule needs per-epoch test numbers; every `eval_every` epochs if the recipe asks — and with
+    /// `eval_every`, the per-epoch tests keep to it too (V-PETL Bench tests only at epochs 89 and 99: every 10th after 80).
+    static func testsAfter(epoch: Int, epochs: Int, recipe: Recipe) -> Bool {
+        let perEpochTest = [recipe.officialSelection, recipe.cleanSelection].contains { $0 != .lastEpochTest }
+        let everyN = recipe.evalEvery.map { (epoch + 1) % $0 == 0 }
+        return epoch == epochs - 1 || (perEpochTest && epoch >= (recipe.evalAfter ?? 0) && everyN ?? true) || everyN == true
+    }
 
     /// The accuracy `rule` picks from the history. With `evalAfter` (DA-VPT's `eval_after`), the best-over-epochs
     /// rules only consider epochs ≥ evalAfter (0-based), as the official code only evaluates those; when none is

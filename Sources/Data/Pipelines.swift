@@ -62,6 +62,17 @@ public struct Pipeline: Codable, Equatable, Sendable {
         "davpt-fgvc": { s in Pipeline(name: "davpt-fgvc", size: s,
                                       train: [.randomResizedCrop(scaleLo: 0.08, scaleHi: 1.0, filter: .bicubic), .horizontalFlip(p: 0.5)],
                                       eval: [.pilShorterSide(numerator: 256, filter: .bicubic), .centerCrop], normalization: .imagenet) },
+        // SSF VTAB (--no-aug --direct-resize; data/transforms_factory.py:17-41): Resize((224, 224), bicubic) + CenterCrop (a
+        // no-op), train = eval, Inception 0.5/0.5 (the timm in21k model's pretrained cfg, models/vision_transformer.py:47-55).
+        "ssf-vtab": { s in Pipeline(name: "ssf-vtab", size: s, train: [.pilSquash(.bicubic)], eval: [.pilSquash(.bicubic)], normalization: .half) },
+        // SSF FGVC (--simple-aug; transforms_factory.py:43-69, 158-197): RandomResizedCrop(224, 0.08-1, bicubic) + HFlip /
+        // Resize(int(224 / 0.9) = 248, bicubic) + CenterCrop(224), 0.5/0.5.
+        "ssf-fgvc": { s in Pipeline(name: "ssf-fgvc", size: s,
+                                    train: [.randomResizedCrop(scaleLo: 0.08, scaleHi: 1.0, filter: .bicubic), .horizontalFlip(p: 0.5)],
+                                    eval: [.pilShorterSide(numerator: 248, filter: .bicubic), .centerCrop], normalization: .half) },
+        // V-PETL Bench VTAB without train_aug (ImageClassification/dataloader/vtab.py:71-74): Resize((224, 224)) bilinear,
+        // ImageNet mean/std, train = eval.
+        "vpetl-vtab": { s in Pipeline(name: "vpetl-vtab", size: s, train: [.pilSquash(.bilinear)], eval: [.pilSquash(.bilinear)], normalization: .imagenet) },
         // ILM-VP (data/prepare_data.py:28-139): Resize((s, s)) (PIL bilinear; a no-op for the 32-px CIFAR/SVHN) + ToTensor,
         // no augmentation, no normalisation (ImageNet stats are applied after the prompt, inside the method).
         "ilm-vp": { s in Pipeline(name: "ilm-vp", size: s, train: [.pilSquash(.bilinear)], eval: [.pilSquash(.bilinear)],

@@ -25,6 +25,8 @@ public let methodRegistry: [String: MethodFactory] = [
     "sa2vp": { try SA2VP(setup: $0) },
     "sa2vp-swin": { try SA2VPSwin(setup: $0) },
     "insvp": { try InsVP(setup: $0) },
+    "adaptformer": { try AdaptFormer(setup: $0) },
+    "ssf": { try SSF(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.

@@ -18,6 +18,9 @@ public enum Schedule: Codable, Sendable, Equatable {
     case timmCosine(tInitial: Int, warmupT: Int, warmupLRInit: Double, lrMin: Double)
     /// torch MultiStepLR: base · γ^(number of milestones ≤ e).
     case multiStep(milestones: [Int], gamma: Double)
+    /// timm CosineLRScheduler with t_in_epochs (stepped once per epoch): epoch e uses the timm lr of epoch
+    /// max(0, e − lag); after `tInitial` epochs (the cooldown) it stays at lrMin.
+    case timmCosineEpoch(tInitial: Int, warmupT: Int, warmupLRInit: Double, lrMin: Double, lag: Int)
     /// torch CosineAnnealingLR (closed form): min + ½(base − min)(1 + cos(π t / T)).
     case cosineAnnealing(tMax: Int, etaMin: Double)
     case constant
@@ -45,6 +48,8 @@ public enum Schedule: Codable, Sendable, Equatable {
             if t < warmupT { return warmupInit + Double(t) * (base - warmupInit) / Double(warmupT) }
             if t >= tInitial { return lrMin }
             return lrMin + 0.5 * (base - lrMin) * (1 + cos(Double.pi * Double(t) / Double(tInitial)))
+        case let .timmCosineEpoch(tInitial, warmupT, warmupInit, lrMin, lag):
+            return Schedule.timmCosine(tInitial: tInitial, warmupT: warmupT, warmupLRInit: warmupInit, lrMin: lrMin).lr(at: max(0, t - lag), base: base)
         case let .multiStep(milestones, gamma):
             return base * pow(gamma, Double(milestones.filter { $0 <= t }.count))
         case let .cosineAnnealing(tMax, etaMin):
