@@ -56,7 +56,9 @@ public struct DataReport: CustomStringConvertible, Sendable {
 }
 
 /// Verifies dataset `dataset` under `root`; with `decodeImages` every image is decoded.
+/// An old id spelling (`vtab/<task>`) is checked as its new one, which the report names.
 public func verifyData(root: String, dataset: String, decodeImages: Bool = true) -> DataReport {
+    let dataset = resolveDatasetId(dataset).id
     var report = DataReport(dataset: dataset, root: root)
     guard let spec = datasetRegistry[dataset] else {
         report.problems.append(DataError.unknownDataset(id: dataset).description); return report

@@ -169,9 +169,9 @@ final class HTAReaderTests: XCTestCase {
             if id.hasPrefix("hta/") { XCTAssertEqual(Set(s.expected.splits.keys), ["train", "val", "test"], id) }
             if id.hasPrefix("ilm13/") { XCTAssertEqual(Set(s.expected.splits.keys), ["train", "test"], id) }
             if id.hasPrefix("vtab-tfds/") {
-                let twin = datasetRegistry["vtab/" + id.dropFirst("vtab-tfds/".count)]
+                let twin = datasetRegistry["vtab1k/" + id.dropFirst("vtab-tfds/".count)]
                 XCTAssertNotNil(twin, id)
-                XCTAssertEqual(s.expected, twin?.expected, "\(id) counts differ from its vtab/ twin")
+                XCTAssertEqual(s.expected, twin?.expected, "\(id) counts differ from its vtab1k/ twin")
             }
             XCTAssertGreaterThan(s.expected.classes, 1, id)
         }

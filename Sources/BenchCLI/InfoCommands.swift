@@ -90,12 +90,15 @@ struct InspectCommand: ParsableCommand {
 struct VerifyDataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-data", abstract: "Check a dataset tree: split files, counts, classes, every image decodes.",
-        discussion: "Example: bench verify-data --root /data/vtab-1k --dataset vtab/dtd")
+        discussion: "Example: bench verify-data --root /data/vtab-1k --dataset vtab1k/dtd")
     @Option(help: "Data root.") var root: String
     @Option(help: "Dataset id (default: every registered id whose folder exists under the root).") var dataset: String?
     @Flag(help: "Skip decoding images (counts only).") var noDecode = false
 
     func run() throws {
+        if let given = dataset, let note = resolveDatasetId(given).note {
+            FileHandle.standardError.write(Foundation.Data((note + "\n").utf8))
+        }
         let ids = dataset.map { [$0] } ?? datasetRegistry.keys.sorted()
         var bad = 0
         for id in ids {
