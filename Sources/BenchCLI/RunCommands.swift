@@ -55,9 +55,10 @@ struct RunCommand: ParsableCommand {
 
 /// Runs every runnable cell of a table for the given seeds, skipping finished ones, then writes the report.
 func reproduce(table: String, seeds: [Int], shard: (Int, Int)?, matching: String?, location: LocationOptions,
-               out: String, show: Selection) throws -> Bool {
+               out: String, show: Selection, onlyMethods: Set<String>? = nil) throws -> Bool {
     var skipped: [CellReadiness] = []
     var cells = try CellCatalog.cells(table: table) { skipped.append($0) }
+    if let only = onlyMethods { cells = cells.filter { only.contains($0.key.method) } }
     if let pattern = matching {
         cells = cells.filter { fnmatch(pattern, $0.id, 0) == 0 }
         skipped = skipped.filter { fnmatch(pattern, $0.key.id, 0) == 0 }
@@ -127,7 +128,8 @@ struct ReproduceCommand: ParsableCommand {
 
 struct MiniCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mini", abstract: "Run the built-in mini benchmark (one seed) and print its table — the default job.")
+        commandName: "mini", abstract: "Run the built-in mini benchmark (one seed) and print its table — the default job.",
+        discussion: "Runs the 15 methods of MiniBenchmark.defaultMethods (the seed papers' methods and their common baselines); `bench reproduce --table mini` runs every method with a mini recipe.")
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var location: LocationOptions
@@ -137,7 +139,7 @@ struct MiniCommand: ParsableCommand {
         common.apply()
         let s = seeds.split(separator: ",").compactMap { Int($0) }
         let ok = try exitingOnError { try reproduce(table: MiniBenchmark.tableId, seeds: s, shard: nil, matching: nil, location: location,
-                                                     out: "results/reports", show: .official) }
+                                                     out: "results/reports", show: .official, onlyMethods: MiniBenchmark.defaultMethods) }
         if !ok { throw ExitCode.failure }
     }
 }
