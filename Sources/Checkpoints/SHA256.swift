@@ -1,8 +1,15 @@
-// SHA-256 (FIPS 180-4), used to check committed and user-supplied weight files. Written out here to
+// SHA-256 (FIPS 180-4), used to check committed and user-supplied weight files and published split files. Written out here to
 // avoid a crypto dependency for one hash.
 import Foundation
 
 public enum SHA256 {
+    /// A file that cannot be read to hash; `description` names it.
+    public struct ReadError: Error, CustomStringConvertible {
+        public let file: String
+        public let message: String
+        public var description: String { "\(file): \(message)" }
+    }
+
     static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -51,7 +58,7 @@ public enum SHA256 {
 
     public static func hex(file url: URL) throws -> String {
         guard let d = try? Foundation.Data(contentsOf: url, options: .alwaysMapped) else {
-            throw RunStoreError(file: url.path, message: "cannot read file to hash")
+            throw SHA256.ReadError(file: url.path, message: "cannot read file to hash")
         }
         return hex(d)
     }
