@@ -27,6 +27,10 @@ public struct SplitIdentity: Codable, Sendable, Equatable, CustomStringConvertib
     /// The published file it was compared with.
     public var published: PublishedSplitFile?
 
+    public init(split: String, file: String, sha256: String, entries: Int, verdict: SplitVerdict, published: PublishedSplitFile?) {
+        self.split = split; self.file = file; self.sha256 = sha256; self.entries = entries; self.verdict = verdict; self.published = published
+    }
+
     public var description: String {
         let ref = published.map { " (published: \($0.entries) entries, \($0.source))" } ?? ""
         return "\(file): \(verdict.rawValue), \(entries) entries, sha256 \(sha256.prefix(12))…\(ref)"
