@@ -8,7 +8,7 @@ import Foundation
 /// metadata.json's `data` object.
 public struct RunDataRecord: Codable, Sendable, Equatable {
     public var dataset: String
-    /// `vtab1k-tfds-records`, `vtab1k-image-folder (JPEG re-encoded release)`, `fgvc-json`, … (`dataSource(id:)`).
+    /// `vtab1k-tfds-records`, `vtab1k-image-folder`, `fgvc-json`, … (`dataSource(id:)`).
     public var source: String
     /// FGVC json datasets only: `official` (each split's own sorted ids) or `fixed` (train.json's ids).
     public var labelMapping: String?

@@ -38,7 +38,7 @@ final class DataCheckTests: XCTestCase {
         let root = try makeKITTI()
         let (tr, va, te, record) = try DataCheck.open(id: "vtab/kitti_dist", root: root, plan: plan, cell: "c", labelMapping: .official)
         XCTAssertEqual([tr.count, va?.count ?? 0, te.count], [1000, 200, 711])
-        XCTAssertEqual(record.source, "vtab1k-image-folder (JPEG re-encoded release)")
+        XCTAssertEqual(record.source, "vtab1k-image-folder")
         XCTAssertNil(record.labelMapping)
         XCTAssertEqual(record.splitFiles.map(\.split), ["test", "train800val200", "val200"])
         XCTAssertEqual(Set(record.splitFiles.map(\.verdict)), [.unrecorded])
@@ -73,7 +73,7 @@ final class DataCheckTests: XCTestCase {
         }
         let published = SplitIdentity(split: "trainval-manifest", file: "m.json", sha256: "ab", entries: 14, verdict: .published, published: nil)
         let a = try run("cifar100", RunDataRecord(dataset: "vtab-tfds/cifar100", source: "vtab1k-tfds-records", labelMapping: nil, splitFiles: [published]))
-        let b = try run("dtd", RunDataRecord(dataset: "vtab/dtd", source: "vtab1k-image-folder (JPEG re-encoded release)", labelMapping: nil, splitFiles: []))
+        let b = try run("dtd", RunDataRecord(dataset: "vtab/dtd", source: "vtab1k-image-folder", labelMapping: nil, splitFiles: []))
         let notes = RunAggregator.dataNotes(runs: runs, summaries: [a, b])
         XCTAssertEqual(notes.count, 3, "\(notes)")
         XCTAssertTrue(notes.contains("Data: cifar100: vtab1k-tfds-records; split files: trainval-manifest: the published split (from metadata.json)."), "\(notes)")

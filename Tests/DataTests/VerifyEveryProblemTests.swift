@@ -62,7 +62,7 @@ final class VerifyEveryProblemTests: XCTestCase {
         XCTAssertEqual(doc.problems, r.issues)
         let label = try XCTUnwrap(doc.problems.first { $0.kind == .labelOutOfRange && $0.split == "train800" })
         XCTAssertEqual([label.file, "\(label.line ?? 0)"], [root + "/cifar/train800.txt", "5"])
-        XCTAssertEqual(doc.dataSource, "vtab1k-image-folder (JPEG re-encoded release)")
+        XCTAssertEqual(doc.dataSource, "vtab1k-image-folder")
         XCTAssertEqual(doc.splitFiles.map(\.verdict), Array(repeating: .unrecorded, count: 4))
     }
 

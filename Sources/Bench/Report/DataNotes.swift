@@ -1,7 +1,7 @@
 // Footer notes on the data behind a report, read from each run's metadata.json `data` (DataCheck.swift):
 // the data source, the FGVC label mapping and which split each split file is, so a reproduced number is
 // never set beside a paper's without saying which split produced it. A report that mixes VTAB-1k from TFDS
-// records with VTAB-1k from the JPEG image-folder release says so.
+// records with VTAB-1k from the image-folder release says so.
 import Foundation
 
 extension RunAggregator {
@@ -29,9 +29,9 @@ extension RunAggregator {
         }
         var notes = byText.keys.sorted().map { "Data: \(byText[$0]!.sorted().joined(separator: ", ")): \($0) (from metadata.json)." }
         if sources.contains(where: { $0.hasPrefix("vtab1k-tfds") }) && sources.contains(where: { $0.hasPrefix("vtab1k-image-folder") }) {
-            notes.append("Data sources differ: this report mixes VTAB-1k read from TFDS records with VTAB-1k from the JPEG "
-                         + "image-folder release, which re-encodes images (about 10 points on CIFAR-100, visinf/adapter_plus #3); "
-                         + "their numbers are not comparable.")
+            notes.append("Data sources differ: this report mixes VTAB-1k read from TFDS records with VTAB-1k from the "
+                         + "image-folder release (images re-written as files; a user reports about 70% against 80% on CIFAR-100, "
+                         + "visinf/adapter_plus #3); their numbers are not comparable.")
         }
         if without > 0 && !notes.isEmpty {
             notes.append("Data: \(without) run(s) record no data source (built-in tasks, or runs recorded before metadata.json had `data`).")
