@@ -42,6 +42,15 @@ public struct DataProblem: Codable, Sendable, Equatable, CustomStringConvertible
         self.init(.error, kind, split: split, file: file, line: line, key: key, message)
     }
 
+    enum CodingKeys: String, CodingKey { case severity, kind, split, file, line, key, message }
+    /// Absent values are written as null, so every `--json` problem has every field.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(severity, forKey: .severity); try c.encode(kind, forKey: .kind); try c.encode(split, forKey: .split)
+        try c.encode(file, forKey: .file); try c.encode(line, forKey: .line); try c.encode(key, forKey: .key)
+        try c.encode(message, forKey: .message)
+    }
+
     /// `file:line: message` (`warning: ` in front of warnings).
     public var description: String {
         let at = line.map { "\(file):\($0)" } ?? file

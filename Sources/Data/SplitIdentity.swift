@@ -31,6 +31,14 @@ public struct SplitIdentity: Codable, Sendable, Equatable, CustomStringConvertib
         self.split = split; self.file = file; self.sha256 = sha256; self.entries = entries; self.verdict = verdict; self.published = published
     }
 
+    enum CodingKeys: String, CodingKey { case split, file, sha256, entries, verdict, published }
+    /// `published` is written as null when nothing is recorded (stable `--json` fields).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(split, forKey: .split); try c.encode(file, forKey: .file); try c.encode(sha256, forKey: .sha256)
+        try c.encode(entries, forKey: .entries); try c.encode(verdict, forKey: .verdict); try c.encode(published, forKey: .published)
+    }
+
     public var description: String {
         let ref = published.map { " (published: \($0.entries) entries, \($0.source))" } ?? ""
         return "\(file): \(verdict.rawValue), \(entries) entries, sha256 \(sha256.prefix(12))…\(ref)"

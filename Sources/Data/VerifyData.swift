@@ -19,6 +19,16 @@ public struct SplitCheck: Codable, Sendable, Equatable {
     public var source: String
     public var errors: Int = 0
     public var warnings: Int = 0
+
+    enum CodingKeys: String, CodingKey { case expected, found, classesFound, missingClasses, undecodable, source, errors, warnings }
+    /// `expected` is written as null when unknown (stable `--json` fields).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(expected, forKey: .expected); try c.encode(found, forKey: .found)
+        try c.encode(classesFound, forKey: .classesFound); try c.encode(missingClasses, forKey: .missingClasses)
+        try c.encode(undecodable, forKey: .undecodable); try c.encode(source, forKey: .source)
+        try c.encode(errors, forKey: .errors); try c.encode(warnings, forKey: .warnings)
+    }
 }
 
 /// Result of `verifyData`. `ok` is false when any error exists (warnings alone keep it true);

@@ -64,6 +64,10 @@ final class VerifyEveryProblemTests: XCTestCase {
         XCTAssertEqual([label.file, "\(label.line ?? 0)"], [root + "/cifar/train800.txt", "5"])
         XCTAssertEqual(doc.dataSource, "vtab1k-image-folder")
         XCTAssertEqual(doc.splitFiles.map(\.verdict), Array(repeating: .unrecorded, count: 4))
+        // Absent values are null, not missing: every problem has every field.
+        let raw = try XCTUnwrap(JSONSerialization.jsonObject(with: Foundation.Data(r.json.utf8)) as? [String: Any])
+        for p in try XCTUnwrap(raw["problems"] as? [[String: Any]]) { XCTAssertEqual(Set(p.keys), ["severity", "kind", "split", "file", "line", "key", "message"]) }
+        XCTAssertTrue(r.json.contains("\"published\" : null"), r.json)
     }
 
     func testReaderRefusesWithEveryProblemOfTheSplitFile() throws {
