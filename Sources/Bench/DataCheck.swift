@@ -20,7 +20,10 @@ enum DataCheck {
     /// Checks splits `plan` of dataset `id` under `root` and returns them opened with the run's data record.
     static func open(id: String, root: String, plan: SplitPlan, cell: String, labelMapping: FGVCLabelMapping,
                      log: (String) -> Void = { _ in }) throws -> (any ImageDataset, (any ImageDataset)?, any ImageDataset, RunDataRecord) {
-        let names = Array(Set([plan.train, plan.test] + (plan.val.map { [$0] } ?? []))).sorted()
+        // Every split of the dataset, not only this run's: a grid run (train800 → val200) must not pass a tree
+        // whose test split the final run would refuse.
+        let all = datasetRegistry[id].map { Array($0.expected.splits.keys) } ?? []
+        let names = Array(Set([plan.train, plan.test] + (plan.val.map { [$0] } ?? []) + all)).sorted()
         let report = verifyData(root: root, dataset: id, decodeImages: false, labelMapping: labelMapping, splits: names)
         guard report.ok else {
             let errors = report.errors

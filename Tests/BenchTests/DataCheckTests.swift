@@ -40,7 +40,7 @@ final class DataCheckTests: XCTestCase {
         XCTAssertEqual([tr.count, va?.count ?? 0, te.count], [1000, 200, 711])
         XCTAssertEqual(record.source, "vtab1k-image-folder")
         XCTAssertNil(record.labelMapping)
-        XCTAssertEqual(record.splitFiles.map(\.split), ["test", "train800val200", "val200"])
+        XCTAssertEqual(record.splitFiles.map(\.split), ["test", "train800", "train800val200", "val200"])
         XCTAssertEqual(Set(record.splitFiles.map(\.verdict)), [.unrecorded])
     }
 
@@ -48,8 +48,9 @@ final class DataCheckTests: XCTestCase {
         let root = try makeKITTI(train800: ["images/gone.png 1", "images/tr0.png 999"])
         XCTAssertThrowsError(try DataCheck.open(id: "vtab/kitti_dist", root: root, plan: plan, cell: "c", labelMapping: .official)) { e in
             let text = "\(e)"
-            // train800val200.txt holds train800's lines: both faults (lines 799, 800) and the repeated tr0.png.
-            for part in ["3 data problem(s)", "train800val200.txt:799: image \(root)/kitti/images/gone.png does not exist",
+            // Both faults (lines 799, 800) and the repeated tr0.png, in train800.txt and in train800val200.txt
+            // (every split is checked, also those this run does not read).
+            for part in ["6 data problem(s)", "train800.txt:799: image", "train800.txt:800: label 999", "train800val200.txt:799: image \(root)/kitti/images/gone.png does not exist",
                          "train800val200.txt:800: label 999 outside 0..<4", "train800val200.txt:800: images/tr0.png is listed again (first on line 1)",
                          "bench verify-data --root \(root) --dataset vtab/kitti_dist"] {
                 XCTAssertTrue(text.contains(part), "\"\(part)\" not in \(text)")
