@@ -75,14 +75,19 @@ struct VerifyDataCommand: ParsableCommand {
         let ids = dataset.map { [$0] } ?? datasetRegistry.keys.sorted()
         var bad = 0
         var docs: [String] = []
+        var absent: [String] = []
         for id in ids {
             let r = verifyData(root: root, dataset: id, decodeImages: !noDecode, labelMapping: labelMapping)
-            // Without --dataset, ids whose folder is absent are skipped (nothing of them was read).
-            if dataset == nil && r.splits.isEmpty && r.identities.isEmpty { continue }
+            // Without --dataset, ids of which nothing could be read are listed at the end instead of reported.
+            if dataset == nil && r.splits.isEmpty && r.identities.allSatisfy({ $0.split == manifestSplit }) { absent.append(id); continue }
             if json { docs.append(r.json) } else { print(r) }
             if !r.ok { bad += 1 }
         }
         if json { print("[\n" + docs.joined(separator: ",\n") + "\n]") }
+        if !absent.isEmpty {
+            let line = "not found under \(root) (not checked): \(absent.joined(separator: ", "))"
+            if json { FileHandle.standardError.write(Foundation.Data((line + "\n").utf8)) } else { print(line) }
+        }
         if bad > 0 { throw ExitCode.failure }
     }
 }
