@@ -104,38 +104,41 @@ public enum CellCatalog {
         return out
     }
 
-    /// Runnable cells of a table: `mini`, or a paper table's cells whose method is implemented and has a recipe.
-    public static func cells(table: String, root: URL = root()) throws -> [Cell] {
+    /// Runnable cells of a table: `mini`, or a paper table's cells whose method, backbone, reader and recipe all
+    /// resolve (`CellClassifier`); `skipped` receives the others, each with what it lacks.
+    public static func cells(table: String, root: URL = root(), skipped: ((CellReadiness) -> Void)? = nil) throws -> [Cell] {
         if table == "mini" { return miniCells(root: root) }
         let bundle = try PaperTablesBundle(directory: root.appendingPathComponent("paper-tables").path)
         guard bundle.tables.contains(where: { $0.name == table + ".csv" }) else {
             let known = (["mini"] + bundle.tables.map { String($0.name.dropLast(4)) }).sorted().joined(separator: ", ")
             throw CellError(message: "unknown table '\(table)'; known: \(known)")
         }
+        let classifier = CellClassifier(root: root)
         var out: [Cell] = []
-        for key in bundle.registry.cellsByTable[table + ".csv", default: []].sorted() where methodRegistry[key.method] != nil {
-            guard let recipe = recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root) else { continue }
+        for key in bundle.registry.cellsByTable[table + ".csv", default: []].sorted() {
+            let r = classifier.classify(key)
+            guard r.runnable, let recipe = r.recipeFile else { skipped?(r); continue }
             out.append(Cell(key: key, recipeFile: recipe, source: .registry(registryId(benchmark: key.benchmark, dataset: key.dataset)),
                             splits: splits(for: key.benchmark)))
         }
         return out
     }
 
-    /// A cell by id (`<benchmark>/<dataset>/<method>/<backbone>`), runnable or not-yet-runnable with a reason.
+    /// A cell by id (`<benchmark>/<dataset>/<method>/<backbone>`); one that cannot start throws naming every
+    /// missing piece (method, backbone, reader, recipe) at once.
     public static func cell(id: String, root: URL = root()) throws -> Cell {
         let parts = id.split(separator: "/").map(String.init)
         guard parts.count == 4 else { throw CellError(message: "cell id '\(id)' must be <benchmark>/<dataset>/<method>/<backbone>") }
         let key = CellKey(benchmark: parts[0], dataset: parts[1], method: parts[2], backbone: parts[3])
-        guard methodRegistry[key.method] != nil else {
-            throw CellError(message: "cell \(id): method '\(key.method)' is not implemented; implemented: \(methodRegistry.keys.sorted().joined(separator: ", "))")
-        }
-        guard let recipe = recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root) else {
-            throw CellError(message: "cell \(id): no recipe at recipes/\(key.benchmark)/\(key.method).yaml or recipes/\(key.benchmark)/\(key.method)/\(key.dataset).yaml")
-        }
-        if key.benchmark == "mini" {
-            guard let task = BuiltinTask(rawValue: key.dataset) else {
-                throw CellError(message: "cell \(id): unknown built-in task '\(key.dataset)'; known: \(miniTasks.map(\.rawValue).joined(separator: ", "))")
+        let r = CellClassifier(root: root).classify(key)
+        guard r.runnable, let recipe = r.recipeFile else {
+            var m = r.message
+            if r.needs.contains(where: { if case .method = $0 { return true }; return false }) {
+                m += " (implemented: \(methodRegistry.keys.sorted().joined(separator: ", ")))"
             }
+            throw CellError(message: m)
+        }
+        if key.benchmark == "mini", let task = BuiltinTask(rawValue: key.dataset) {
             return Cell(key: key, recipeFile: recipe, source: .builtin(task), splits: splits(for: "mini"))
         }
         return Cell(key: key, recipeFile: recipe, source: .registry(registryId(benchmark: key.benchmark, dataset: key.dataset)),

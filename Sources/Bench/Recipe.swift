@@ -121,6 +121,16 @@ public struct Recipe: Codable, Sendable, Equatable {
     /// (0-based). Selection rules other than last-epoch-test range over those epochs only, and per-epoch test
     /// evaluations before it are skipped. Absent: every epoch.
     public var evalAfter: Int?
+    /// DA-VPT `samples_per_class` (params.py:101): samples of each class in a class-balanced batch; absent: 2.
+    public var samplesPerClass: Int?
+    /// The official configuration these values come from (`bench recipe import`; checked by OfficialRecipeTests).
+    public var official: OfficialSource?
+    /// Values set on purpose to something other than the official source, each with its reason.
+    public var declaredDifferences: [DeclaredDifference]?
+    /// Official early stops on test accuracy / metric loss (DA-VPT `early_stop_thr`, `vpt_loss_stop_thr`): not
+    /// implemented, so a recipe holding one is rejected (declare the difference instead).
+    public var earlyStopThr: Double?
+    public var vptLossStopThr: Double?
 
     /// The Mixup settings when the recipe mixes, else nil.
     public var mixupConfig: MixupConfig? {
@@ -137,6 +147,8 @@ public struct Recipe: Codable, Sendable, Equatable {
         case dropLast = "drop_last", officialSelection = "official_selection", cleanSelection = "clean_selection"
         case evalEvery = "eval_every", imageSize = "image_size", backbone
         case mixup, cutmix, mixProb = "mix_prob", switchProb = "switch_prob", grid, evalAfter = "eval_after"
+        case samplesPerClass = "samples_per_class", official, declaredDifferences = "declared_differences"
+        case earlyStopThr = "early_stop_thr", vptLossStopThr = "vpt_loss_stop_thr"
     }
 
     /// The learning rate the optimiser starts from.
@@ -153,6 +165,12 @@ public struct Recipe: Codable, Sendable, Equatable {
             if let s = r.lrScaling, s != "batch/256" { throw RecipeError(file: url.path, message: "lr_scaling must be batch/256 or absent") }
             _ = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 1)
             if let e = r.evalAfter, e < 0 { throw RecipeError(file: url.path, message: "eval_after must be ≥ 0") }
+            if let k = r.samplesPerClass, k < 1 || r.batchSize % k != 0 {
+                throw RecipeError(file: url.path, message: "samples_per_class must be ≥ 1 and divide batch_size")
+            }
+            for (key, v) in [("early_stop_thr", r.earlyStopThr), ("vpt_loss_stop_thr", r.vptLossStopThr)] where (v ?? -1) > 0 {
+                throw RecipeError(file: url.path, message: "\(key) (the official DA-VPT early stop) is not implemented: remove it and list it under declared_differences with the reason")
+            }
             return r
         } catch let e as RecipeError {
             throw RecipeError(file: url.path, message: e.message)

@@ -138,7 +138,7 @@ public enum Runner {
         let s = UInt64(seed)
         let trainLoader = DataLoader(dataset: train, pipeline: pipeline, options: LoaderOptions(
             batchSize: recipe.batchSize, shuffle: true, dropLast: recipe.dropLast ?? false, train: true, seed: s,
-            classBalanced: recipe.classBalanced ?? false))
+            classBalanced: recipe.classBalanced ?? false, samplesPerClass: recipe.samplesPerClass))
         func evalLoader(_ d: any ImageDataset) -> DataLoader {
             DataLoader(dataset: d, pipeline: pipeline, options: LoaderOptions(batchSize: recipe.evalBatchSize ?? 256, shuffle: false, train: false, seed: s))
         }

@@ -2,7 +2,6 @@
 // report footer), so a reproduced number is never set beside a paper's without saying which split and
 // which data source produced it.
 
-import Checkpoints
 import Foundation
 
 /// How a split file compares with the published one.
@@ -73,7 +72,9 @@ func splitEntries(_ bytes: [UInt8], file: String) -> Int {
 public func splitIdentity(file: String, id: String, split: String) -> SplitIdentity? {
     guard let data = FileManager.default.contents(atPath: file) else { return nil }
     let bytes = [UInt8](data)
-    let sha = SHA256.hex(data), n = splitEntries(bytes, file: file)
+    var stream = SHA256Stream()
+    stream.update(data)
+    let sha = stream.hexDigest(), n = splitEntries(bytes, file: file)
     let ref = publishedSplits.first { $0.split == split && ($0.datasets.contains(id) || split == manifestSplit) }
     let verdict: SplitVerdict
     if let ref = ref { verdict = ref.sha256 == sha ? .published : ref.entries == n ? .sameCounts : .different } else { verdict = .unrecorded }

@@ -5,15 +5,19 @@ import Tabular
 /// Per-table facts that the checks need, from paper-tables/tables.csv.
 public struct TableMeta: Equatable, Sendable {
     public var file, paper, table, caption, source: String
-    /// "printed": the source shows bold/underline; "none": it has no marks (or loses them).
+    /// "printed": the source bolds the best and underlines the second-best; "bold": it bolds the best only (no
+    /// underline convention, e.g. ILM-VP's Table 1); "none": it has no marks (or loses them).
     public var marks: String
     /// Row labels the paper does not rank (e.g. full fine-tuning printed as a reference).
     public var unranked: Set<String>
     /// How `mean` is formed: "datasets" (mean over the benchmark's datasets) or "groups" (mean of group means).
     public var meanRule: String
     public var missing: String
+    /// Empty for a paper's own table; else who quotes the numbers ("VFPT (NeurIPS 2024), Table S1"): the paper's own
+    /// text was not reachable, and reports say the numbers are a quote.
+    public var quotedBy: String = ""
 
-    public static let header = ["file", "paper", "table", "caption", "source", "marks", "unranked", "mean_rule", "missing"]
+    public static let header = ["file", "paper", "table", "caption", "source", "marks", "unranked", "mean_rule", "missing", "quoted_by"]
 
     public static func load(path: String) throws -> [String: TableMeta] {
         let (hdr, recs) = try CSVReader.read(file: path)
@@ -21,11 +25,11 @@ public struct TableMeta: Equatable, Sendable {
         var out: [String: TableMeta] = [:]
         for r in recs {
             let f = r.fields
-            guard ["printed", "none"].contains(f[5]) else { throw CSVError(file: path, line: r.line, message: "marks must be printed or none, found '\(f[5])'") }
+            guard ["printed", "bold", "none"].contains(f[5]) else { throw CSVError(file: path, line: r.line, message: "marks must be printed, bold or none, found '\(f[5])'") }
             guard ["datasets", "groups"].contains(f[7]) else { throw CSVError(file: path, line: r.line, message: "mean_rule must be datasets or groups, found '\(f[7])'") }
             let un = Set(f[6].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
             out[f[0]] = TableMeta(file: f[0], paper: f[1], table: f[2], caption: f[3], source: f[4], marks: f[5],
-                                  unranked: un, meanRule: f[7], missing: f[8])
+                                  unranked: un, meanRule: f[7], missing: f[8], quotedBy: f[9])
         }
         return out
     }
@@ -124,10 +128,12 @@ public enum TableChecker {
     }
 
     /// Mark issues of one table: within each column, over ranked rows, the best value is bold and the
-    /// second-best distinct value underlined (ties share a mark); tables without printed marks must have none.
+    /// second-best distinct value underlined (ties share a mark; no underline where marks are "bold"); tables without
+    /// printed marks must have none.
     public static func markIssues(_ t: PaperTable, meta: TableMeta?, checked: inout Int) -> [CheckIssue] {
         var issues: [CheckIssue] = []
-        let printed = (meta?.marks ?? "none") == "printed"
+        let marks = meta?.marks ?? "none"
+        let printed = marks != "none", underlines = marks == "printed"
         let unranked = meta?.unranked ?? []
         var columns: [String: [ReportedRow]] = [:]
         for r in t.rows { columns[r.dataset, default: []].append(r) }
@@ -137,7 +143,7 @@ public enum TableChecker {
             for r in rows {
                 var expected = ""
                 if printed, !unranked.contains(r.method), let v = r.value {
-                    if v == distinct.first { expected = "bold" } else if distinct.count > 1 && v == distinct[1] { expected = "underline" }
+                    if v == distinct.first { expected = "bold" } else if underlines && distinct.count > 1 && v == distinct[1] { expected = "underline" }
                 }
                 checked += 1
                 if r.mark != expected {

@@ -49,15 +49,9 @@ public struct MethodId: Equatable, Sendable {
     }
 }
 
-/// Where a cell stands for the suite.
-public enum CellStatus: String, CaseIterable, Sendable {
-    /// The suite can run the cell's method.
-    case runnable
-    /// Not runnable; at least one paper prints a number for it.
-    case reportedOnly = "reported-only"
-    /// Not runnable and no number printed (the source shows '-' or it could not be read).
-    case missing
-}
+/// How a caller classifies a cell: a status word (`runnable`, `needs-method`, …) and what it lacks. The suite's
+/// classifier lives in Bench (it needs the method registry, recipes, backbones and dataset readers).
+public typealias CellClassification = (CellKey) -> (status: String, detail: String)
 
 /// All cells of all tables with every reported value (several papers may report one cell).
 public struct CellRegistry: Sendable {
@@ -73,11 +67,19 @@ public struct CellRegistry: Sendable {
         for t in tables {
             rowsByTable[t.name] = (t.rows.count, t.rows.filter { $0.value != nil }.count)
             var set = Set<CellKey>()
+            let implied = t.impliedDatasets
             for r in t.rows {
                 guard let mid = methodIds["\(r.paper)|\(r.method)"] else {
                     throw CSVError(file: r.file, line: r.line, message: "row label '\(r.method)' of paper \(r.paper) has no line in method-ids.csv")
                 }
-                if KnownIds.meanColumns.contains(r.dataset) { continue }  // aggregates are not cells
+                if KnownIds.meanColumns.contains(r.dataset) {  // aggregates are not cells; the datasets they average are
+                    for d in implied {
+                        let key = CellKey(benchmark: r.benchmark, dataset: d, method: mid.id, backbone: r.backbone)
+                        if cells[key] == nil { cells[key] = [] }
+                        set.insert(key)
+                    }
+                    continue
+                }
                 let key = CellKey(benchmark: r.benchmark, dataset: r.dataset, method: mid.id, backbone: r.backbone)
                 cells[key, default: []].append(ReportedValue(paper: r.paper, table: r.table, label: r.method, value: r.value,
                                                              valueText: r.valueText, source: r.source, file: t.name, line: r.line))
@@ -87,52 +89,51 @@ public struct CellRegistry: Sendable {
         }
     }
 
-    /// Method ids that method-ids.csv marks as implemented by the suite (a default for `runnable`).
+    /// Method ids that method-ids.csv marks as implemented by the suite.
     public var implementedMethods: Set<String> { Set(methodIds.values.filter { $0.implemented }.map { $0.id }) }
 
-    public func status(_ key: CellKey, runnable: Set<String>) -> CellStatus {
-        if runnable.contains(key.method) { return .runnable }
-        return (cells[key] ?? []).contains { $0.value != nil } ? .reportedOnly : .missing
-    }
-
-    /// Cells, optionally of one table (file name with or without `.csv`) and one status, sorted by id.
-    public func keys(table: String? = nil, status: CellStatus? = nil, runnable: Set<String>) -> [CellKey] {
-        var ks: [CellKey]
+    /// Cells, optionally of one table (file name with or without `.csv`), sorted by id.
+    public func keys(table: String? = nil) -> [CellKey] {
         if let t = table {
             let name = t.hasSuffix(".csv") ? t : t + ".csv"
-            ks = Array(cellsByTable[name] ?? [])
-        } else {
-            ks = Array(cells.keys)
+            return (cellsByTable[name] ?? []).sorted()
         }
-        if let s = status { ks = ks.filter { self.status($0, runnable: runnable) == s } }
-        return ks.sorted()
+        return cells.keys.sorted()
     }
 
-    /// `bench list`: one line per cell with its status and every reported value with its paper/table.
-    public func listText(table: String? = nil, status: CellStatus? = nil, runnable: Set<String>) -> String {
+    /// `bench list`: one line per cell — id, status, what it lacks (or `-`), every reported value with its source.
+    public func listText(table: String? = nil, status: String? = nil, classify: CellClassification) -> String {
         var out = ""
-        for k in keys(table: table, status: status, runnable: runnable) {
+        for k in keys(table: table) {
+            let c = classify(k)
+            if let s = status, c.status != s { continue }
             let vals = (cells[k] ?? []).map { v in
                 "\(v.valueText.isEmpty ? "-" : v.valueText) (\(v.paper), \(v.table), \"\(v.label)\")"
             }.joined(separator: "; ")
-            out += "\(k.id)\t\(self.status(k, runnable: runnable).rawValue)\t\(vals)\n"
+            out += "\(k.id)\t\(c.status)\t\(c.detail.isEmpty ? "-" : c.detail)\t\(vals)\n"
         }
         return out
     }
 
-    /// `bench tables`: per table, printed cells transcribed, those with numbers, registry cells and runnable cells.
-    public func coverageText(runnable: Set<String>) -> String {
-        var lines = ["table\tprinted_cells\twith_numbers\tregistry_cells\trunnable_cells"]
-        var tot = (0, 0, 0, 0)
+    /// `bench tables`: per table, printed cells transcribed, those with numbers, registry cells, and registry cells per
+    /// status (in the order of `statuses`); a last line counts distinct cells over all tables.
+    public func coverageText(statuses: [String], classify: CellClassification) -> String {
+        var lines = ["table\tprinted_cells\twith_numbers\tregistry_cells\t" + statuses.joined(separator: "\t")]
+        var status: [CellKey: String] = [:]
+        for k in cells.keys { status[k] = classify(k).status }
+        func counts(_ ks: some Sequence<CellKey>) -> [Int] {
+            var c = Array(repeating: 0, count: statuses.count)
+            for k in ks { if let i = statuses.firstIndex(of: status[k] ?? "") { c[i] += 1 } }
+            return c
+        }
+        var printed = 0, withNumbers = 0
         for name in cellsByTable.keys.sorted() {
             let (p, n) = rowsByTable[name] ?? (0, 0)
             let cs = cellsByTable[name] ?? []
-            let run = cs.filter { runnable.contains($0.method) }.count
-            lines.append("\(name)\t\(p)\t\(n)\t\(cs.count)\t\(run)")
-            tot.0 += p; tot.1 += n; tot.2 += cs.count; tot.3 += run
+            lines.append("\(name)\t\(p)\t\(n)\t\(cs.count)\t" + counts(cs).map(String.init).joined(separator: "\t"))
+            printed += p; withNumbers += n
         }
-        let allRun = cells.keys.filter { runnable.contains($0.method) }.count
-        lines.append("total\t\(tot.0)\t\(tot.1)\t\(cells.count) distinct\t\(allRun) distinct")
+        lines.append("total\t\(printed)\t\(withNumbers)\t\(cells.count) distinct\t" + counts(cells.keys).map(String.init).joined(separator: "\t"))
         return lines.joined(separator: "\n") + "\n"
     }
 }

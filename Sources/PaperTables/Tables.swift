@@ -30,6 +30,19 @@ public struct PaperTable: Sendable {
     public var file: String
     public var rows: [ReportedRow]
     public var name: String { (file as NSString).lastPathComponent }
+    /// Datasets a printed mean averages that the table does not print itself (DA-VPT's Table 1 prints only FGVC and
+    /// VTAB group means): reproducing such a mean means running these cells. In the benchmark's canonical order.
+    public var impliedDatasets: [String] {
+        let printed = Set(rows.map(\.dataset))
+        var implied = Set<String>()
+        for r in rows where KnownIds.meanColumns.contains(r.dataset) {
+            let inputs = KnownIds.datasets(averagedBy: r.dataset, benchmark: r.benchmark) ?? []
+            if !inputs.contains(where: printed.contains) { implied.formUnion(inputs) }
+        }
+        let order = rows.first.flatMap { KnownIds.benchmarks[$0.benchmark] } ?? []
+        return order.filter(implied.contains)
+    }
+
     /// Row labels in first-appearance order.
     public var methods: [String] {
         var seen = Set<String>(); var out: [String] = []
@@ -65,39 +78,66 @@ public enum PaperTableLoader {
         return v
     }
 
+    /// Loads one table; every problem of the file is named (file:line) in one error, not only the first.
     public static func load(file: String) throws -> PaperTable {
+        let (table, problems) = try read(file: file)
+        if !problems.isEmpty { throw TableProblems(problems: problems) }
+        return table
+    }
+
+    /// Reads one table, collecting a problem per bad row (the row is left out) instead of stopping at the first.
+    /// Throws only when the file cannot be read as CSV at all or its header is wrong.
+    public static func read(file: String) throws -> (table: PaperTable, problems: [CSVError]) {
         let (hdr, records) = try CSVReader.read(file: file)
         guard hdr == header else {
             throw CSVError(file: file, line: 1, message: "expected header \(header.joined(separator: ",")), found \(hdr.joined(separator: ","))")
         }
         var rows: [ReportedRow] = []
+        var problems: [CSVError] = []
         var seen: [String: Int] = [:]
         for rec in records {
-            let f = rec.fields, line = rec.line
-            func bad(_ m: String) -> CSVError { CSVError(file: file, line: line, message: m) }
-            let benchmark = f[2], backbone = f[3], group = f[6], dataset = f[7], mark = f[11]
-            guard let ds = KnownIds.benchmarks[benchmark] else { throw bad("unknown benchmark '\(benchmark)'; expected one of \(KnownIds.benchmarks.keys.sorted())") }
-            guard KnownIds.backbones.contains(backbone) else { throw bad("unknown backbone '\(backbone)'") }
-            guard ds.contains(dataset) || KnownIds.meanColumns.contains(dataset) else {
-                throw bad("unknown dataset '\(dataset)' for benchmark \(benchmark)")
-            }
-            if benchmark == "vtab1k", let g = KnownIds.vtabGroup(of: dataset), g != group {
-                throw bad("dataset \(dataset) belongs to group '\(g)', found '\(group)'")
-            }
-            guard KnownIds.groups.contains(group) else { throw bad("unknown group '\(group)'") }
-            guard ["", "bold", "underline"].contains(mark) else { throw bad("mark must be bold, underline or empty, found '\(mark)'") }
-            guard !f[0].isEmpty, !f[1].isEmpty, !f[5].isEmpty, !f[12].isEmpty else { throw bad("paper, table, method and source must not be empty") }
-            if f[8].isEmpty && f[13].isEmpty { throw bad("an empty value needs a note saying why") }
-            let key = "\(f[1])|\(backbone)|\(f[5])|\(dataset)"
-            if let prev = seen[key] { throw bad("duplicate cell (same table, backbone, method, dataset as line \(prev))") }
-            seen[key] = line
-            rows.append(ReportedRow(
-                paper: f[0], table: f[1], benchmark: benchmark, backbone: backbone, pretrain: f[4], method: f[5],
-                group: group, dataset: dataset,
-                value: try number(f[8], "value", file, line), valueText: f[8],
-                std: try number(f[9], "std", file, line), paramsM: try number(f[10], "params_m", file, line),
-                mark: mark, source: f[12], notes: f[13], file: file, line: line))
+            do {
+                let row = try parseRow(rec.fields, file: file, line: rec.line)
+                let key = "\(row.table)|\(row.backbone)|\(row.method)|\(row.dataset)"
+                if let prev = seen[key] {
+                    throw CSVError(file: file, line: rec.line, message: "duplicate cell (same table, backbone, method, dataset as line \(prev))")
+                }
+                seen[key] = rec.line
+                rows.append(row)
+            } catch let e as CSVError { problems.append(e) }
         }
-        return PaperTable(file: file, rows: rows)
+        return (PaperTable(file: file, rows: rows), problems)
+    }
+
+    static func parseRow(_ f: [String], file: String, line: Int) throws -> ReportedRow {
+        func bad(_ m: String) -> CSVError { CSVError(file: file, line: line, message: m) }
+        let benchmark = f[2], backbone = f[3], group = f[6], dataset = f[7], mark = f[11]
+        guard let ds = KnownIds.benchmarks[benchmark] else { throw bad("unknown benchmark '\(benchmark)'; expected one of \(KnownIds.benchmarks.keys.sorted().joined(separator: ", "))") }
+        guard KnownIds.backbones.contains(backbone) else { throw bad("unknown backbone '\(backbone)'; expected one of \(KnownIds.backbones.joined(separator: ", "))") }
+        guard ds.contains(dataset) || KnownIds.meanColumns.contains(dataset) else {
+            throw bad("unknown dataset '\(dataset)' for benchmark \(benchmark); expected one of \((ds + KnownIds.meanColumns).joined(separator: ", "))")
+        }
+        if benchmark == "vtab1k", let g = KnownIds.vtabGroup(of: dataset), g != group {
+            throw bad("dataset \(dataset) belongs to group '\(g)', found '\(group)'")
+        }
+        guard KnownIds.groups.contains(group) else { throw bad("unknown group '\(group)'; expected empty, natural, specialized or structured") }
+        guard ["", "bold", "underline"].contains(mark) else { throw bad("mark must be bold, underline or empty, found '\(mark)'") }
+        guard !f[0].isEmpty, !f[1].isEmpty, !f[5].isEmpty, !f[12].isEmpty else { throw bad("paper, table, method and source must not be empty") }
+        if f[8].isEmpty && f[13].isEmpty { throw bad("an empty value needs a note saying why") }
+        return ReportedRow(
+            paper: f[0], table: f[1], benchmark: benchmark, backbone: backbone, pretrain: f[4], method: f[5],
+            group: group, dataset: dataset,
+            value: try number(f[8], "value", file, line), valueText: f[8],
+            std: try number(f[9], "std", file, line), paramsM: try number(f[10], "params_m", file, line),
+            mark: mark, source: f[12], notes: f[13], file: file, line: line)
+    }
+}
+
+/// Several problems of one or more table files, each naming file:line.
+public struct TableProblems: Error, CustomStringConvertible {
+    public var problems: [CSVError]
+    public init(problems: [CSVError]) { self.problems = problems }
+    public var description: String {
+        "\(problems.count) problem(s):\n" + problems.map { "  \($0)" }.joined(separator: "\n")
     }
 }

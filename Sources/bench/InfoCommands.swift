@@ -6,24 +6,35 @@ import Foundation
 import Methods
 import PaperTables
 
-extension CellStatus: ExpressibleByArgument {}
+extension CellReadiness.Status: ExpressibleByArgument {}
 extension FGVCLabelMapping: ExpressibleByArgument {}
 
-/// Methods the suite can run: registered and with at least one recipe.
-func runnableMethods() -> Set<String> { Set(methodRegistry.keys) }
+/// The suite's classification of registry cells, for PaperTables' list and coverage texts.
+func classification(_ classifier: CellClassifier = CellClassifier()) -> CellClassification {
+    { key in
+        let r = classifier.classify(key)
+        return (r.status.rawValue, r.needs.map(\.description).joined(separator: "; "))
+    }
+}
 
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List the cells of the paper tables with their reported values and status.",
-        discussion: "Example: bench list --table insvp_hta_vit-b16-in21k --status runnable")
+        commandName: "list", abstract: "List the cells of the paper tables: status, what each lacks, and the reported values.",
+        discussion: """
+            Each line: cell id, status (runnable, needs-method, needs-backbone, needs-reader, needs-recipe), what the cell \
+            lacks (`-` when runnable), and every reported value with its paper and table.
+            Example: bench list --table insvp_hta_vit-b16-in21k --status needs-recipe
+            """)
     @Option(help: "Only this table (paper-tables file stem).") var table: String?
-    @Option(help: "Only cells with this status: runnable, reported-only, missing.") var status: CellStatus?
+    @Option(help: "Only cells with this status: runnable, needs-method, needs-backbone, needs-reader, needs-recipe.")
+    var status: CellReadiness.Status?
     @Option(help: "Folder of paper tables.") var paperTables = "paper-tables"
 
     func run() throws {
         try exitingOnError {
             let bundle = try PaperTablesBundle(directory: paperTables)
-            print(bundle.registry.listText(table: table.map { $0.hasSuffix(".csv") ? $0 : $0 + ".csv" }, status: status, runnable: runnableMethods()))
+            print(bundle.registry.listText(table: table.map { $0.hasSuffix(".csv") ? $0 : $0 + ".csv" }, status: status?.rawValue,
+                                           classify: classification()), terminator: "")
             if table == nil || table == "mini" {
                 let mini = CellCatalog.miniCells()
                 print("mini (built-in): \(mini.count) runnable cells: " + mini.map(\.id).joined(separator: " "))
@@ -34,13 +45,36 @@ struct ListCommand: ParsableCommand {
 
 struct TablesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tables", abstract: "Coverage per table: cells transcribed, cells with numbers, cells the suite can run.")
-    @Option(help: "Folder of paper tables.") var paperTables = "paper-tables"
+        commandName: "tables",
+        abstract: "Coverage per table and status; with --check, validate a table file before adding it.",
+        discussion: """
+            Without --check: per table, printed cells transcribed, cells with numbers, registry cells, and cells per status \
+            (runnable = method, backbone, dataset reader and recipe all resolve; only data and weights may be missing).
+            Example: bench tables
+            With --check FILE: every problem of a paper table CSV, one line each as file:line (header, ids, numbers, \
+            duplicates, its tables.csv and method-ids.csv lines, printed means, bold/underline marks); exit 1 on problems.
+            Example: bench tables --check my-tables/sa2vp_fgvc_vit-b16-in21k.csv
+            """)
+    @Option(help: "Folder of paper tables (and their side files tables.csv, method-ids.csv, known-inconsistencies.csv).")
+    var paperTables = "paper-tables"
+    @Option(name: .customLong("check"), parsing: .upToNextOption, help: "Table CSV file(s) to validate.") var check: [String] = []
 
     func run() throws {
+        if !check.isEmpty {
+            var bad = false
+            for f in check {
+                let r = TableFileCheck.check(file: f, directory: paperTables)
+                for p in r.problems { print(p) }
+                print(r.summary)
+                bad = bad || !r.ok
+            }
+            if bad { throw ExitCode.failure }
+            return
+        }
         try exitingOnError {
             let bundle = try PaperTablesBundle(directory: paperTables)
-            print(bundle.registry.coverageText(runnable: runnableMethods()))
+            print(bundle.registry.coverageText(statuses: CellReadiness.Status.allCases.map(\.rawValue), classify: classification()),
+                  terminator: "")
             print("mini (built-in): \(CellCatalog.miniCells().count) cells, all runnable")
         }
     }

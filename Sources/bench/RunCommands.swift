@@ -60,8 +60,18 @@ struct RunCommand: ParsableCommand {
 /// Runs every runnable cell of a table for the given seeds, skipping finished ones, then writes the report.
 func reproduce(table: String, seeds: [Int], shard: (Int, Int)?, matching: String?, location: LocationOptions,
                out: String, show: Selection) throws -> Bool {
-    var cells = try CellCatalog.cells(table: table)
-    if let pattern = matching { cells = cells.filter { fnmatch(pattern, $0.id, 0) == 0 } }
+    var skipped: [CellReadiness] = []
+    var cells = try CellCatalog.cells(table: table) { skipped.append($0) }
+    if let pattern = matching {
+        cells = cells.filter { fnmatch(pattern, $0.id, 0) == 0 }
+        skipped = skipped.filter { fnmatch(pattern, $0.key.id, 0) == 0 }
+    }
+    if !skipped.isEmpty {
+        var byStatus: [String: Int] = [:]
+        for r in skipped { byStatus[r.status.rawValue, default: 0] += 1 }
+        print("\(table): \(skipped.count) cell(s) cannot start and are left out (" + byStatus.keys.sorted().map { "\($0) \(byStatus[$0]!)" }
+            .joined(separator: ", ") + "); `bench list --table \(table)` says what each lacks")
+    }
     var jobs: [(Cell, Int)] = []
     for c in cells { for s in seeds { jobs.append((c, s)) } }
     if let (i, n) = shard { jobs = jobs.enumerated().filter { $0.offset % n == i }.map(\.element) }

@@ -56,6 +56,10 @@ extension Report {
         n.append("Each cell: reproduced (reported). Reproduced = mean over seeds of the `\(show)` accuracy, written mean±std "
                  + "(sample std, n−1) when a cell has several seeds; a cell with one seed shows no std. Rows without "
                  + "parentheses were not run by the suite: their numbers are the reported ones. `–`: no number.")
+        if let q = spec.quotedBy {
+            n.append("Reported numbers are a quote: \(q) prints them for this paper, whose own table could not be read "
+                     + "(paper-tables/README.md says what was tried).")
+        }
         // Selection rules found in the summaries, with run counts.
         var ruleCounts: [String: Int] = [:]
         for a in aggregates.values { for rule in a.seedRules { ruleCounts[rule, default: 0] += 1 } }

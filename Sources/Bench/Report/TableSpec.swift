@@ -85,6 +85,8 @@ public struct TableSpec: Sendable {
     public var otherReported: [SpecCell: [ReportedNumber]]
     /// Where the numbers come from, for the Markdown title line.
     public var caption: String
+    /// Set when the reported numbers are a later paper's quote of this paper's (tables.csv `quoted_by`).
+    public var quotedBy: String?
 
     public init(id: String, benchmark: String?, backbone: String, columns: [TableColumn], rows: [TableRow],
                 meanRule: MeanRule, reported: [SpecCell: ReportedNumber], otherReported: [SpecCell: [ReportedNumber]] = [:],
@@ -121,7 +123,8 @@ public struct TableSpec: Sendable {
         let meta = bundle.meta[table.name]
         let meanRule = MeanRule(rawValue: meta?.meanRule ?? "datasets") ?? .datasets
         let benchmark = table.rows.first?.benchmark ?? ""
-        let present = Set(table.rows.map { $0.dataset })
+        // A table that prints only means (DA-VPT's Table 1) gets the columns those means average.
+        let present = Set(table.rows.map { $0.dataset }).union(table.impliedDatasets)
         let datasets = (KnownIds.benchmarks[benchmark] ?? []).filter(present.contains)
         // The backbone most rows use is the table's; the file name carries it too.
         var counts: [String: Int] = [:]
@@ -155,10 +158,14 @@ public struct TableSpec: Sendable {
                 if !others.isEmpty { other[cell] = others }
             }
         }
-        let caption = meta.map { "\($0.table) of \($0.paper)" } ?? table.name
-        return TableSpec(id: id, benchmark: benchmark, backbone: backbone,
-                         columns: columns(benchmark: benchmark, datasets: datasets, meanRule: meanRule),
-                         rows: rows, meanRule: meanRule, reported: reported, otherReported: other, caption: caption)
+        let quotedBy = meta.flatMap { $0.quotedBy.isEmpty ? nil : $0.quotedBy }
+        var caption = meta.map { "\($0.table) of \($0.paper)" } ?? table.name
+        if let q = quotedBy { caption += ", as quoted by \(q)" }
+        var spec = TableSpec(id: id, benchmark: benchmark, backbone: backbone,
+                             columns: columns(benchmark: benchmark, datasets: datasets, meanRule: meanRule),
+                             rows: rows, meanRule: meanRule, reported: reported, otherReported: other, caption: caption)
+        spec.quotedBy = quotedBy
+        return spec
     }
 
     /// The spec of a baseline CSV (long format, `BaselineFile`): its `mean` values are the "reported" numbers,

@@ -1,0 +1,88 @@
+import Data
+import Foundation
+import Methods
+import PaperTables
+import Random
+import XCTest
+@testable import Bench
+
+/// `runnable` means a cell can start: method, backbone, reader and recipe resolve, and the method builds with the
+/// recipe on the backbone's architecture. Only data and weight files may be missing.
+final class CellReadinessTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Every cell the registry calls runnable resolves through `bench run`'s path and builds: the recipe loads, its
+    /// pipeline exists at the backbone's size, and the method builds with the recipe's options on a stand-in of the
+    /// backbone (random weights). Run with absent data and weights, it stops asking for data, not for anything else.
+    func testEveryRunnableCellBuilds() throws {
+        let bundle = try PaperTablesBundle(directory: Self.root.appendingPathComponent("paper-tables").path)
+        let classifier = CellClassifier(root: Self.root)
+        var runnable = 0, built = Set<String>()
+        for key in bundle.registry.keys() {
+            let r = classifier.classify(key)
+            guard r.runnable else { continue }
+            runnable += 1
+            let cell = try CellCatalog.cell(id: key.id, root: Self.root)
+            let recipe = try Recipe.load(cell.recipeFile)
+            let spec = try BackboneZoo.spec(key.backbone)
+            _ = try Pipeline.make(recipe.pipeline, size: recipe.imageSize ?? spec.architecture.imageSize)
+            // One build per (method, architecture, recipe file): the expensive part.
+            if built.insert("\(key.method)|\(spec.architecture)|\(cell.recipeFile.path)").inserted {
+                XCTAssertNoThrow(try makeMethod(key.method, setup: MethodSetup(
+                    backbone: CellClassifier.probeBackbone(spec), numClasses: 10, options: recipe.options, rng: RandomStream(1))), key.id)
+            }
+            if runnable % 97 == 1 {  // a sample runs for real up to the data: the error is about the data root only
+                let options = RunOptions(runs: FileManager.default.temporaryDirectory.appendingPathComponent("rt-\(UUID().uuidString)"),
+                                         dataRoot: URL(fileURLWithPath: "/nonexistent-data"), weights: URL(fileURLWithPath: "/nonexistent-weights"))
+                XCTAssertThrowsError(try Runner.run(cell, seed: 0, options: options, log: { _ in })) { e in
+                    XCTAssertTrue("\(e)".contains("nonexistent-weights"), "\(key.id): \(e)")
+                }
+                try? FileManager.default.removeItem(at: options.runs)
+            }
+        }
+        XCTAssertGreaterThan(runnable, 150)
+    }
+
+    /// A cell lacking several pieces names all of them, in the order method, backbone, reader, recipe.
+    func testMissingPiecesAllNamed() throws {
+        let c = CellClassifier(root: Self.root)
+        let r = c.classify(CellKey(benchmark: "hta", dataset: "no_such_set", method: "lion", backbone: "clip"))
+        XCTAssertEqual(r.status, .needsMethod)
+        XCTAssertEqual(r.needs.map(\.status), [.needsMethod, .needsBackbone, .needsReader, .needsRecipe])
+        XCTAssertThrowsError(try CellCatalog.cell(id: "hta/no_such_set/lion/clip", root: Self.root)) { e in
+            let m = "\(e)"
+            for part in ["method 'lion' is not implemented", "backbone 'clip' is not in the zoo", "no dataset reader for 'hta/no_such_set'",
+                         "no recipe at recipes/hta/lion.yaml"] {
+                XCTAssertTrue(m.contains(part), m)
+            }
+        }
+    }
+
+    /// Planted in a copy of the recipes: a recipe the method rejects is `needs-recipe`; a method on an architecture it
+    /// does not run on is `needs-backbone`; a recipe for another method is `needs-recipe`.
+    func testRecipeAndArchitectureProblems() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cr-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: tmp) }
+        try FileManager.default.copyItem(at: Self.root.appendingPathComponent("recipes"), to: tmp.appendingPathComponent("recipes"))
+        let adapter = tmp.appendingPathComponent("recipes/vtab1k/adapter.yaml")
+        let text = try String(contentsOf: adapter, encoding: .utf8)
+        let c0 = CellClassifier(root: tmp)
+        XCTAssertTrue(c0.classify(CellKey(benchmark: "vtab1k", dataset: "dtd", method: "adapter", backbone: "vit-b16-in21k")).runnable)
+        // adapter is ViT-only: on a ResNet its recipe is fine and the backbone is the problem.
+        let onResNet = c0.classify(CellKey(benchmark: "vtab1k", dataset: "dtd", method: "adapter", backbone: "resnet50-in1k"))
+        XCTAssertEqual(onResNet.status, .needsBackbone, onResNet.message)
+        XCTAssertTrue(onResNet.message.contains("needs a ViT backbone"), onResNet.message)
+
+        try text.replacingOccurrences(of: "REDUCATION_FACTOR: 8", with: "REDUCATION_FACTOR: 8\n  NO_SUCH_OPTION: 1")
+            .write(to: adapter, atomically: true, encoding: .utf8)
+        let bad = CellClassifier(root: tmp).classify(CellKey(benchmark: "vtab1k", dataset: "dtd", method: "adapter", backbone: "vit-b16-in21k"))
+        XCTAssertEqual(bad.status, .needsRecipe, bad.message)
+        XCTAssertTrue(bad.message.contains("NO_SUCH_OPTION"), bad.message)
+
+        try text.replacingOccurrences(of: "method: adapter", with: "method: bias").write(to: adapter, atomically: true, encoding: .utf8)
+        let other = CellClassifier(root: tmp).classify(CellKey(benchmark: "vtab1k", dataset: "dtd", method: "adapter", backbone: "vit-b16-in21k"))
+        XCTAssertEqual(other.status, .needsRecipe)
+        XCTAssertTrue(other.message.contains("is a recipe for method 'bias'"), other.message)
+    }
+}
