@@ -130,11 +130,11 @@ public enum Runner {
         if let lr = overrides["lr"] { recipe.lr = lr }
         if let wd = overrides["weight_decay"] { recipe.weightDecay = wd }
         for (k, v) in optionOverrides { recipe.options[k] = v }
-        let backboneSize = try BackboneZoo.spec(cell.key.backbone).architecture.imageSize
-        // The data tree is checked before the weights load: a broken tree is refused at once.
-        let (train, val, test, dataRecord) = try openData(cell, options: options, imageSize: backboneSize, log: log)
         let backbone = try BackboneZoo.loadModel(cell.key.backbone, weights: options.weights, checkHash: options.checkWeightsHash)
+        let backboneSize = try BackboneZoo.spec(cell.key.backbone).architecture.imageSize
         let pipeline = try Pipeline.make(recipe.pipeline, size: recipe.imageSize ?? backboneSize)
+        // The data tree is checked (every split, every problem named) before any training.
+        let (train, val, test, dataRecord) = try openData(cell, options: options, imageSize: backboneSize, log: log)
         let s = UInt64(seed)
         let trainLoader = DataLoader(dataset: train, pipeline: pipeline, options: LoaderOptions(
             batchSize: recipe.batchSize, shuffle: true, dropLast: recipe.dropLast ?? false, train: true, seed: s,
