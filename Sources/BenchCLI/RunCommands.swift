@@ -1,6 +1,7 @@
 // `bench run`, `bench reproduce` and the default job (the mini benchmark).
 import ArgumentParser
 import Bench
+import Data
 import Engine
 import Foundation
 
@@ -12,11 +13,14 @@ struct LocationOptions: ParsableArguments {
     @Option(help: "Override the recipe's epochs (quick looks, CI smoke runs).") var epochs: Int?
     @Option(help: "Test images per built-in task (default 1000).") var testCount: Int?
     @Flag(help: "Skip the recipe's lr/weight-decay grid and use the recipe's own values.") var noGrid = false
+    @Option(help: "FGVC label mapping: official (each split file's own sorted class ids, as KMnP/vpt) or fixed (train.json's ids for every split).")
+    var labelMapping: FGVCLabelMapping = .official
 
     var options: RunOptions {
         var o = RunOptions(runs: URL(fileURLWithPath: runs), dataRoot: dataRoot.map { URL(fileURLWithPath: $0) },
                            weights: weights.map { URL(fileURLWithPath: $0) }, epochs: epochs, testCount: testCount)
         o.skipGrid = noGrid
+        o.labelMapping = labelMapping
         return o
     }
 }

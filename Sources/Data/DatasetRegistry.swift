@@ -191,36 +191,48 @@ public protocol NamedSource {
 extension ListedDataset: NamedSource { public var sourceDescription: String { listFile } }
 extension ArrayImageDataset: NamedSource { public var sourceDescription: String { source } }
 
-/// Opens split `split` of dataset `id` under `root` through its registered reader.
-/// An old id spelling (`vtab/<task>`) is accepted as its new one.
-public func openDataset(root: String, id: String, split: String, checkFiles: Bool = true) throws -> any ImageDataset {
+/// Opens split `split` of dataset `id` under `root` through its registered reader (an old id spelling, `vtab/<task>`,
+/// is accepted as its new one); a bad split file is
+/// refused with all of its problems (`DataError.problems`). `labelMapping` applies to FGVC json splits.
+public func openDataset(root: String, id: String, split: String, checkFiles: Bool = true,
+                        labelMapping: FGVCLabelMapping = .official) throws -> any ImageDataset {
+    let (d, problems) = try scanDataset(root: root, id: id, split: split, checkFiles: checkFiles, labelMapping: labelMapping)
+    if !problems.isEmpty { throw DataError.problems(problems) }
+    return d
+}
+
+/// Like `openDataset` but returns the good samples together with every problem found. The list and json
+/// readers collect problems line by line; the other readers (pickles, .mat, CSV, CoOp, TFDS) still throw
+/// at their first problem.
+public func scanDataset(root: String, id: String, split: String, checkFiles: Bool = true,
+                        labelMapping: FGVCLabelMapping = .official) throws -> (any ImageDataset, [DataProblem]) {
     let id = resolveDatasetId(id).id
     guard let spec = datasetRegistry[id] else { throw DataError.unknownDataset(id: id) }
     let classes = spec.expected.classes
     switch spec.layout {
     case let .cifar(folder, variant, rule):
-        return try openCIFAR(id: id, root: root + "/" + folder, variant: variant, split: split, rule: rule)
+        return (try openCIFAR(id: id, root: root + "/" + folder, variant: variant, split: split, rule: rule), [])
     case let .svhnMat(folder, rule):
-        return try openSVHN(id: id, root: root + "/" + folder, split: split, rule: rule)
+        return (try openSVHN(id: id, root: root + "/" + folder, split: split, rule: rule), [])
     case let .gtsrb(folder, rule):
-        return try openGTSRB(id: id, root: root + "/" + folder, split: split, rule: rule, checkFiles: checkFiles)
+        return (try openGTSRB(id: id, root: root + "/" + folder, split: split, rule: rule, checkFiles: checkFiles), [])
     case let .food101(folder, rule):
-        return try openFood101(id: id, root: root + "/" + folder, split: split, rule: rule, checkFiles: checkFiles)
+        return (try openFood101(id: id, root: root + "/" + folder, split: split, rule: rule, checkFiles: checkFiles), [])
     case let .dtd(folder, partition):
-        return try openDTD(id: id, root: root + "/" + folder, split: split, partition: partition, checkFiles: checkFiles)
+        return (try openDTD(id: id, root: root + "/" + folder, split: split, partition: partition, checkFiles: checkFiles), [])
     case let .coopSplit(folder, file, images):
         let dir = root + "/" + folder
         guard FileManager.default.fileExists(atPath: dir) else { throw DataError.missingRoot(path: dir) }
-        return try openCoOpSplit(id: id, splitFile: dir + "/" + file, imageDir: dir + "/" + images, split: split,
-                                 numClasses: classes, checkFiles: checkFiles)
+        return (try openCoOpSplit(id: id, splitFile: dir + "/" + file, imageDir: dir + "/" + images, split: split,
+                                  numClasses: classes, checkFiles: checkFiles), [])
     case let .vtabTFDS(task):
-        return try openVTABTFDS(id: id, root: root, task: task, split: split)
+        return (try openVTABTFDS(id: id, root: root, task: task, split: split), [])
     case let .vtabFolder(folder):
         guard let s = VTABSplit(rawValue: split) else { throw DataError.badSplit(spec: split, reason: "VTAB splits are \(VTABSplit.allCases.map(\.rawValue))") }
-        return try ListedDataset.vtabFolder(id: id, taskDir: root + "/" + folder, split: s, numClasses: spec.expected.classes, checkFiles: checkFiles)
+        return try ListedDataset.scanVTABFolder(id: id, taskDir: root + "/" + folder, split: s, numClasses: classes, checkFiles: checkFiles)
     case let .fgvcJSON(folder, images):
         let dir = root + "/" + folder
-        return try ListedDataset.fgvcJSON(id: id, datasetDir: dir, imageDir: images.isEmpty ? dir : dir + "/" + images,
-                                          split: split, numClasses: spec.expected.classes, checkFiles: checkFiles)
+        return try ListedDataset.scanFGVCJSON(id: id, datasetDir: dir, imageDir: images.isEmpty ? dir : dir + "/" + images,
+                                              split: split, numClasses: classes, checkFiles: checkFiles, labelMapping: labelMapping)
     }
 }

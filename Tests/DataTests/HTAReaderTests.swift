@@ -189,7 +189,7 @@ final class HTAReaderTests: XCTestCase {
         XCTAssertTrue(r.markdown.contains("| train | 1880 | 3 ✗ | 2 / 47 | 0 |"), r.markdown)
         let c = verifyData(root: root, dataset: "hta/cifar10")
         XCTAssertEqual(c.splits["val"]?.found, 2)
-        XCTAssertTrue(c.description.contains("val: 2 samples (expected 10000)"), c.description)
+        XCTAssertTrue(c.description.contains("val: 2 samples (expected 10000 ✗)"), c.description)
         let g = verifyData(root: root, dataset: "hta/gtsrb")
         XCTAssertTrue(g.ok, "\(g)") // counts unknown (nil): only decoding is checked
         XCTAssertTrue(g.markdown.contains("| test | — | 3 |"), g.markdown)
