@@ -17,7 +17,7 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
 /// Learning-rate schedule of a recipe; steps are derived from epochs × iterations per epoch.
 public struct ScheduleSpec: Codable, Sendable, Equatable {
     /// `warmup-cosine-epoch` (VPT/E2VPT), `linspace-warmup-cosine` (SA2VP), `step-warmup-cosine` (DAM-VP/InsVP,
-    /// warmup = 20% of steps), `timm-cosine` (DA-VPT), `multistep` (ILM-VP), `cosine-annealing`, `constant`.
+    /// warmup = 20% of steps), `timm-cosine` (DA-VPT), `timm-cosine-epoch` (NOAH, V-PETL Bench), `multistep` (ILM-VP), `cosine-annealing`, `constant`.
     public var kind: String
     public var warmupEpochs: Int?
     public var minLR: Double?
@@ -33,6 +33,9 @@ public struct ScheduleSpec: Codable, Sendable, Equatable {
         case "linspace-warmup-cosine": return (.linspaceWarmupCosine(warmupSteps: warm, totalSteps: total, minLR: minLR ?? 0, startLR: 0), true)
         case "step-warmup-cosine": return (.stepWarmupCosine(warmupSteps: max(1, total / 5), totalSteps: total), true)
         case "timm-cosine": return (.timmCosine(tInitial: total, warmupT: warm, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0), true)
+        // timm CosineLRScheduler in epochs, `scheduler.step(epoch)` after each epoch (NOAH, V-PETL Bench).
+        case "timm-cosine-epoch":
+            return (.stepAfterEpoch(.timmCosine(tInitial: epochs, warmupT: warmupEpochs ?? 0, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0)), false)
         case "multistep": return (.multiStep(milestones: milestones ?? [], gamma: gamma ?? 0.1), false)
         case "cosine-annealing": return (.cosineAnnealing(tMax: total, etaMin: minLR ?? 0), true)
         case "constant": return (.constant, false)

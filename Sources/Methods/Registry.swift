@@ -22,6 +22,8 @@ public let methodRegistry: [String: MethodFactory] = [
     "sa2vp": { try SA2VP(setup: $0) },
     "sa2vp-swin": { try SA2VPSwin(setup: $0) },
     "insvp": { try InsVP(setup: $0) },
+    "lora": { try LoRA(setup: $0) },
+    "vp": { try VP(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.

@@ -21,6 +21,9 @@ public enum Schedule: Codable, Sendable, Equatable {
     /// torch CosineAnnealingLR (closed form): min + ½(base − min)(1 + cos(π t / T)).
     case cosineAnnealing(tMax: Int, etaMin: Double)
     case constant
+    /// A per-epoch schedule read one epoch late: timm schedulers stepped as `scheduler.step(epoch)` after each epoch
+    /// (NOAH, V-PETL Bench) train epoch e at f(max(0, e − 1)) — the constructor already set f(0) for epoch 0.
+    indirect case stepAfterEpoch(Schedule)
 
     /// The learning rate at step/epoch `t` for base learning rate `base`.
     public func lr(at t: Int, base: Double) -> Double {
@@ -51,6 +54,8 @@ public enum Schedule: Codable, Sendable, Equatable {
             return etaMin + 0.5 * (base - etaMin) * (1 + cos(Double.pi * Double(t) / Double(tMax)))
         case .constant:
             return base
+        case let .stepAfterEpoch(inner):
+            return inner.lr(at: max(0, t - 1), base: base)
         }
     }
 
