@@ -21,6 +21,11 @@ import json, os, subprocess, sys, types
 
 import torch
 from safetensors.torch import save_file
+import timm.models.registry
+
+# Both model files register their ViT variants with timm at import; timm 1.x rejects their old pretrained-cfg keys
+# (`hf_hub`). Registration is irrelevant here (the classes are built directly), so it is a no-op.
+timm.models.registry.register_model = lambda fn: fn
 
 OUT = os.path.dirname(os.path.abspath(__file__))
 IMG, PATCH, DIM, DEPTH, HEADS, MLP_RATIO, CLASSES, BATCH, RANK = 32, 8, 32, 3, 4, 2.0, 5, 3, 4
@@ -64,6 +69,10 @@ def run(name, model, trainable):
 def noah():
     src = os.environ["NOAH_SRC"]
     sys.path.insert(0, src)
+    # model/utils.py imports torch._six (removed from PyTorch 2): a compatibility stand-in with the names it used.
+    import collections.abc, math
+    sys.modules.setdefault("torch._six", types.SimpleNamespace(container_abcs=collections.abc, string_classes=str,
+                                                               int_classes=int, inf=math.inf))
     from model.supernet_vision_transformer_timm import VisionTransformer
     torch.manual_seed(0)
     m = VisionTransformer(img_size=IMG, patch_size=PATCH, num_classes=CLASSES, embed_dim=DIM, depth=DEPTH, num_heads=HEADS,
