@@ -18,6 +18,8 @@
 // LoRA, so training starts with B ≠ 0. `FIXED_INIT: true` keeps the constructors' draws instead.
 // Head: `head` = nn.Linear(D, C) after `reset_classifier`: NOAH re-draws it trunc_normal(.02), bias 0 (:551-555);
 // V-PETL keeps PyTorch's default Linear init (kaiming_uniform(a=√5), bias U(±1/√D)) (:326-330).
+// Features: final norm, CLS token; neither model has a pre-logits layer (representation_size None), so a backbone file's
+// `pre_logits` weights are not used.
 // Trainable: LoRA + head (NOAH freeze_stages :492 'LoRA'/'head'; V-PETL train_model_lora.py:165-170).
 // PyTorch's random draws cannot be matched bit for bit; parity goldens load the official weights from a file.
 import Backbones
