@@ -15,7 +15,8 @@
 // (NOAH :225-228; V-PETL :104-107 even zeroes the v pair and draws B_q), but the model's `init_weights` runs after the
 // blocks exist and re-draws every nn.Linear — LoRA's included — with trunc_normal(std .02) (NOAH :520-531 →
 // `_init_vit_weights` :664-681; V-PETL :289-295 → `init_weights_vit_timm` :362-369). Pretrained loading does not touch
-// LoRA, so training starts with B ≠ 0. `FIXED_INIT: true` keeps the constructors' draws instead.
+// LoRA, so training starts with B ≠ 0. `FIXED_INIT: true` keeps the constructors' draws instead (NOAH: B = 0, the
+// usual identity start; V-PETL's constructor itself draws B_q, so only its v pair starts at zero).
 // Head: `head` = nn.Linear(D, C) after `reset_classifier`: NOAH re-draws it trunc_normal(.02), bias 0 (:551-555);
 // V-PETL keeps PyTorch's default Linear init (kaiming_uniform(a=√5), bias U(±1/√D)) (:326-330).
 // Features: final norm, CLS token; neither model has a pre-logits layer (representation_size None), so a backbone file's
@@ -37,7 +38,8 @@ public struct LoRAConfig: Codable, Sendable, Equatable {
     public var drop_rate_LoRA: Double?
     /// Stochastic depth, linspace(0, drop_path, depth) (NOAH `--drop-path` 0.1 :59; V-PETL `--dpr` 0.1).
     public var drop_path: Double = 0.1
-    /// Fixed variant: keep the constructors' init (A kaiming_uniform(a=√5), B zero) instead of the trunc_normal re-draw.
+    /// Fixed variant: keep the constructors' init (NOAH: A kaiming_uniform(a=√5), B zero; V-PETL: a_q, b_q kaiming_uniform,
+    /// a_v, b_v zero) instead of the trunc_normal re-draw.
     public var FIXED_INIT: Bool = false
 
     static let known: Set<String> = ["VARIANT", "LORA_DIM", "drop_rate_LoRA", "drop_path", "FIXED_INIT"]

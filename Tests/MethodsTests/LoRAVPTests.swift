@@ -54,21 +54,26 @@ final class LoRAVPTests: XCTestCase {
     }
 
     /// Default init reproduces the official re-draw (every LoRA matrix trunc_normal(.02), so B ≠ 0 and the model is
-    /// not the frozen backbone at step 0); FIXED_INIT keeps the constructors' B = 0.
+    /// not the frozen backbone at step 0). FIXED_INIT keeps the constructors' draws: NOAH's B = 0 (identity at start);
+    /// V-PETL's constructor zeroes the v pair but draws B_q kaiming-uniform, so its q path is not zero even then.
     func testInitReDrawAndFixedInit() throws {
         let x = Tensor((0..<(2 * 3 * 32 * 32)).map { Float(($0 * 37) % 101) / 50 - 1 }, shape: [2, 3, 32, 32])
+        func nonzero(_ p: Parameter) -> Bool { p.value.scalars.contains { $0 != 0 } }
         for variant in ["noah", "v-petl"] {
             let official = try make("lora", ["VARIANT": .string(variant)]) as! LoRA
-            XCTAssertTrue(official.b.joined().allSatisfy { $0.value.scalars.contains { $0 != 0 } }, variant)
-            let fixed = try make("lora", ["VARIANT": .string(variant), "FIXED_INIT": .bool(true)]) as! LoRA
-            XCTAssertTrue(fixed.b.joined().allSatisfy { $0.value.scalars.allSatisfy { $0 == 0 } }, variant)
-            // B = 0 ⇒ the LoRA path adds nothing: features equal the plain frozen ViT's.
-            var c1 = ForwardContext.eval, c2 = ForwardContext.eval
-            let f = fixed.features(x, context: &c1).scalars
-            let plain = fixed.vit.features(x, context: &c2).scalars
-            XCTAssertLessThan(Golden.relError(f, plain), 1e-5, variant)
-            var c3 = ForwardContext.eval
+            XCTAssertTrue(official.a.joined().allSatisfy(nonzero) && official.b.joined().allSatisfy(nonzero), variant)
+            var c0 = ForwardContext.eval, c3 = ForwardContext.eval
+            let plain = official.vit.features(x, context: &c0).scalars
             XCTAssertGreaterThan(Golden.relError(official.features(x, context: &c3).scalars, plain), 1e-4, variant)
+        }
+        let noah = try make("lora", ["FIXED_INIT": .bool(true)]) as! LoRA
+        XCTAssertTrue(noah.b.joined().allSatisfy { !nonzero($0) } && noah.a.joined().allSatisfy(nonzero))
+        var c1 = ForwardContext.eval, c2 = ForwardContext.eval
+        XCTAssertLessThan(Golden.relError(noah.features(x, context: &c1).scalars, noah.vit.features(x, context: &c2).scalars), 1e-5)
+        let vpetl = try make("lora", ["VARIANT": .string("v-petl"), "FIXED_INIT": .bool(true)]) as! LoRA
+        for i in vpetl.a.indices {
+            XCTAssertTrue(nonzero(vpetl.a[i][0]) && nonzero(vpetl.b[i][0]), "linear_a_q / linear_b_q drawn")
+            XCTAssertFalse(nonzero(vpetl.a[i][1]) || nonzero(vpetl.b[i][1]), "linear_a_v / linear_b_v zero")
         }
     }
 
