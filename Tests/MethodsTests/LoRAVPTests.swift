@@ -1,6 +1,7 @@
 import XCTest
 import Backbones
 @testable import Bench
+import Data
 import Engine
 import Methods
 import Random
@@ -92,5 +93,23 @@ final class LoRAVPTests: XCTestCase {
         XCTAssertEqual(s.lr(at: 0, base: 1e-3), 1e-6, accuracy: 1e-15)
         XCTAssertEqual(s.lr(at: 1, base: 1e-3), 1e-6, accuracy: 1e-15)
         for e in 2..<100 { XCTAssertEqual(s.lr(at: e, base: 1e-3), inner.lr(at: e - 1, base: 1e-3), accuracy: 1e-15) }
+    }
+
+    /// Every LoRA / VP recipe loads, names its method, resolves its schedule and builds the method with its options.
+    func testRecipesLoadAndBuild() throws {
+        let files = FileManager.default.enumerator(at: Golden.recipes, includingPropertiesForKeys: nil)!
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "yaml" }
+            .filter { ["lora", "vp"].contains($0.deletingPathExtension().lastPathComponent) || $0.deletingLastPathComponent().lastPathComponent == "lora" }
+        XCTAssertEqual(files.count, 1 + 5 + 1 + 2, files.map(\.path).description)  // vtab1k, fgvc ×5, hta, mini ×2
+        for f in files {
+            let r = try Recipe.load(f)
+            XCTAssertTrue(f.path.contains("/\(r.method)"), f.path)
+            _ = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 10)
+            _ = try Pipeline.make(r.pipeline, size: 224)
+            let mini = f.path.contains("/mini/")
+            let cfg = mini ? ViTConfig(imageSize: 32, patchSize: 8, dim: 96, depth: 2, heads: 2, mlpDim: 8)
+                           : ViTConfig(imageSize: 224, patchSize: 16, dim: 64, depth: 2, heads: 2, mlpDim: 8)
+            _ = try makeMethod(r.method, setup: MethodSetup(backbone: .vit(ViT(cfg)), numClasses: 3, options: r.options, rng: RandomStream(0)))
+        }
     }
 }
