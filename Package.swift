@@ -44,7 +44,7 @@ let package = Package(
         // Checkpoint containers: .npy/.npz, .safetensors, PyTorch .pth (zip + pickle subset).
         .target(name: "Checkpoints", dependencies: ["ZIPFoundation"], swiftSettings: fast),
         // Dataset readers, image decoding, transforms, built-in synthetic datasets, loader.
-        .target(name: "Data", dependencies: ["CCodecs", "Tabular", "Checkpoints", "Random"], swiftSettings: fast),
+        .target(name: "Data", dependencies: ["CCodecs", "Tabular", "Checkpoints", "Random", "ZIPFoundation"], swiftSettings: fast),
         // The project's only CSV code: a reader/writer over libcsv.
         .target(name: "Tabular", dependencies: ["CCSV"]),
         // Reported numbers from paper-tables/*.csv.
@@ -65,7 +65,7 @@ let package = Package(
 
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Checkpoints", "Random"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "ZIPFoundation"]),
-        .testTarget(name: "DataTests", dependencies: ["Data"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "ZIPFoundation"]),
         .testTarget(name: "PaperTablesTests", dependencies: ["PaperTables", "Tabular"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench"]),
         .testTarget(name: "MethodsTests", dependencies: ["Methods", "Bench", "Backbones", "Checkpoints", "Engine", "Data"]),

@@ -66,6 +66,7 @@ public final class CellClassifier: @unchecked Sendable {
     let root: URL
     private var builds: [String: String?] = [:]
     private var bareBuilds: [String: String?] = [:]
+    private var probes: [String: BackboneModel] = [:]
 
     public init(root: URL = CellCatalog.root()) { self.root = root }
 
@@ -141,24 +142,34 @@ public final class CellClassifier: @unchecked Sendable {
         if let cached = builds[key] { return cached }
         var failure: String?
         do {
-            _ = try makeMethod(method, setup: MethodSetup(backbone: Self.probeBackbone(spec), numClasses: 10, options: options,
+            _ = try makeMethod(method, setup: MethodSetup(backbone: probe(spec), numClasses: 10, options: options,
                                                           rng: RandomStream(0, 0xC311)))
         } catch { failure = "\(error)" }
         builds[key] = failure
         return failure
     }
 
+    /// One stand-in per architecture, shared by the builds (a build only reads it: it never runs a step).
+    public func probe(_ spec: BackboneSpec) -> BackboneModel {
+        let key = "\(spec.architecture)"
+        if let p = probes[key] { return p }
+        let p = Self.probeBackbone(spec)
+        probes[key] = p
+        return p
+    }
+
     static func kind(_ spec: BackboneSpec) -> String {
         switch spec.architecture { case .vit: return "vit"; case .resnet: return "resnet"; case .swin: return "swin" }
     }
 
-    /// A stand-in for the named backbone: its input size, depth and stage structure, narrower layers.
+    /// A stand-in for the named backbone: its input size, width, depth and stage structure (methods reshape by
+    /// them: InsVP's token map, SA²VP's cross-attention), with a narrow MLP and one block per ResNet stage — the parts
+    /// no method's structure depends on — so that a table's builds stay cheap.
     static func probeBackbone(_ spec: BackboneSpec) -> BackboneModel {
         switch spec.architecture {
         case .vit(let c):
             if c.dim <= 128 { return .vit(ViT(c)) }
-            // Width 96 = 768/8 keeps the divisors the recipes use (12 heads, prompt pieces, adapter reduction factor 8).
-            return .vit(ViT(ViTConfig(imageSize: c.imageSize, patchSize: c.patchSize, channels: c.channels, dim: 96, depth: c.depth,
+            return .vit(ViT(ViTConfig(imageSize: c.imageSize, patchSize: c.patchSize, channels: c.channels, dim: c.dim, depth: c.depth,
                                       heads: c.heads, mlpDim: 32, numClasses: c.numClasses, preLogits: c.preLogits, layerNormEps: c.layerNormEps)))
         case .resnet(let c, _):
             var small = c
@@ -166,7 +177,7 @@ public final class CellClassifier: @unchecked Sendable {
             return .resnet(ResNet(small))
         case .swin(let c):
             var small = c
-            small.embedDim = 32
+            small.mlpRatio = 1
             return .swin(Swin(small))
         }
     }

@@ -49,6 +49,10 @@ public struct ProbeConfig: Codable, Sendable {
         if let s = swin { model = .swin(Swin(s)) } else if let r = resnet { model = .resnet(ResNet(r)) } else if let b = backbone { model = .vit(ViT(b)) } else {
             throw MethodError("probe config has no backbone shape")
         }
-        return try Methods.makeMethod(id, setup: MethodSetup(backbone: model, numClasses: numClasses, options: options, rng: .init(0)))
+        // Official option names the method does not take (InsVP `mixup`, `p_len_vpt`; DA-VPT `fp16`) are read as the
+        // official code reads them (OfficialImporter.probeOptions), not rejected.
+        let (opts, notes) = try OfficialImporter.probeOptions(method: id, options)
+        for n in notes { print("note: \(n)") }
+        return try Methods.makeMethod(id, setup: MethodSetup(backbone: model, numClasses: numClasses, options: opts, rng: .init(0)))
     }
 }

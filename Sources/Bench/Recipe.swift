@@ -17,7 +17,8 @@ public struct OptimizerSpec: Codable, Sendable, Equatable {
 /// Learning-rate schedule of a recipe; steps are derived from epochs × iterations per epoch.
 public struct ScheduleSpec: Codable, Sendable, Equatable {
     /// `warmup-cosine-epoch` (VPT/E2VPT), `linspace-warmup-cosine` (SA2VP), `step-warmup-cosine` (DAM-VP/InsVP,
-    /// warmup = 20% of steps), `timm-cosine` (DA-VPT), `timm-cosine-epoch` (NOAH, V-PETL Bench), `multistep` (ILM-VP), `cosine-annealing`, `constant`.
+    /// warmup = 20% of steps), `timm-cosine` (DA-VPT, per update), `timm-cosine-epoch` (NOAH, V-PETL Bench, per epoch), `multistep`
+    /// (ILM-VP), `cosine-annealing`, `constant`.
     public var kind: String
     public var warmupEpochs: Int?
     public var minLR: Double?
@@ -33,7 +34,9 @@ public struct ScheduleSpec: Codable, Sendable, Equatable {
         case "linspace-warmup-cosine": return (.linspaceWarmupCosine(warmupSteps: warm, totalSteps: total, minLR: minLR ?? 0, startLR: 0), true)
         case "step-warmup-cosine": return (.stepWarmupCosine(warmupSteps: max(1, total / 5), totalSteps: total), true)
         case "timm-cosine": return (.timmCosine(tInitial: total, warmupT: warm, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0), true)
-        // timm CosineLRScheduler in epochs, `scheduler.step(epoch)` after each epoch (NOAH, V-PETL Bench).
+        // The same scheduler stepped once per epoch, t_initial = epochs, `scheduler.step(epoch)` after each epoch (NOAH
+        // supernet_train_prompt.py:409, V-PETL Bench's train_model_*.py): the constructor sets f(0) and step(e) sets the lr of
+        // epoch e + 1, so epoch e trains at f(max(0, e − 1)) (checked against timm's CosineLRScheduler: 1e-6, 1e-6, f(1), …).
         case "timm-cosine-epoch":
             return (.stepAfterEpoch(.timmCosine(tInitial: epochs, warmupT: warmupEpochs ?? 0, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0)), false)
         case "multistep": return (.multiStep(milestones: milestones ?? [], gamma: gamma ?? 0.1), false)
@@ -60,8 +63,13 @@ public enum SelectionRule: String, Codable, Sendable {
 public struct HyperGrid: Codable, Sendable, Equatable {
     public var lr: [Double]
     public var weightDecay: [Double]
-    enum CodingKeys: String, CodingKey { case lr, weightDecay = "weight_decay" }
-    public init(lr: [Double], weightDecay: [Double]) { self.lr = lr; self.weightDecay = weightDecay }
+    /// How a grid point is scored on the validation split: `last-epoch-val` (absent; VPT tune_vtab.py find_best_lrwd)
+    /// or `best-val-over-epochs` (E2VPT tune_fgvc_fiveRuns.py find_best_lrwd reads every epoch's val line).
+    public var score: String?
+    enum CodingKeys: String, CodingKey { case lr, weightDecay = "weight_decay", score }
+    public init(lr: [Double], weightDecay: [Double], score: String? = nil) { self.lr = lr; self.weightDecay = weightDecay; self.score = score }
+
+    public static let scores = ["last-epoch-val", "best-val-over-epochs"]
 
     /// Grid points in a fixed order: lr ascending, then weight decay ascending (ties resolve to the first).
     public var points: [(lr: Double, weightDecay: Double)] {
@@ -124,6 +132,16 @@ public struct Recipe: Codable, Sendable, Equatable {
     /// (0-based). Selection rules other than last-epoch-test range over those epochs only, and per-epoch test
     /// evaluations before it are skipped. Absent: every epoch.
     public var evalAfter: Int?
+    /// DA-VPT `samples_per_class` (params.py:101): samples of each class in a class-balanced batch; absent: 2.
+    public var samplesPerClass: Int?
+    /// The official configuration these values come from (`bench recipe import`; checked by OfficialRecipeTests).
+    public var official: OfficialSource?
+    /// Values set on purpose to something other than the official source, each with its reason.
+    public var declaredDifferences: [DeclaredDifference]?
+    /// Official early stops on test accuracy / metric loss (DA-VPT `early_stop_thr`, `vpt_loss_stop_thr`): not
+    /// implemented, so a recipe holding one is rejected (declare the difference instead).
+    public var earlyStopThr: Double?
+    public var vptLossStopThr: Double?
 
     /// The Mixup settings when the recipe mixes, else nil.
     public var mixupConfig: MixupConfig? {
@@ -140,6 +158,8 @@ public struct Recipe: Codable, Sendable, Equatable {
         case dropLast = "drop_last", officialSelection = "official_selection", cleanSelection = "clean_selection"
         case evalEvery = "eval_every", imageSize = "image_size", backbone
         case mixup, cutmix, mixProb = "mix_prob", switchProb = "switch_prob", grid, evalAfter = "eval_after"
+        case samplesPerClass = "samples_per_class", official, declaredDifferences = "declared_differences"
+        case earlyStopThr = "early_stop_thr", vptLossStopThr = "vpt_loss_stop_thr"
     }
 
     /// The learning rate the optimiser starts from.
@@ -156,6 +176,23 @@ public struct Recipe: Codable, Sendable, Equatable {
             if let s = r.lrScaling, s != "batch/256" { throw RecipeError(file: url.path, message: "lr_scaling must be batch/256 or absent") }
             _ = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 1)
             if let e = r.evalAfter, e < 0 { throw RecipeError(file: url.path, message: "eval_after must be ≥ 0") }
+            if let k = r.samplesPerClass, k < 1 || r.batchSize % k != 0 {
+                throw RecipeError(file: url.path, message: "samples_per_class must be ≥ 1 and divide batch_size")
+            }
+            for (key, v) in [("early_stop_thr", r.earlyStopThr), ("vpt_loss_stop_thr", r.vptLossStopThr)] where (v ?? -1) > 0 {
+                throw RecipeError(file: url.path, message: "\(key) (the official DA-VPT early stop) is not implemented: remove it and list it under declared_differences with the reason")
+            }
+            if let g = r.grid {
+                if g.lr.isEmpty || g.weightDecay.isEmpty { throw RecipeError(file: url.path, message: "grid: lr and weight_decay must each list at least one value") }
+                if let sc = g.score, !HyperGrid.scores.contains(sc) {
+                    throw RecipeError(file: url.path, message: "grid: score '\(sc)' is not one of \(HyperGrid.scores.joined(separator: ", "))")
+                }
+                // The best epoch is only seen when grid runs evaluate their val split (in the test slot) every epoch.
+                let everyEpoch = r.evalEvery == 1 || (r.evalAfter == nil && [r.officialSelection, r.cleanSelection].contains { $0 != .lastEpochTest })
+                if g.score == "best-val-over-epochs" && !everyEpoch {
+                    throw RecipeError(file: url.path, message: "grid: score best-val-over-epochs needs an evaluation every epoch (eval_every: 1, or a selection rule other than last-epoch-test without eval_after)")
+                }
+            }
             return r
         } catch let e as RecipeError {
             throw RecipeError(file: url.path, message: e.message)

@@ -89,7 +89,7 @@ public enum Runner {
     }
 
     /// The protocol's grid: each (lr, weight decay) trains on the grid split (train800 for VTAB-style benchmarks,
-    /// else train) and is scored by last-epoch accuracy on the validation split; returns the best point.
+    /// else train) and is scored on the validation split (last epoch, or best epoch: `grid.score`); returns the best point.
     public static func searchGrid(_ cell: Cell, _ grid: HyperGrid, options: RunOptions, log: (String) -> Void) throws -> [String: Double] {
         guard let val = cell.splits.val else { throw CellError(message: "cell \(cell.id): the recipe has a grid but the benchmark has no validation split") }
         var gridCell = cell
@@ -99,9 +99,10 @@ public enum Runner {
             let folder = options.runs.appendingPathComponent(cell.id).appendingPathComponent("grid")
                 .appendingPathComponent("lr-\(lr)_wd-\(wd)").appendingPathComponent("seed-0")
             _ = try train(gridCell, seed: 0, folder: folder, overrides: ["lr": lr, "weight_decay": wd], options: options, log: log)
-            // Last-epoch validation accuracy (VPT tune_vtab.py find_best_lrwd), whatever the recipe reports.
-            guard let acc = try RunStore.metrics(in: folder).last?.testAccuracy else {
-                throw CellError(message: "\(folder.path): grid run has no final validation accuracy")
+            // Last-epoch validation accuracy (VPT tune_vtab.py find_best_lrwd), whatever the recipe reports; or the best
+            // over epochs where the protocol reads every epoch's val line (E2VPT tune_fgvc_fiveRuns.py find_best_lrwd).
+            guard let acc = gridScore(try RunStore.metrics(in: folder), score: grid.score) else {
+                throw CellError(message: "\(folder.path): grid run has no validation accuracy")
             }
             // Strictly better only: ties keep the earlier (smaller lr, then smaller weight decay) point.
             if best == nil || acc > best!.acc { best = (acc, lr, wd) }
@@ -109,6 +110,12 @@ public enum Runner {
         guard let b = best else { throw CellError(message: "cell \(cell.id): empty grid") }
         if !options.quiet { log(String(format: "%@: grid selected lr %g, weight_decay %g (val %.2f%%)", cell.id, b.lr, b.wd, b.acc)) }
         return ["lr": b.lr, "weight_decay": b.wd]
+    }
+
+    /// A grid run's score: its validation accuracy (in the test slot) after the last epoch, or its best over the evaluated
+    /// epochs for `best-val-over-epochs`; nil when the run evaluated nothing.
+    static func gridScore(_ metrics: [EpochMetrics], score: String?) -> Double? {
+        score == "best-val-over-epochs" ? metrics.compactMap(\.testAccuracy).max() : metrics.last?.testAccuracy
     }
 
     /// One training run into `folder` (skipped when its summary exists), with optional lr / weight-decay overrides.
@@ -133,7 +140,7 @@ public enum Runner {
         let s = UInt64(seed)
         let trainLoader = DataLoader(dataset: train, pipeline: pipeline, options: LoaderOptions(
             batchSize: recipe.batchSize, shuffle: true, dropLast: recipe.dropLast ?? false, train: true, seed: s,
-            classBalanced: recipe.classBalanced ?? false))
+            classBalanced: recipe.classBalanced ?? false, samplesPerClass: recipe.samplesPerClass))
         func evalLoader(_ d: any ImageDataset) -> DataLoader {
             DataLoader(dataset: d, pipeline: pipeline, options: LoaderOptions(batchSize: recipe.evalBatchSize ?? 256, shuffle: false, train: false, seed: s))
         }

@@ -165,9 +165,7 @@ public final class Trainer {
             method.epochDidEnd(epoch)
             // Validation every epoch (small, and the curves need it). Test only where a selection rule needs
             // per-epoch test numbers, every `eval_every` epochs if the recipe asks, and always after the last epoch.
-            let last = epoch == epochs - 1
-            let perEpochTest = [recipe.officialSelection, recipe.cleanSelection].contains { $0 != .lastEpochTest }
-            let testNow = last || (perEpochTest && epoch >= (recipe.evalAfter ?? 0)) || recipe.evalEvery.map { (epoch + 1) % $0 == 0 } == true
+            let testNow = Self.testsAfter(epoch: epoch, epochs: epochs, recipe: recipe)
             let val = try data.val.map { try evaluate(.val, $0, epoch: epoch) }
             let test = testNow ? try evaluate(.test, data.test, epoch: epoch) : nil
             let m = EpochMetrics(epoch: epoch, lr: Double(optimizer.groups.first?.lr ?? 0), trainLoss: lossSum / Double(max(seen, 1)),
@@ -263,6 +261,15 @@ public final class Trainer {
     }
 
     // MARK: - Selection
+
+    /// Whether the test split is evaluated after `epoch` (0-based): always after the last; every epoch from `eval_after` on
+    /// where a selection rule needs per-epoch test numbers; every `eval_every` epochs if the recipe asks — and with
+    /// `eval_every`, the per-epoch tests keep to it too (V-PETL Bench tests only at epochs 89 and 99: every 10th after 80).
+    static func testsAfter(epoch: Int, epochs: Int, recipe: Recipe) -> Bool {
+        let perEpochTest = [recipe.officialSelection, recipe.cleanSelection].contains { $0 != .lastEpochTest }
+        let everyN = recipe.evalEvery.map { (epoch + 1) % $0 == 0 }
+        return epoch == epochs - 1 || (perEpochTest && epoch >= (recipe.evalAfter ?? 0) && everyN ?? true) || everyN == true
+    }
 
     /// The accuracy `rule` picks from the history. With `evalAfter` (DA-VPT's `eval_after`), the best-over-epochs
     /// rules only consider epochs ≥ evalAfter (0-based), as the official code only evaluates those; when none is

@@ -216,3 +216,19 @@ int ccodecs_inflate(const uint8_t *data, size_t size, uint8_t **out, size_t *out
     *out = buf; *out_size = n;
     return 1;
 }
+
+// ---------------------------------------------------------------- gzip files (tar.gz archives)
+void *ccodecs_gz_open(const char *path) { return (void *)gzopen(path, "rb"); }
+
+long ccodecs_gz_read(void *file, uint8_t *buf, unsigned size, char message[256]) {
+    int n = gzread((gzFile)file, buf, size);
+    if (n < 0) {
+        int err = 0;
+        const char *m = gzerror((gzFile)file, &err);
+        snprintf(message, 256, "zlib: %s", m ? m : "read error");
+        return -1;
+    }
+    return n;
+}
+
+void ccodecs_gz_close(void *file) { gzclose((gzFile)file); }

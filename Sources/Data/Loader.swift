@@ -29,16 +29,18 @@ public struct LoaderOptions: Codable, Equatable, Sendable {
     public var threads: Int
     /// Batches computed ahead of the consumer (≥ 1).
     public var prefetch: Int
-    /// DA-VPT's class-balanced sampler: each batch holds batchSize/2 classes × 2 samples.
+    /// DA-VPT's class-balanced sampler: each batch holds batchSize/k classes × k samples (k = samplesPerClass).
     public var classBalanced: Bool
+    /// k of the class-balanced sampler (DA-VPT `samples_per_class`, params.py:101); absent: 2.
+    public var samplesPerClass: Int?
     /// Keep the decoded, deterministically resized uint8 image of every sample in memory (small sets).
     public var cache: Bool
 
     public init(batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, train: Bool = true, seed: UInt64 = 0,
-                threads: Int = 2, prefetch: Int = 2, classBalanced: Bool = false, cache: Bool = false) {
+                threads: Int = 2, prefetch: Int = 2, classBalanced: Bool = false, samplesPerClass: Int? = nil, cache: Bool = false) {
         self.batchSize = batchSize; self.shuffle = shuffle; self.dropLast = dropLast; self.train = train
         self.seed = seed; self.threads = threads; self.prefetch = prefetch
-        self.classBalanced = classBalanced; self.cache = cache
+        self.classBalanced = classBalanced; self.samplesPerClass = samplesPerClass; self.cache = cache
     }
 }
 
@@ -79,19 +81,20 @@ public final class DataLoader: @unchecked Sendable {
         return out
     }
 
-    /// batchSize/2 distinct classes × 2 samples per batch, count/batchSize batches (DA-VPT's sampler shape).
+    /// batchSize/k distinct classes × k samples per batch, count/batchSize batches (DA-VPT's sampler shape; k = 2 unless set).
     private func balancedPlan(_ rng: inout RandomStream) -> [[Int]] {
         var byClass = [[Int]](repeating: [], count: dataset.numClasses)
         for i in 0..<dataset.count { byClass[dataset.label(i)].append(i) }
         let present = byClass.indices.filter { !byClass[$0].isEmpty }
-        let k = max(1, min(options.batchSize / 2, present.count))
+        let perClass = max(1, options.samplesPerClass ?? 2)
+        let k = max(1, min(options.batchSize / perClass, present.count))
         var out: [[Int]] = []
         for _ in 0..<max(1, dataset.count / options.batchSize) {
             let classes = rng.permutation(present.count).prefix(k).map { present[$0] }
             var b: [Int] = []
             for c in classes {
                 let members = byClass[c]
-                for _ in 0..<2 { b.append(members[rng.int(below: members.count)]) }
+                for _ in 0..<perClass { b.append(members[rng.int(below: members.count)]) }
             }
             out.append(b)
         }

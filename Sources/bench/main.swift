@@ -11,7 +11,7 @@ struct Root: ParsableCommand {
         subcommands: [MiniCommand.self, RunCommand.self, ReproduceCommand.self, ReportCommand.self, CheckCommand.self, PlotCommand.self,
                       ListCommand.self, TablesCommand.self, InspectCommand.self, VerifyDataCommand.self,
                       ProbeCommand.self, PretrainCommand.self, SelfCheckCommand.self, SlurmCommand.self, StatusCommand.self,
-                      ThroughputCommand.self, E2VPTPruneCommand.self],
+                      ThroughputCommand.self, E2VPTPruneCommand.self, PrepareCommand.self, RecipeCommand.self],
         defaultSubcommand: MiniCommand.self)
 }
 

@@ -81,4 +81,21 @@ final class EvalAfterTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(s.official.epoch, 1)
         XCTAssertEqual(s.official.accuracy, max(h[1].testAccuracy!, h[2].testAccuracy!))
     }
+
+    /// Which epochs test: V-PETL Bench's BitFit FGVC loop tests at ep % 10 == 9 and ep > 80 only (train_model_bitfit.py:59-68);
+    /// DA-VPT every epoch from eval_after; ILM-VP (eval_every 1) every epoch; VPT (last-epoch-test) only the last.
+    func testWhichEpochsTest() throws {
+        func tested(_ rel: String) throws -> [Int] {
+            let r = try Recipe.load(Self.root.appendingPathComponent(rel))
+            return (0..<r.epochs).filter { Trainer.testsAfter(epoch: $0, epochs: r.epochs, recipe: r) }
+        }
+        let bitfit = try tested("recipes/fgvc/bias/cub200.yaml")
+        XCTAssertEqual(bitfit, Array(stride(from: 9, through: 99, by: 10)))
+        let r = try Recipe.load(Self.root.appendingPathComponent("recipes/fgvc/bias/cub200.yaml"))
+        let h = bitfit.map { EpochMetrics(epoch: $0, lr: 0.1, trainLoss: 1, testAccuracy: $0 == 89 ? 91 : ($0 == 49 ? 95 : 80), wallSeconds: 1, imagesPerSecond: 1) }
+        XCTAssertEqual(Trainer.select(r.officialSelection, from: h, evalAfter: r.evalAfter).epoch, 89, "the official best ranges over epochs 89 and 99 only")
+        XCTAssertEqual(try tested("recipes/fgvc/da-vpt/cub200.yaml"), Array(80...99))
+        XCTAssertEqual(try tested("recipes/ilm13/ilm-vp/dtd.yaml"), Array(0..<200))
+        XCTAssertEqual(try tested("recipes/vtab1k/vpt-shallow.yaml"), [99])
+    }
 }

@@ -207,5 +207,6 @@ Notes:
 - Params (M): reproduced = trainable parameters (prompts + head + other) in millions, mean over the row's datasets; reported = the source's own column, whose definition may differ.
 - Machine: openblas Haswell, 2 threads (from metadata.json). 6 run(s) have no metadata.json.
 - Selected hyper-parameters: m1/a, m1/b: lr=0.5, weight_decay=0.0001.
+- M1: hyper-parameters searched on val, not published.
 
 """

@@ -139,6 +139,17 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(try Runner.run(cell(v), seed: 0, options: options("t")).selected["lr"], 0.25)
     }
 
+    /// Grid points are scored by last-epoch val accuracy (VPT), or by the best epoch (E2VPT's FGVC find_best_lrwd).
+    func testGridScoreLastOrBestEpoch() {
+        func m(_ e: Int, _ acc: Double?) -> EpochMetrics { EpochMetrics(epoch: e, lr: 0.1, trainLoss: 1, testAccuracy: acc, wallSeconds: 1, imagesPerSecond: 1) }
+        let h = [m(0, 40), m(1, 70), m(2, nil), m(3, 55)]
+        XCTAssertEqual(Runner.gridScore(h, score: nil), 55)
+        XCTAssertEqual(Runner.gridScore(h, score: "last-epoch-val"), 55)
+        XCTAssertEqual(Runner.gridScore(h, score: "best-val-over-epochs"), 70)
+        XCTAssertNil(Runner.gridScore([m(0, nil)], score: nil))
+        XCTAssertNil(Runner.gridScore([], score: "best-val-over-epochs"))
+    }
+
     func testClearErrors() throws {
         XCTAssertThrowsError(try CellCatalog.cell(id: "mini/shapes/no-such-method/vit-mini")) { XCTAssertTrue("\($0)".contains("not implemented")) }
         XCTAssertThrowsError(try CellCatalog.cell(id: "not-a-cell")) { XCTAssertTrue("\($0)".contains("<benchmark>/<dataset>/<method>/<backbone>")) }

@@ -2,6 +2,8 @@ import XCTest
 import Backbones
 import Methods
 import Random
+import Data
+import PaperTables
 @testable import Bench
 
 /// Every SA2VP / InsVP recipe parses, and its options build the method on a small ViT.
@@ -30,5 +32,97 @@ final class RecipeFilesTests: XCTestCase {
             }
             if r.mixup != nil { XCTAssertEqual(r.mixupConfig, MixupConfig(mixupAlpha: 0.8, cutmixAlpha: 1.0, mixProb: 0.5, switchProb: 0.5, labelSmoothing: 0.1), f.path) }
         }
+    }
+}
+
+/// Every cell of the paper tables whose method is implemented has a recipe (`bench run` never stops with "no recipe"
+/// on it), every recipe under recipes/ loads, and grids say how they score.
+final class RecipeCoverageTests: XCTestCase {
+    let root = Golden.recipes.deletingLastPathComponent()
+
+    func testEveryImplementedTableCellHasALoadableRecipe() throws {
+        let bundle = try PaperTablesBundle(directory: root.appendingPathComponent("paper-tables").path)
+        var missing: [String] = [], checked: [String: Int] = [:]
+        for (table, keys) in bundle.registry.cellsByTable {
+            for key in keys.sorted() where methodRegistry[key.method] != nil {
+                guard let f = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root) else {
+                    missing.append("\(table): \(key.id)"); continue
+                }
+                XCTAssertEqual(try Recipe.load(f).method, key.method, f.path)
+                XCTAssertEqual(try CellCatalog.cell(id: key.id, root: root).recipeFile, f, key.id)
+                checked[key.benchmark, default: 0] += 1
+            }
+        }
+        XCTAssertEqual(missing.sorted(), [], "cells of implemented methods without a recipe")
+        // The three paper tables each contribute cells (a registry that lost a table would pass the check above vacuously).
+        for b in ["vtab1k", "fgvc", "hta"] { XCTAssertGreaterThan(checked[b] ?? 0, 0, b) }
+    }
+
+    /// ILM-VP's three label mappings have a recipe on every ilm13 dataset the suite can read.
+    func testILM13RecipesCoverEveryReadableDataset() throws {
+        let datasets = datasetRegistry.keys.filter { $0.hasPrefix("ilm13/") }.map { String($0.dropFirst(6)) }.sorted()
+        XCTAssertGreaterThanOrEqual(datasets.count, 12)
+        for m in ["ilm-vp", "flm-vp", "rlm-vp"] {
+            for d in datasets {
+                let f = CellCatalog.recipeFile(benchmark: "ilm13", method: m, dataset: d, root: root)
+                XCTAssertNotNil(f, "ilm13/\(d)/\(m)")
+                if let f { XCTAssertEqual(try Recipe.load(f).method, m, f.path) }
+            }
+        }
+    }
+
+    func testEveryRecipeFileLoadsAndNamesItsMethod() throws {
+        let files = FileManager.default.enumerator(at: Golden.recipes, includingPropertiesForKeys: nil)!
+            .compactMap { $0 as? URL }.filter { $0.pathExtension == "yaml" }
+        XCTAssertGreaterThan(files.count, 100)
+        for f in files {
+            let r = try Recipe.load(f)
+            XCTAssertNotNil(methodRegistry[r.method], "\(f.path): method \(r.method) is not registered")
+            // recipes/<b>/<method>.yaml or recipes/<b>/<method>/<dataset>.yaml
+            let name = f.deletingPathExtension().lastPathComponent, parent = f.deletingLastPathComponent().lastPathComponent
+            XCTAssertTrue(r.method == name || r.method == parent, "\(f.path): method \(r.method) does not match its path")
+            // ILM-VP pads an input_size image: the loader must prepare that size, else the method's shape check stops the run.
+            if ["ilm-vp", "flm-vp", "rlm-vp"].contains(r.method), case .int(let s)? = r.options["input_size"] {
+                XCTAssertEqual(r.imageSize, s, "\(f.path): image_size must equal options.input_size")
+            }
+            if let g = r.grid {
+                XCTAssertFalse(g.lr.isEmpty || g.weightDecay.isEmpty, f.path)
+                // A grid is the search for unpublished values: its recipe says so (the report footer repeats it).
+                let text = try String(contentsOf: f, encoding: .utf8)
+                if f.path.contains("/fgvc/") || f.path.contains("/hta/") {
+                    XCTAssertTrue(text.contains("hyper-parameters searched"), "\(f.path): a grid recipe must say its values were searched")
+                }
+            }
+        }
+    }
+
+    func testGridScoreIsCheckedAndNamesTheFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grid-score-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = try String(contentsOf: Golden.recipes.appendingPathComponent("hta/e2vpt.yaml"), encoding: .utf8)
+        XCTAssertEqual(try Recipe.load(Golden.recipes.appendingPathComponent("hta/e2vpt.yaml")).grid?.score, "best-val-over-epochs")
+        let bad = dir.appendingPathComponent("bad.yaml")
+        try base.replacingOccurrences(of: "score: best-val-over-epochs", with: "score: best-test").write(to: bad, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Recipe.load(bad)) { e in
+            XCTAssertTrue("\(e)".contains(bad.path) && "\(e)".contains("best-test"), "\(e)")
+        }
+        let empty = dir.appendingPathComponent("empty.yaml")
+        try base.replacingOccurrences(of: "  weight_decay: [0.0, 0.0001, 0.001, 0.01]", with: "  weight_decay: []").write(to: empty, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Recipe.load(empty)) { e in XCTAssertTrue("\(e)".contains("at least one value"), "\(e)") }
+    }
+
+    /// V-PETL Bench steps timm's cosine once per epoch (t_initial = epochs); DA-VPT per update (t_initial = updates).
+    func testTimmCosinePerEpochAndPerUpdate() throws {
+        let r = try Recipe.load(Golden.recipes.appendingPathComponent("fgvc/bias/cub200.yaml"))
+        let (s, perStep) = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 7)
+        XCTAssertFalse(perStep)
+        guard case let .timmCosine(t, w, wInit, lrMin) = s else { return XCTFail("\(s)") }
+        XCTAssertEqual([t, w], [100, 10]); XCTAssertEqual(wInit, 1e-6); XCTAssertEqual(lrMin, 1e-5)
+        let d = try Recipe.load(Golden.recipes.appendingPathComponent("fgvc/da-vpt/cub200.yaml"))
+        let (s2, perStep2) = try d.schedule.resolve(epochs: d.epochs, itersPerEpoch: 7)
+        XCTAssertTrue(perStep2)
+        guard case let .timmCosine(t2, w2, _, _) = s2 else { return XCTFail("\(s2)") }
+        XCTAssertEqual([t2, w2], [700, 70])
     }
 }

@@ -129,6 +129,14 @@ extension Report {
             }
             n.append("Selected hyper-parameters: " + parts.joined(separator: "; ") + ".")
         }
+        // One line per row whose runs searched their hyper-parameters (a recipe `grid:`): the source published no values
+        // for them, so the reproduced number rests on a search on the validation split.
+        for r in rows where r.ran {
+            let searched = spec.datasetColumns.contains { d in
+                aggregates[RunKey(method: r.row.method, dataset: d, backbone: r.row.backbone)].map { !$0.selected.isEmpty } ?? false
+            }
+            if searched { n.append("\(r.row.label): hyper-parameters searched on val, not published.") }
+        }
         // Other papers' numbers for the cells the suite ran (baselines drift between papers).
         var others: [String] = []
         for r in rows where r.ran {

@@ -24,5 +24,13 @@ ccodecs_image ccodecs_decode_png(const uint8_t *data, size_t size);
 /// success, 0 on error with message set.
 int ccodecs_inflate(const uint8_t *data, size_t size, uint8_t **out, size_t *out_size, char message[256]);
 
+/// Streaming gzip (or plain, passed through) file reading over zlib's gzopen/gzread, for .tar/.tgz
+/// archives too large to hold in memory. NULL when the file cannot be opened.
+void *ccodecs_gz_open(const char *path);
+/// Reads up to `size` bytes; returns the count (0 at the end), or -1 on error with message set
+/// (a truncated gzip stream is an error: "unexpected end of file").
+long ccodecs_gz_read(void *file, uint8_t *buf, unsigned size, char message[256]);
+void ccodecs_gz_close(void *file);
+
 void ccodecs_free(void *p);
 #endif

@@ -1,0 +1,525 @@
+// What each official key means for our recipes, per method: mapped to a recipe value, "no effect on results" (with
+// the reason), or accepted only at the value our implementation reproduces. A key a table lacks is an error.
+import Engine
+import Foundation
+import Methods
+
+/// Rule builders.
+enum R {
+    /// The official value under recipe key `k`.
+    static func to(_ k: String) -> KeyRule {
+        .map { v, _ in guard let v else { throw MappingError("None is not a value for \(k)") }; return [(k, v)] }
+    }
+    /// The official value under `k`, as a float (argparse/yacs floats written as ints elsewhere).
+    static func double(_ k: String) -> KeyRule {
+        .map { v, _ in guard let d = v?.number else { throw MappingError("\(k) needs a number") }; return [(k, .double(d))] }
+    }
+    /// Only this official value is implemented.
+    static func only(_ v: OptionValue?, _ why: String) -> KeyRule { .only([v], why) }
+    static func noEffect(_ why: String) -> KeyRule { .noEffect(why) }
+    /// `keys` each under `rule`.
+    static func all(_ keys: [String], _ rule: KeyRule) -> [String: KeyRule] { Dictionary(uniqueKeysWithValues: keys.map { ($0, rule) }) }
+    /// Only the parser's default value of each key is implemented.
+    static func defaultsOnly(_ keys: [String], of parser: ArgParser, _ why: String) -> [String: KeyRule] {
+        Dictionary(uniqueKeysWithValues: keys.map { k in (k, KeyRule.only([parser.specs.first { $0.name == k }!.defaultValue], why)) })
+    }
+    static func code(_ k: String, _ v: OptionValue, _ src: String) -> ImportedValue { ImportedValue(key: k, value: v, source: src) }
+}
+
+extension OfficialMapping {
+    /// The mapping for `method` in `format` (`yacs`, `colon`, `argparse`).
+    public static func named(_ method: String, format: String) throws -> OfficialMapping {
+        switch (method, format) {
+        case ("vpt-deep", "yacs"), ("vpt-shallow", "yacs"): return kmnpVPT(method)
+        case ("da-vpt", "colon"): return davpt
+        case ("insvp", "argparse"): return insvp
+        case ("e2vpt", "yacs"): return e2vpt
+        case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"): return kmnpBaseline(method)
+        case ("ilm-vp", "argparse"): return ilmvp
+        case ("dam-vp", "argparse"): return damvp
+        case ("sa2vp", "argparse"): return sa2vp
+        case ("sa2vp-swin", "argparse"):
+            var m = sa2vp
+            m.method = "sa2vp-swin"
+            for k in ["discrete_vae_weight_path", "discrete_vae_type"] { m.rules[k] = R.noEffect("read only by BEiT's pre-training datasets (datasets.py DataAugmentationForBEiT)") }
+            m.codeValues = [R.code("drop_last", .bool(true), "vit_train_swin.py:318 drop_last=True")]
+            return m
+        default:
+            throw MappingError("no importer for method '\(method)' from format '\(format)' (known: vpt-deep/vpt-shallow yacs, da-vpt colon, insvp argparse)")
+        }
+    }
+
+    /// The official parser/defaults a method's format reads with.
+    public static func formatOf(_ method: String) -> String? {
+        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "full": "yacs", "bias": "yacs",
+         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse"][method]
+    }
+
+    // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
+
+    static func kmnpVPT(_ method: String) -> OfficialMapping {
+        let dist = "distributed-launch setting; one process here"
+        let out = "output, logging or checkpoint location"
+        var r: [String: KeyRule] = [
+            "MODEL.TRANSFER_TYPE": R.only(.string("prompt"), "VPT prompt tuning, src/models/vit_models.py"),
+            "MODEL.TYPE": R.only(.string("vit"), "ViT backbone"),
+            "MODEL.PROMPT.NUM_TOKENS": R.to("options.NUM_TOKENS"),
+            "MODEL.PROMPT.DEEP": .map { v, _ in
+                guard case .bool(let deep)? = v else { throw MappingError("needs True/False") }
+                if deep != (method == "vpt-deep") {
+                    throw MappingError("MODEL.PROMPT.DEEP \(deep) is \(deep ? "vpt-deep" : "vpt-shallow"); import it with --method \(deep ? "vpt-deep" : "vpt-shallow")")
+                }
+                return [("options.DEEP", .bool(deep))]
+            },
+            "MODEL.PROMPT.DROPOUT": R.double("options.DROPOUT"),
+            "MODEL.PROMPT.LOCATION": R.only(.string("prepend"), "prompts prepended after [CLS], vit.py incorporate_prompt"),
+            "MODEL.PROMPT.INITIATION": R.only(.string("random"), "uniform Xavier-range init, vit.py PromptedTransformer"),
+            "MODEL.PROMPT.CLSEMB_FOLDER": R.noEffect("read only with INITIATION final-cls / cls-*; INITIATION is random"),
+            "MODEL.PROMPT.CLSEMB_PATH": R.noEffect("read only with INITIATION final-cls / cls-*; INITIATION is random"),
+            "MODEL.PROMPT.PROJECT": R.only(.int(-1), "no prompt projection"),
+            "MODEL.PROMPT.NUM_DEEP_LAYERS": R.only(nil, "deep prompts in every layer"),
+            "MODEL.PROMPT.REVERSE_DEEP": R.only(.bool(false), "deep prompts from the first layer"),
+            "MODEL.PROMPT.DEEP_SHARED": R.only(.bool(false), "one prompt per layer"),
+            "MODEL.PROMPT.FORWARD_DEEP_NOEXPAND": R.only(.bool(false), "every layer sees its prompts"),
+            "MODEL.PROMPT.VIT_POOL_TYPE": R.only(.string("original"), "[CLS] pooling"),
+            "MODEL.PROMPT.SAVE_FOR_EACH_EPOCH": R.noEffect(out),
+            "MODEL.LINEAR.MLP_SIZES": R.noEffect("not read by ViT models: the head is MLP(MLP_NUM × feat_dim + [classes]) (src/models/vit_models.py:159-165)"),
+            "MODEL.LINEAR.DROPOUT": R.noEffect("not read by ViT models (src/models/vit_models.py:159-165 uses the MLP class default)"),
+            "MODEL.MLP_NUM": R.only(.int(0), "a linear head"),
+            "MODEL.ADAPTER.REDUCATION_FACTOR": R.noEffect("read only with TRANSFER_TYPE adapter"),
+            "MODEL.ADAPTER.STYLE": R.noEffect("read only with TRANSFER_TYPE adapter"),
+            "MODEL.WEIGHT_PATH": R.only(.string(""), "training from the pre-trained backbone, not resuming"),
+            "MODEL.SAVE_CKPT": R.noEffect(out), "MODEL.MODEL_ROOT": R.noEffect("folder of the backbone weights (the table names the backbone)"),
+            "SOLVER.LOSS": R.only(.string("softmax"), "cross-entropy"),
+            "SOLVER.LOSS_ALPHA": R.noEffect("read only by the non-softmax losses; LOSS is softmax"),
+            "SOLVER.OPTIMIZER": .map { v, _ in
+                guard case .string(let s)? = v, s == "sgd" || s == "adamw" else { throw MappingError("sgd or adamw") }
+                return [("optimizer.kind", .string(s))]
+            },
+            "SOLVER.MOMENTUM": .map { v, s in
+                guard case .string("sgd")? = s["SOLVER.OPTIMIZER"]?.value else { return [] }   // read only by SGD (src/solver/optimizer.py)
+                return [("optimizer.momentum", .double(v?.number ?? 0))]
+            },
+            "SOLVER.WEIGHT_DECAY": R.double("weight_decay"),
+            "SOLVER.WEIGHT_DECAY_BIAS": R.only(.int(0), "src/solver/optimizer.py: no decay on the head's bias"),
+            "SOLVER.PATIENCE": .map { v, s in
+                guard let p = v?.number, let e = s["SOLVER.TOTAL_EPOCH"]?.value?.number else { throw MappingError("needs a number") }
+                if p < e { throw MappingError("early stop after \(Int(p)) epochs without a better val accuracy (trainer.py:235-251) is not implemented; only PATIENCE ≥ TOTAL_EPOCH") }
+                return []
+            },
+            "SOLVER.SCHEDULER": .map { v, _ in
+                guard case .string("cosine")? = v else { throw MappingError("only cosine (WarmupCosineSchedule) is implemented") }
+                return [("schedule.kind", .string("warmup-cosine-epoch"))]
+            },
+            "SOLVER.BASE_LR": R.double("lr"),
+            "SOLVER.BIAS_MULTIPLIER": R.only(.double(1.0), "the same lr for biases"),
+            "SOLVER.WARMUP_EPOCH": R.to("schedule.warmupEpochs"),
+            "SOLVER.TOTAL_EPOCH": R.to("epochs"),
+            "SOLVER.LOG_EVERY_N": R.noEffect(out), "SOLVER.DBG_TRAINABLE": R.noEffect(out),
+            "DATA.NAME": .map { v, _ in
+                guard case .string(let n)? = v else { return [] }
+                // vtab-* goes through tf_dataset.py (resize, no crop); the FGVC json datasets through transforms.py.
+                // Clean selection (bench's, not an official setting): VTAB has no val split in the final runs (last epoch);
+                // FGVC evaluates val every epoch (vis_utils.get_df b- columns).
+                let vtab = n.hasPrefix("vtab-")
+                return [("pipeline", .string(vtab ? "vpt-vtab" : "vpt-fgvc")),
+                        ("clean_selection", .string(vtab ? "last-epoch-test" : "test-at-best-val-epoch"))]
+            },
+            "DATA.DATAPATH": R.noEffect("dataset folder (the cell names the dataset)"),
+            "DATA.FEATURE": R.only(.string("sup_vitb16_imagenet21k"), "the tables' ViT-B/16 ImageNet-21k backbone (imagenet21k_ViT-B_16.npz, build_vit_backbone.py:35)"),
+            "DATA.PERCENTAGE": R.only(.double(1.0), "the whole training split"),
+            "DATA.NUMBER_CLASSES": R.noEffect("read from the dataset"),
+            "DATA.MULTILABEL": R.only(.bool(false), "single-label classification"),
+            "DATA.CLASS_WEIGHTS_TYPE": R.only(.string("none"), "unweighted loss"),
+            "DATA.CROPSIZE": R.only(.int(224), "224-pixel inputs"),
+            "DATA.NO_TEST": R.only(.bool(false), "the test split is evaluated"),
+            "DATA.BATCH_SIZE": R.to("batch_size"),
+            "DATA.NUM_WORKERS": R.noEffect("data-loading processes"), "DATA.PIN_MEMORY": R.noEffect("data-loading memory"),
+            "DBG": R.only(.bool(false), "no debug mode"), "OUTPUT_DIR": R.noEffect(out),
+            "RUN_N_TIMES": R.noEffect("repeats of the run; bench repeats a cell per seed"),
+            "CUDNN_BENCHMARK": R.noEffect("cuDNN kernel choice (GPU only)"),
+            "NUM_GPUS": R.only(.int(1), "one process; more GPUs would change the batch"), "NUM_SHARDS": R.only(.int(1), dist),
+            "SEED": R.noEffect("the run's seed is the cell's seed (bench --seeds)"),
+        ]
+        for k in ["DIST_BACKEND", "DIST_INIT_PATH", "DIST_INIT_FILE"] { r[k] = R.noEffect(dist) }
+        return OfficialMapping(method: method, rules: r, codeValues: [
+            R.code("official_selection", .string("last-epoch-test"), "demo.ipynb cells 7-9: get_df(is_last=True), average_df(\"l-test_top1\")"),
+        ])
+    }
+
+    /// The VPT paper's baselines in the same code base: linear (configs/linear), full (end2end), bias (tinytl-bias),
+    /// partial-1 and adapter (configs/finetune + MODEL.TRANSFER_TYPE, demo.ipynb cell 2).
+    static func kmnpBaseline(_ method: String) -> OfficialMapping {
+        var r = kmnpVPT("vpt-deep").rules
+        for k in YacsDefaults.kmnpVPT.entries.map(\.key) where k.hasPrefix("MODEL.PROMPT.") {
+            r[k] = R.noEffect("read only with TRANSFER_TYPE prompt")
+        }
+        let type = ["linear": "linear", "full": "end2end", "bias": "tinytl-bias", "partial-1": "partial-1", "adapter": "adapter"][method]!
+        r["MODEL.TRANSFER_TYPE"] = R.only(.string(type), "src/models/vit_models.py transfer type of \(method)")
+        if method == "adapter" {
+            r["MODEL.ADAPTER.REDUCATION_FACTOR"] = R.to("options.REDUCATION_FACTOR")
+            r["MODEL.ADAPTER.STYLE"] = R.to("options.STYLE")
+        }
+        return OfficialMapping(method: method, rules: r, codeValues: [
+            R.code("official_selection", .string("last-epoch-test"), "demo.ipynb cells 7-9: get_df(is_last=True), average_df(\"l-test_top1\")"),
+        ])
+    }
+
+    // MARK: E2VPT (the KMnP/vpt code base with MODEL.P_VK; its own src/configs/config.py defaults)
+
+    static var e2vpt: OfficialMapping {
+        var r = kmnpVPT("vpt-deep").rules
+        let vpt = r
+        for k in YacsDefaults.e2vpt.entries.map(\.key) where k.hasPrefix("MODEL.PROMPT.") {
+            r[k] = R.noEffect("read only with TRANSFER_TYPE prompt; E2VPT's prompts are MODEL.P_VK")
+        }
+        for k in YacsDefaults.e2vpt.entries.map(\.key) where k.hasPrefix("MODEL.QKV_insert.") { r[k] = R.noEffect("read only with TRANSFER_TYPE QKV_insert") }
+        r["MODEL.TRANSFER_TYPE"] = R.only(.string("P_VK"), "E2VPT's visual + key-value prompts")
+        for k in ["NUM_TOKENS_P", "NUM_TOKENS", "DEEP_P", "DEEP", "LAYER_BEHIND", "SHARE_PARAM_KV", "ORIGIN_INIT", "MASK_CLS_TOKEN",
+                  "CLS_TOKEN_MASK", "CLS_TOKEN_MASK_PIECES", "CLS_TOKEN_P_PIECES_NUM", "CLS_TOKEN_MASK_PERCENT", "CLS_TOKEN_PIECE_MASK_PERCENT",
+                  "MIN_NUMBER_CLS_TOKEN", "MIN_NUMBER_CLS_TOKEN_PIECE", "MASK_RESERVE", "NORMALIZE_SCORES_BY_TOKEN", "REWIND_STATUS",
+                  "REWIND_OUTPUT_DIR", "REWIND_MASK_CLS_TOKEN_NUM", "REWIND_MASK_CLS_TOKEN_PIECE_NUM"] {
+            r["MODEL.P_VK." + k] = R.to("options." + k)
+        }
+        r["MODEL.P_VK.DROPOUT_P"] = R.double("options.DROPOUT_P"); r["MODEL.P_VK.DROPOUT"] = R.double("options.DROPOUT")
+        for k in ["LOCATION", "INITIATION", "CLSEMB_FOLDER", "CLSEMB_PATH", "PROJECT", "NUM_DEEP_LAYERS", "REVERSE_DEEP", "DEEP_SHARED",
+                  "FORWARD_DEEP_NOEXPAND", "VIT_POOL_TYPE", "SAVE_FOR_EACH_EPOCH"] {
+            r["MODEL.P_VK." + k] = vpt["MODEL.PROMPT." + k]
+        }
+        r["MODEL.P_VK.SHARED_ACCROSS"] = R.only(.bool(false), "one prompt set per layer")
+        r["MODEL.P_VK.CLS_TOKEN_MASK_PERCENT_NUM"] = R.only(nil, "masking ratios from CLS_TOKEN_MASK_PERCENT")
+        r["MODEL.P_VK.CLS_TOKEN_PIECE_MASK_PERCENT_NUM"] = R.only(nil, "masking ratios from CLS_TOKEN_PIECE_MASK_PERCENT")
+        r["MODEL.P_VK.SAVE_REWIND_MODEL"] = R.noEffect("output, logging or checkpoint location")
+        r["MODEL.P_VK.MASK_CLS_TOKEN_ON_VK"] = R.only(.bool(false), "token masks on visual prompts only")
+        r["MODEL.P_VK.QUERY_PROMPT_MODE"] = R.only(.int(0), "the default query path")
+        r["MODEL.P_VK.FT_PT_MIXED"] = R.only(.bool(false), "prompt tuning only")
+        r["MODEL.SAVE_CKPT_FINALRUNS"] = R.noEffect("output, logging or checkpoint location")
+        r["SAVE_LOGITS"] = R.noEffect("output, logging or checkpoint location")
+        r["ATTRIBUTION_TYPE"] = R.noEffect("read only by tune_vtab_AS.py (attribution analysis)")
+        r["ATTRIBUTION_INTEGRATED_METHOD"] = R.noEffect("read only by tune_vtab_AS.py (attribution analysis)")
+        r["DATA.EVEN_SEPARETE"] = R.only(.bool(false), "the official VTAB-1k splits (src/data/datasets/tf_dataset.py:104)")
+        for k in ["MAX_IMAGES_PER_CLASS_TRAIN", "MAX_IMAGES_PER_CLASS_VAL"] { r["DATA." + k] = R.noEffect("read only with DATA.EVEN_SEPARETE (tf_dataset.py:104-128)") }
+        for k in ["RANDOM_SEED", "RAMDOM_TRAIN_IMAGE_NUM", "RAMDOM_TEST_IMAGE_NUM", "RAMDOM_VAL_IMAGE_NUM", "RAMDOM_TRAIN", "RAMDOM_TEST", "RAMDOM_VAL"] {
+            r["DATA." + k] = R.noEffect("read only by the ImageNet loader (src/data/loader_imagenet.py)")
+        }
+        // The commands keep base-prompt_changed_P_VK.yaml's sup_vitb16_224 (build_vit_backbone.py:38 ViT-B_16-224.npz); README:110
+        // has users download the IN-21k ViT-B_16.npz: both stand for the tables' IN-21k ViT-B/16 here.
+        r["DATA.FEATURE"] = .only([.string("sup_vitb16_224"), .string("sup_vitb16_imagenet21k")], "the tables' ViT-B/16 IN-21k (README:110)")
+        // The head is sized by the yaml's NUMBER_CLASSES (tune_vtab_CVK.py defines DATA2CLS but never applies it).
+        r["DATA.NUMBER_CLASSES"] = R.to("options.NUMBER_CLASSES")
+        return OfficialMapping(method: "e2vpt", rules: r, codeValues: [
+            R.code("official_selection", .string("last-epoch-test"), "get_results_vtab.py:17-44 average_df(\"l-test_top1\")"),
+        ])
+    }
+
+    // MARK: ILM-VP (experiments/cnn/ilm_vp.py argparse; per-dataset input size and batch size fixed in data/prepare_data.py)
+
+    static var ilmvp: OfficialMapping {
+        /// data/prepare_data.py `prepare_expansive_data`: (input size, train batch size, lines).
+        let data: [String: (Int, Int, String)] = [
+            "cifar10": (32, 128, "42, 37"), "cifar100": (32, 128, "56, 51"), "gtsrb": (32, 128, "60-71, 66"), "svhn": (32, 128, "85, 80"),
+            "food101": (128, 128, "108-119, 114"), "eurosat": (128, 128, "108-119, 114"), "sun397": (128, 128, "108-119, 114"),
+            "ucf101": (128, 128, "108-119, 114"), "stanfordcars": (128, 128, "108-119, 114"), "flowers102": (128, 128, "108-119, 114"),
+            "dtd": (128, 64, "124-135, 130"), "oxfordpets": (128, 64, "124-135, 130"),
+        ]
+        var r: [String: KeyRule] = [:]
+        r["network"] = .map { v, _ in
+            guard case .string(let n)? = v, ["resnet18", "resnet50", "instagram"].contains(n) else { throw MappingError("required: resnet18, resnet50 or instagram") }
+            return []   // the frozen network is the cell's backbone (resnet18 → torchvision IMAGENET1K_V1, ilm_vp.py:47-55)
+        }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["dataset"] = .map { v, _ in
+            guard case .string(let d)? = v, let (size, batch, _) = data[d] else { throw MappingError("required; one of \(data.keys.sorted().joined(separator: ", "))") }
+            return [("options.input_size", .int(size)), ("batch_size", .int(batch))]   // data/prepare_data.py mask size, DataLoader batch
+        }
+        r["mapping-interval"] = R.to("options.mapping_interval")
+        r["epoch"] = .map { v, _ in
+            guard case .int(let e)? = v else { throw MappingError("needs an int") }
+            // ilm_vp.py:66 MultiStepLR(milestones=[int(0.5·E), int(0.72·E)], gamma=0.1)
+            return [("epochs", .int(e)), ("schedule.milestones", .list([.int(Int(0.5 * Double(e))), .int(Int(0.72 * Double(e)))]))]
+        }
+        r["lr"] = R.double("lr")
+        return OfficialMapping(method: "ilm-vp", rules: r, codeValues: [
+            R.code("options.out_size", .int(224), "ilm_vp.py:62 ExpansiveVisualPrompt(224, …)"),
+            R.code("optimizer.kind", .string("adam"), "ilm_vp.py:65 Adam(visual_prompt.parameters(), lr=args.lr)"),
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch defaults"),
+            R.code("weight_decay", .double(0), "ilm_vp.py:65 (no weight decay)"),
+            R.code("schedule.kind", .string("multistep"), "ilm_vp.py:66 MultiStepLR, stepped per epoch"),
+            R.code("schedule.gamma", .double(0.1), "ilm_vp.py:66"),
+            R.code("official_selection", .string("best-test-over-epochs"), "best.pth saved on test-accuracy improvement (ilm_vp.py:125-143)"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+            R.code("pipeline", .string("ilm-vp"), "data/prepare_data.py: Resize + ToTensor, no augmentation"),
+        ])
+    }
+
+    // MARK: DAM-VP (task_adapting/main.py, arguments.py stage task_adapting)
+
+    static var damvp: OfficialMapping {
+        var r: [String: KeyRule] = [:]
+        for k in ["pretrained_model", "prompt_size", "wo_da", "adapt_method"] { r[k] = R.to("options." + k) }
+        // argparse choices (arguments.py:7-16 MODEL_LIST, :171): README.md:146's `--adapt_method ours_with_head` fails here as there.
+        let choices: [String: [String]] = [
+            "adapt_method": ["prompt_wo_head", "prompt_w_head"],
+            "pretrained_model": ["resnet50-1k", "vit-b-1k", "vit-b-22k", "swin-b-1k", "swin-b-22k", "moco-v3-b-1k", "clip-resnet50", "clip-vit-b"],
+        ]
+        for (k, allowed) in choices {
+            r[k] = .map { v, _ in
+                guard case .string(let x)? = v, allowed.contains(x) else {
+                    throw MappingError("invalid choice (argparse choices: \(allowed.joined(separator: ", ")))")
+                }
+                return [("options." + k, .string(x))]
+            }
+        }
+        r["epochs"] = R.to("epochs"); r["batch_size"] = R.to("batch_size")
+        r["lr"] = R.double("lr"); r["weight_decay"] = R.double("weight_decay")
+        r["test_dataset"] = R.noEffect("dataset name (the cell names the dataset)")
+        r["base_dir"] = R.noEffect("dataset location (the cell names the dataset)")
+        r["checkpoint_dir"] = R.noEffect("the meta-trained prompt file: given to the runner (DAMVP.loadMetaPrompt), not a recipe value")
+        r["output_dir"] = R.noEffect("output, logging or checkpoint location")
+        r["diversities"] = R.noEffect("read only by meta-training (not by task_adapting/*.py)")
+        r["optimizer"] = R.noEffect("not read by task adapting: task_adapting/adapter.py:287-303 always builds SGD")
+        for k in ["drop", "attn_drop_rate", "drop_path"] {
+            r[k] = R.noEffect("the backbone runs in eval mode during task adapting (task_adapting/adapter.py:35), so dropout / stochastic depth are off")
+        }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r.merge(R.all(["gpu_ids", "num_workers", "pin_memory"], R.noEffect("device / data-loading processes"))) { $1 }
+        r["num_gpus"] = R.only(.int(1), "one process"); r["distributed"] = R.only(.bool(false), "one process")
+        r["dataset_perc"] = R.only(.double(1.0), "the whole training split")
+        r["crop_size"] = R.only(.int(224), "224-pixel inputs (data_utils/transforms.py)")
+        r["prompt_method"] = R.only(.string("padding"), "padding prompters (models/prompters.py)")
+        r["eval_only"] = R.only(.bool(false), "training")
+        return OfficialMapping(method: "dam-vp", rules: r, codeValues: [
+            R.code("optimizer.kind", .string("sgd"), "task_adapting/adapter.py:287-303"),
+            R.code("optimizer.momentum", .double(0), "'momemtum' typo (adapter.py:290, 298, 301) ⇒ SGD default 0"),
+            R.code("schedule.kind", .string("step-warmup-cosine"), "utils/train_utils.py:41-60 cosine_lr, warmup len(loader)·epochs//5 (adapter.py:304-309)"),
+            R.code("official_selection", .string("last-epoch-test"), "best-val prompters + last head, last test accuracy (adapter.py:366-373)"),
+            R.code("clean_selection", .string("test-at-best-val-epoch"), "bench's number chosen without test labels (not an official setting)"),
+            R.code("pipeline", .string("damvp-hta"), "data_utils/transforms.py:7-55"),
+        ])
+    }
+
+    // MARK: SA2VP (vit_train_sa2vp.py, BEiT's fine-tuning parser; Train_*.sh or the README commands)
+
+    static var sa2vp: OfficialMapping {
+        var r: [String: KeyRule] = [:]
+        let notRead = "not read by the SA2VP code (no args.<key> use in the repository)"
+        for k in ["model", "rel_pos_bias", "abs_pos_emb", "layer_scale_init_value", "second_input_size", "drop", "attn_drop_rate",
+                  "drop_path", "finetune", "model_key", "model_prefix", "init_scale", "use_mean_pooling",
+                  "disable_weight_decay_on_rel_pos_bias", "layer_decay", "warmup_lr"] { r[k] = R.noEffect(notRead) }
+        // datasets.py:1157 uses build_transform_vtab (FGVC: build_transform_fgvc by editing :1158); BEiT's build_transform
+        // (datasets.py:1363-1417, the only reader of these) is not called.
+        for k in ["color_jitter", "aa", "train_interpolation", "second_interpolation", "crop_pct", "reprob", "remode", "recount", "resplit"] {
+            r[k] = R.noEffect("read only by datasets.py:1363-1417 build_transform, which build_dataset does not call (datasets.py:1157-1158)")
+        }
+        r["batch_size"] = .map { v, _ in
+            guard case .int(let b)? = v else { throw MappingError("needs an int") }
+            return [("batch_size", .int(b)), ("eval_batch_size", .int(4 * b))]   // vit_train_sa2vp.py:326 / vit_train_swin.py:324 int(4*args.batch_size)
+        }
+        r["epochs"] = R.to("epochs")
+        r["update_freq"] = R.only(.int(1), "no gradient accumulation")
+        r["save_ckpt_freq"] = R.noEffect("output, logging or checkpoint location")
+        r["input_size"] = R.only(.int(224), "224-pixel inputs")
+        r["disable_eval_during_finetuning"] = R.only(.bool(false), "evaluates every epoch")
+        r["model_ema"] = R.only(.bool(false), "no EMA of the weights")
+        r["model_ema_decay"] = R.noEffect("read only with --model_ema"); r["model_ema_force_cpu"] = R.noEffect("read only with --model_ema")
+        r["opt"] = .map { v, _ in
+            guard case .string("adamw")? = v else { throw MappingError("only adamw (optim_factory.py:99-133) is implemented") }
+            return [("optimizer.kind", .string("adamw"))]
+        }
+        r["opt_eps"] = R.double("optimizer.eps")
+        r["opt_betas"] = .map { v, _ in
+            guard case .list(let b)? = v else { return [("optimizer.betas", .list([.double(0.9), .double(0.999)]))] }   // None → torch defaults
+            return [("optimizer.betas", .list(b))]
+        }
+        r["clip_grad"] = R.only(nil, "no gradient clipping")
+        r["momentum"] = R.noEffect("read only by SGD-type optimizers; --opt is adamw")
+        r["weight_decay"] = R.double("weight_decay")
+        r["weight_decay_end"] = R.only(nil, "constant weight decay (None → weight_decay, vit_train_sa2vp.py:415-416)")
+        r["lr"] = R.double("lr")
+        r["min_lr"] = R.double("schedule.minLR")
+        r["warmup_epochs"] = .map { v, _ in [("schedule.warmupEpochs", v ?? .int(0)), ("schedule.kind", .string("linspace-warmup-cosine"))] }
+        r["warmup_steps"] = R.only(.int(-1), "warmup in epochs")
+        r["smoothing"] = .map { v, _ in [("label_smoothing", .double(v?.number ?? 0))] }   // vit_train_sa2vp.py:421-427
+        r["mixup"] = R.double("mixup"); r["cutmix"] = R.double("cutmix")
+        r["mixup_prob"] = R.double("mix_prob"); r["mixup_switch_prob"] = R.double("switch_prob")
+        r["cutmix_minmax"] = R.only(nil, "cutmix boxes from alpha"); r["mixup_mode"] = R.only(.string("batch"), "timm Mixup mode batch")
+        r["data_path"] = R.noEffect("dataset location (the cell names the dataset)")
+        r["eval_data_path"] = R.noEffect("dataset location (the cell names the dataset)")
+        r["nb_classes"] = R.noEffect("overwritten by build_dataset (vit_train_sa2vp.py:279)")
+        r["data_set"] = .map { v, _ in
+            guard case .string(let d)? = v else { return [] }
+            // VTAB runs keep datasets.py:1157's build_transform_vtab; FGVC and the _DAM (HTA) sets use build_transform_fgvc (:1158, by editing).
+            let vtab = ["CIFAR", "CAL101", "DTD", "FLOWER_S", "PET", "SVHN_S", "SUN", "PATCH_CAMELYON", "EUROSAT", "Resisc45", "Retinopathy",
+                        "CLEVR_COUNT", "CLEVR_DISTANCE", "DMLAB", "KITTI_DISTANCE", "DS_LOC", "DS_ORI", "SN_AZI", "SN_ELE"].contains(d)
+            // Selection: VTAB reports the last epoch (README "Test Script": --eval of checkpoint-99); FGVC the best-val checkpoint
+            // (README.md:126 --resume checkpoint-best); the *_DAM sets evaluate on val every epoch and print the max
+            // (datasets.py:1337-1342). The clean number is bench's (no test labels).
+            let dam = d.hasSuffix("_DAM")
+            return [("pipeline", .string(vtab ? "sa2vp-vtab" : "sa2vp-fgvc")),
+                    ("official_selection", .string(vtab ? "last-epoch-test" : dam ? "best-test-over-epochs" : "test-at-best-val-epoch")),
+                    ("clean_selection", .string(vtab || dam ? "last-epoch-test" : "test-at-best-val-epoch"))]
+        }
+        r["my_mode"] = .only([.string("testall"), .string("train_val")], "VTAB: train800val200 → test (testall); FGVC: train → val, test (train_val)")
+        r["imagenet_default_mean_and_std"] = R.only(.bool(false), "mean = std = 0.5")
+        r.merge(R.all(["output_dir", "log_dir", "save_ckpt", "auto_resume"], R.noEffect("output, logging or checkpoint location"))) { $1 }
+        r.merge(R.all(["device", "num_workers", "pin_mem", "local_rank", "dist_url", "dist_eval"], R.noEffect("device / data-loading / distributed setup"))) { $1 }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["resume"] = R.only(.string(""), "training from the pre-trained backbone"); r["start_epoch"] = R.only(.int(0), "from epoch 0")
+        r["eval"] = R.only(.bool(false), "training"); r["world_size"] = R.only(.int(1), "one process")
+        r["dist_on_itp"] = R.only(.bool(false), "one process"); r["enable_deepspeed"] = R.only(.bool(false), "no DeepSpeed")
+        return OfficialMapping(method: "sa2vp", rules: r, codeValues: [
+            R.code("drop_last", .bool(true), "vit_train_sa2vp.py:320 drop_last=True"),
+        ])
+    }
+
+    // MARK: DA-VPT (params.py defaults ← command line ← configs/*.yaml `key: value`)
+
+    static var davpt: OfficialMapping {
+        let p = ArgParser.davpt
+        let options = ["num_prompts", "proxy_prompt_len", "proxy_prompt_start_idx", "proxy_prompt_end_idx", "prompt_drop_rate", "proxy_vpt",
+                       "criterion", "loss_oproxy_pos_alpha", "loss_oproxy_neg_alpha", "loss_oproxy_pos_delta", "loss_oproxy_neg_delta",
+                       "initial_mapping", "init_sample_per_class", "kmeans_norm", "vpt_norm", "init_divide_by8", "vpt_loss_weight",
+                       "cls_loss_weight", "loss_vpt_scale_ratio", "dynamic_kmeans", "patch_type", "cls_type", "vpt_type_for_cls_ml",
+                       "vpt_type_for_patch_ml", "mask", "drop_path", "wd_head", "learn_bias", "train_cls", "bias_fc1", "bias_fc2",
+                       "bias_proj", "bias_norm1", "bias_norm2", "bias_norm", "norm_norm1", "norm_norm2", "norm_norm", "bias_q", "bias_k", "bias_v"]
+        var r: [String: KeyRule] = [:]
+        for k in options { r[k] = R.to("options." + k) }
+        let unimplemented = "the params.py default; other values select code paths not implemented here"
+        r.merge(R.defaultsOnly(["head_pooling", "local_layer_gradient", "select_type", "pooling_type", "vpt_head_init", "vpt_init",
+                                "init_pooling_type", "init_select_topk", "noise_ratio", "vpt_cls_loss_weight", "vpt_cls_loss", "connection_type",
+                                "fixed_gate_ratio", "connect_last_layer", "attention_scaling_topk", "mae_pooling", "nesterov",
+                                "test_vpt_loss_off", "test_cls_loss_off", "data_cropsize", "load_model", "load_config"], of: p, unimplemented)) { $1 }
+        let out = "output, logging or checkpoint location"
+        r.merge(R.all(["save_checkpoint", "save_dir", "task_name", "quiet_mode", "config"], R.noEffect(out))) { $1 }
+        r.merge(R.all(["gpu", "device", "workers"], R.noEffect("device / data-loading processes"))) { $1 }
+        r["data_dir"] = R.noEffect("dataset folder (the cell names the dataset)")
+        r["local_model_path"] = R.noEffect("weights file for backbones timm lacks (MoCo v3); the table names the backbone")
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["fp16"] = R.noEffect("CUDA mixed precision (torch.cuda.amp); computed here in float32 — rounding only, same training")
+        r["open_bias_decay"] = R.noEffect("no effect on this method's training in the official code (create_optimizer, utils/utils.py:125-165)")
+        r["open_weight_decay"] = R.noEffect("no effect on this method's training in the official code (create_optimizer, utils/utils.py:125-165)")
+        r["model_name"] = R.only(.string("vit-B"), "the timm ViT-B/16 AugReg IN-21k backbone")
+        r["tuning_type"] = R.only(.string("prompt"), "prompt tuning")
+        r["dataset"] = .map { v, _ in
+            guard case .string(let d)? = v else { return [] }
+            let fgvc = ["cub", "nabirds", "cars", "dogs", "flowers"].contains(d)
+            return [("pipeline", .string(fgvc ? "davpt-fgvc" : "davpt-vtab"))]   // Dataset/transforms.py: FGVC crops, VTAB resizes
+        }
+        r["class_sampler"] = R.to("class_balanced")
+        r["samples_per_class"] = .map { v, s in
+            guard case .bool(true)? = s["class_sampler"]?.value else { return [] }  // read only by the class sampler
+            guard let v else { throw MappingError("needs an int") }
+            return [("samples_per_class", v)]
+        }
+        r["epochs"] = R.to("epochs"); r["batch_size"] = R.to("batch_size")
+        r["weight_decay"] = R.double("weight_decay"); r["lr"] = R.double("lr")
+        r["min_lr"] = R.double("schedule.minLR"); r["warmup_lr"] = R.double("schedule.warmupLRInit")
+        r["warmup_epochs"] = R.to("schedule.warmupEpochs"); r["eval_after"] = R.to("eval_after")
+        r["sched"] = R.only(.string("cosine"), "timm cosine")
+        r["sched_on_updates"] = .map { v, _ in
+            guard case .bool(true)? = v else { throw MappingError("only the per-update timm cosine (sched_on_updates true) is implemented") }
+            return [("schedule.kind", .string("timm-cosine"))]
+        }
+        r["optimizer"] = .map { v, _ in
+            guard case .string(let o)? = v, OptimizerKind(rawValue: o) != nil else { throw MappingError("adam, adamw or sgd") }
+            return [("optimizer.kind", .string(o))]
+        }
+        r["momentum"] = .map { v, s in
+            guard case .string("sgd")? = s["optimizer"]?.value else { return [] }   // read only by SGD
+            return [("optimizer.momentum", v ?? .double(0))]
+        }
+        // Test-accuracy / loss early stops change when the official run ends; they are recipe values the trainer
+        // rejects (Recipe.load), so a recipe must declare the difference.
+        r["early_stop_thr"] = .map { v, _ in (v?.number ?? -1) > 0 ? [("early_stop_thr", v!)] : [] }
+        r["vpt_loss_stop_thr"] = .map { v, _ in (v?.number ?? -1) > 0 ? [("vpt_loss_stop_thr", v!)] : [] }
+        return OfficialMapping(method: "da-vpt", rules: r, codeValues: [
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch.optim.AdamW defaults (train.py create_optimizer passes only lr)"),
+            R.code("optimizer.eps", .double(1e-8), "torch.optim.AdamW default"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+            R.code("grad_clip_value", .int(10), "train.py:165 clip_grad_value_(model.parameters(), clip_value=10.0)"),
+            R.code("official_selection", .string("best-test-over-epochs"), "train.py:388-405 (val_loader = test set, train.py:46-48)"),
+        ])
+    }
+
+    // MARK: InsVP (utils/args.py defaults ← main.py command line, e.g. sh/<dataset>.sh)
+
+    static var insvp: OfficialMapping {
+        let p = ArgParser.insvp
+        var r: [String: KeyRule] = [:]
+        for k in ["deep_layer", "prompt_dropout", "prompt_patch", "hid_dim", "prompt_patch_2", "prompt_patch_22", "hid_dim_2",
+                  "prompts_2_weight", "TP_kernel_1", "TP_kernel_2", "TP_kernel_3", "p_len"] { r[k] = R.to("options." + k) }
+        r["prompts_2_weight"] = .map { v, _ in
+            guard let d = v?.number else { throw MappingError("needs a number") }
+            return [("options.prompts_2_weight", d == d.rounded() ? .int(Int(d)) : .double(d))]
+        }
+        r["p_len_vpt"] = .map { v, s in
+            // models/InstanceVPD.py:35,110: deep prompts have p_len_vpt tokens and the TokenPrompt's p_len tokens are added to them.
+            guard let v, let l = s["p_len"]?.value, OptionValue.same(v, l) else {
+                throw MappingError("must equal --p_len (InstanceVPD.py:35,110 adds p_len TokenPrompt tokens to p_len_vpt prompts)")
+            }
+            return []
+        }
+        r["simam"] = .map { v, _ in   // InstanceVPD.py:31 `args.simam == "True"` (a bool: our option's own spelling)
+            if case .bool(let b)? = v { return [("options.simam", .bool(b))] }
+            return [("options.simam", .bool(v == .string("True")))]
+        }
+        r["n_epochs"] = R.to("epochs"); r["batch_size"] = R.to("batch_size")
+        r["lr"] = R.double("lr"); r["weight_decay"] = R.double("weight_decay")
+        r["optimizer"] = .map { v, _ in
+            guard case .string("AdamW")? = v else { throw MappingError("only AdamW (train/trainer.py:46-48) is implemented") }
+            return [("optimizer.kind", .string("adamw"))]
+        }
+        r["scheduler"] = .map { v, _ in
+            guard case .string("cosine")? = v else { throw MappingError("only cosine (train/trainer.py:60-64) is implemented") }
+            return [("schedule.kind", .string("step-warmup-cosine"))]
+        }
+        r["mixup"] = .map { v, _ in
+            switch v {
+            case .string("mixup")?:   // train/trainer.py:66-75
+                return [("mixup", .double(0.8)), ("mix_prob", .double(0.5)), ("switch_prob", .double(0.5)), ("label_smoothing", .double(0.1))]
+            case .string("none")?: return []
+            default: throw MappingError("mixup or none")
+            }
+        }
+        r["cutmix_alpha"] = .map { v, s in
+            guard case .string("mixup")? = s["mixup"]?.value else { return [] }   // read only by Mixup
+            return [("cutmix", .double(v?.number ?? 0))]
+        }
+        let notRead = "not read by the official code (no use outside utils/args.py)"
+        r.merge(R.all(["lr_c", "weight_decay_c", "nheads", "token_prompt_eta", "instance_prompt", "meta_bn", "global_prompts_weight",
+                       "prompts_3_weight", "prompt_patch_12", "prompt_patch_3", "warm_prompt", "meta_net", "debug"], R.noEffect(notRead))) { $1 }
+        r.merge(R.all(["momentum", "bias_multiplier"], R.noEffect("read only by the SGD optimizer (src/solver/optimizer.py); optimizer is AdamW"))) { $1 }
+        r["warmup_epochs"] = R.noEffect("read only by --scheduler cosine-2; cosine warms up over n_epochs//5 of the steps (train/trainer.py:60-64)")
+        r["model_load_path"] = R.noEffect("read only in eval mode")
+        r.merge(R.all(["info", "output_path"], R.noEffect("output, logging or checkpoint location"))) { $1 }
+        r.merge(R.all(["base_dir", "data_dir", "dataset"], R.noEffect("dataset location / name (the cell names the dataset)"))) { $1 }
+        r.merge(R.all(["num_workers", "pin_memory"], R.noEffect("data-loading processes / memory"))) { $1 }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["mode"] = R.only(.string("train"), "training")
+        r["arch"] = R.only(.string("ViT/B-16"), "ViT-B/16")
+        r["pretrained"] = R.only(.string("imagenet22k"), "the IN-21k ViT-B/16 (models/utils.py:83-93)")
+        r["pretrained_model"] = R.only(.string("vit-b-22k"), "ImageNet mean/std of the IN-21k ViT (data_utils/transforms.py)")
+        r["transform"] = R.only(.string("default"), "train/utils.py:51")
+        r["trainer"] = R.only(.string("ours"), "main.py:44")
+        r["resize_dim"] = R.only(.int(256), "Resize(256) → crop 224 (data_utils/transforms.py:28)")
+        r["crop_size"] = R.only(.int(224), "224-pixel inputs (data_utils/transforms.py)")
+        r["loader"] = R.only(.string("DAM-VP"), "data_utils/loader.py (train/trainer.py:27)")
+        r["dataset_perc"] = R.only(.double(1.0), "the whole training split")
+        r["distributed"] = R.only(.bool(false), "one process")
+        r["num_gpus"] = R.only(.int(1), "one process"); r["NUM_GPUS"] = R.only(.int(1), "one process")
+        r["deep_prompt_type"] = R.only(.string("ours9"), "models/InstanceVPD.py:163-167")
+        r["token_prompt_type"] = R.only(.string("add"), "models/tokenPrompt.py:15")
+        r["cls"] = R.only(.string("default"), "models/utils.py:101")
+        r["model"] = R.only(.string("InstanceVPD"), "InsVP")
+        _ = p
+        return OfficialMapping(method: "insvp", rules: r, codeValues: [
+            R.code("options.FIXED_TOKENPROMPT", .bool(false), "official behaviour: TokenPrompt never optimised (models/InstanceVPD.py:163-167)"),
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch.optim.AdamW defaults (train/trainer.py:46-48)"),
+            R.code("optimizer.eps", .double(1e-8), "torch.optim.AdamW default"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+            R.code("drop_last", .bool(false), "data_utils/loader.py:157"),
+            R.code("official_selection", .string("best-test-over-epochs"), "train/trainer.py:133-146 (max test accuracy over epochs)"),
+            R.code("pipeline", .string("vpt-fgvc"), "data_utils/transforms.py:7-69 Resize(256)→RandomCrop(224)→HFlip / Resize(256)→CenterCrop(224)"),
+        ])
+    }
+}
