@@ -112,12 +112,13 @@ final class RecipeCoverageTests: XCTestCase {
         XCTAssertThrowsError(try Recipe.load(empty)) { e in XCTAssertTrue("\(e)".contains("at least one value"), "\(e)") }
     }
 
-    /// V-PETL Bench steps timm's cosine once per epoch (t_initial = epochs); DA-VPT per update (t_initial = updates).
+    /// V-PETL Bench steps timm's cosine once per epoch after it (t_initial = epochs); DA-VPT per update (t_initial = updates).
     func testTimmCosinePerEpochAndPerUpdate() throws {
         let r = try Recipe.load(Golden.recipes.appendingPathComponent("fgvc/bias/cub200.yaml"))
         let (s, perStep) = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 7)
         XCTAssertFalse(perStep)
-        guard case let .timmCosine(t, w, wInit, lrMin) = s else { return XCTFail("\(s)") }
+        // Stepped after each epoch (`scheduler.step(ep)`): epoch e trains at f(max(0, e − 1)).
+        guard case let .stepAfterEpoch(inner) = s, case let .timmCosine(t, w, wInit, lrMin) = inner else { return XCTFail("\(s)") }
         XCTAssertEqual([t, w], [100, 10]); XCTAssertEqual(wInit, 1e-6); XCTAssertEqual(lrMin, 1e-5)
         let d = try Recipe.load(Golden.recipes.appendingPathComponent("fgvc/da-vpt/cub200.yaml"))
         let (s2, perStep2) = try d.schedule.resolve(epochs: d.epochs, itersPerEpoch: 7)
