@@ -20,7 +20,7 @@ let package = Package(
     name: "vpt-bench",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "bench", targets: ["bench"]),
+        .executable(name: "bench", targets: ["BenchCLI"]),
         .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
@@ -59,7 +59,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        .executableTarget(name: "bench", dependencies: [
+        .executableTarget(name: "BenchCLI", dependencies: [
             "Bench", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "MethodsTests", dependencies: ["Methods", "Bench", "Backbones", "Checkpoints", "Engine", "Data"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Checkpoints", "Engine"]),
         // Runs the built `bench` executable as a user would (resume after SIGKILL, exit codes).
-        .testTarget(name: "CLITests", dependencies: ["bench", "Bench", "Checkpoints"]),
+        .testTarget(name: "CLITests", dependencies: ["BenchCLI", "Bench", "Checkpoints"]),
     ],
     swiftLanguageModes: [.v5]
 )

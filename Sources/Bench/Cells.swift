@@ -82,7 +82,7 @@ public enum CellCatalog {
 
     static func registryId(benchmark: String, dataset: String) -> String {
         switch benchmark {
-        case "vtab1k": return "vtab/" + dataset
+        case "vtab1k": return "vtab1k/" + dataset
         case "fgvc": return dataset
         default: return benchmark + "/" + dataset
         }

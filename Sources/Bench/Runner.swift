@@ -22,6 +22,8 @@ public struct RunOptions: Sendable {
     public var checkWeightsHash: Bool = true
     /// Skip the recipe's hyper-parameter grid and train with the recipe's own lr / weight decay.
     public var skipGrid: Bool = false
+    /// FGVC json label mapping: `official` (each split file's own sorted ids, KMnP/vpt json_dataset.py) or `fixed`.
+    public var labelMapping: FGVCLabelMapping = .official
     public init(runs: URL, dataRoot: URL? = nil, weights: URL? = nil, epochs: Int? = nil, testCount: Int? = nil, quiet: Bool = false) {
         self.runs = runs; self.dataRoot = dataRoot; self.weights = weights; self.epochs = epochs; self.testCount = testCount; self.quiet = quiet
     }
@@ -52,6 +54,8 @@ public struct RunMetadata: Codable, Sendable {
     public var machine: MachineInfo
     public var started: String
     public var finished: String?
+    /// Where the data came from (nil for built-in tasks and runs recorded before this field).
+    public var data: RunDataRecord? = nil
 }
 
 public enum Runner {
@@ -136,7 +140,8 @@ public enum Runner {
         let backbone = try BackboneZoo.loadModel(cell.key.backbone, weights: options.weights, checkHash: options.checkWeightsHash)
         let backboneSize = try BackboneZoo.spec(cell.key.backbone).architecture.imageSize
         let pipeline = try Pipeline.make(recipe.pipeline, size: recipe.imageSize ?? backboneSize)
-        let (train, val, test) = try datasets(cell, options: options, imageSize: backboneSize)
+        // The data tree is checked (every split, every problem named) before any training.
+        let (train, val, test, dataRecord) = try openData(cell, options: options, imageSize: backboneSize, log: log)
         let s = UInt64(seed)
         let trainLoader = DataLoader(dataset: train, pipeline: pipeline, options: LoaderOptions(
             batchSize: recipe.batchSize, shuffle: true, dropLast: recipe.dropLast ?? false, train: true, seed: s,
@@ -156,7 +161,8 @@ public enum Runner {
             pipeline: recipe.pipeline, numClasses: train.numClasses, threads: Threads.count)
         try RunStore.writeJSON(config, to: folder.appendingPathComponent("config.json"))
         let started = ISO8601DateFormatter().string(from: Date())
-        var meta = RunMetadata(gitCommit: gitCommit(), swiftVersion: swiftVersion(), machine: .current(), started: started, finished: nil)
+        var meta = RunMetadata(gitCommit: gitCommit(), swiftVersion: swiftVersion(), machine: .current(), started: started, finished: nil,
+                               data: dataRecord)
         try RunStore.writeJSON(meta, to: folder.appendingPathComponent("metadata.json"))
 
         let t0 = Date()
@@ -172,7 +178,8 @@ public enum Runner {
             clean: Trainer.select(recipe.cleanSelection, from: history, evalAfter: recipe.evalAfter),
             epochs: recipe.epochs, params: ParameterCounts(prompts: split.prompts, head: split.head, other: split.other, model: split.model),
             trainImagesPerSecond: ips, wallSeconds: Date().timeIntervalSince(t0), selected: overrides,
-            variant: recipe.options.contains { $0.key.hasPrefix("FIXED_") && $0.value == .bool(true) } ? "fixed" : "official", pipeline: recipe.pipeline)
+            variant: recipe.options.contains { $0.key.hasPrefix("FIXED_") && $0.value == .bool(true) } || dataRecord?.labelMapping == "fixed"
+                ? "fixed" : "official", pipeline: recipe.pipeline)
         meta.finished = ISO8601DateFormatter().string(from: Date())
         try RunStore.writeJSON(meta, to: folder.appendingPathComponent("metadata.json"))
         try RunStore.writeJSON(summary, to: summaryURL)  // last: its presence marks the run finished
@@ -181,13 +188,21 @@ public enum Runner {
 
     /// Train / val / test datasets of a cell.
     static func datasets(_ cell: Cell, options: RunOptions, imageSize: Int) throws -> (any ImageDataset, (any ImageDataset)?, any ImageDataset) {
+        let (tr, va, te, _) = try openData(cell, options: options, imageSize: imageSize)
+        return (tr, va, te)
+    }
+
+    /// Train / val / test datasets of a cell and, for data read from disk, where it came from. A tree with
+    /// problems is refused with all of them named (DataCheck.swift).
+    static func openData(_ cell: Cell, options: RunOptions, imageSize: Int, log: (String) -> Void = { _ in })
+        throws -> (any ImageDataset, (any ImageDataset)?, any ImageDataset, RunDataRecord?) {
         switch cell.source {
         case .builtin(let task):
             func split(_ s: String) throws -> BuiltinDataset {
                 guard let v = VTABSplit(rawValue: s) else { throw CellError(message: "unknown built-in split \(s)") }
                 return BuiltinDataset(task: task, split: v, seed: 0, size: imageSize, testCount: options.testCount ?? 1000)
             }
-            return (try split(cell.splits.train), try cell.splits.val.map(split), try split(cell.splits.test))
+            return (try split(cell.splits.train), try cell.splits.val.map(split), try split(cell.splits.test), nil)
         case .registry(let id):
             guard let root = options.dataRoot else {
                 throw CellError(message: "cell \(cell.id) reads \(id) from disk: pass --data-root DIR (see README, 'Data layout')")
@@ -195,9 +210,9 @@ public enum Runner {
             guard FileManager.default.fileExists(atPath: root.path) else {
                 throw CellError(message: "\(root.path): data root does not exist")
             }
-            return (try openDataset(root: root.path, id: id, split: cell.splits.train),
-                    try cell.splits.val.map { try openDataset(root: root.path, id: id, split: $0) },
-                    try openDataset(root: root.path, id: id, split: cell.splits.test))
+            let (tr, va, te, record) = try DataCheck.open(id: id, root: root.path, plan: cell.splits, cell: cell.id,
+                                                          labelMapping: options.labelMapping, log: options.quiet ? { _ in } : log)
+            return (tr, va, te, record)
         }
     }
 

@@ -12,6 +12,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
     case format(file: String, reason: String)
     case unknownDataset(id: String)
     case badSplit(spec: String, reason: String)
+    /// Every problem of a split file (readers collect them all before refusing it).
+    case problems([DataProblem])
 
     public var description: String {
         switch self {
@@ -27,6 +29,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable {
         case let .format(f, reason): return "\(f): \(reason)"
         case let .unknownDataset(id): return "unknown dataset id \"\(id)\""
         case let .badSplit(spec, reason): return "split \"\(spec)\": \(reason)"
+        case let .problems(list):
+            if list.count == 1 { return list[0].description }
+            return "\(list.count) problems:\n" + list.map { "  \($0)" }.joined(separator: "\n")
         }
     }
 }

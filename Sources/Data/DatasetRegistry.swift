@@ -60,11 +60,12 @@ private func tfds(_ builder: String, config: String? = nil, _ version: String, _
 
 /// Readers by dataset id. VTAB test sizes are the published VTAB-1k test-split sizes (VTAB paper /
 /// SSF-NOAH release); FGVC sizes are VPT's json splits (VPT paper appendix table; CUB also in methods/vpt.md).
-/// VTAB ids get a `vtab/` prefix where an FGVC/HTA dataset has the same id (cifar100, dtd, svhn).
+/// VTAB-1k ids are `vtab1k/<task>`, the benchmark's own name as cell ids spell it (`vtab1k/cifar100/vpt-deep/…`);
+/// the old spelling `vtab/<task>` is still accepted (`resolveDatasetId`, with a note naming the new one).
 ///
 /// `hta/<id>`: the HTA benchmark exactly as DAM-VP's loaders read it; `root` = DAM-VP's `--base_dir`
 /// (`torchvision_dataset/...`, `FGVC/<name>`, `data_utils/loader.py:_DATA_DIR_CATALOG`). Split sizes:
-/// CIFAR 40,000 / 10,000 (methods/dam_vp.md §4) and test 10,000 (TFDS catalog cifar10 / the vtab/cifar100
+/// CIFAR 40,000 / 10,000 (methods/dam_vp.md §4) and test 10,000 (TFDS catalog cifar10 / the vtab1k/cifar100
 /// row); SVHN train 58,605 (dam_vp.md), train_32x32 73,257 and test 26,032 (TFDS catalog svhn_cropped), val =
 /// 73,257 − 58,605; Food-101 750 train / 250 test images per class × 101 (torchvision Food101 docstring, also
 /// in DAM-VP's copy) → 75,750 → int(0.8·N) = 60,600 / 15,150, test 25,250; DTD partition 1 = 1,880 per split
@@ -79,27 +80,27 @@ private func tfds(_ builder: String, config: String? = nil, _ version: String, _
 /// the same samples in split-file order. ABIDE (the 13th task, its own .npy loader) is not registered.
 ///
 /// `vtab-tfds/<id>`: VTAB-1k from TFDS TFRecords as VPT builds it (`root` = TFDS data_dir, versions from
-/// VPT's VTAB_SETUP.md); test sizes equal the vtab/ rows (same VTAB-1k test splits).
+/// VPT's VTAB_SETUP.md); test sizes equal the vtab1k/ rows (same VTAB-1k test splits).
 public let datasetRegistry: [String: DatasetSpec] = [
-    "vtab/caltech101": vtab("caltech101", 102, test: 6084),
-    "vtab/cifar100": vtab("cifar", 100, test: 10000),
-    "vtab/dtd": vtab("dtd", 47, test: 1880),
-    "vtab/oxford_flowers102": vtab("oxford_flowers102", 102, test: 6149),
-    "vtab/oxford_pet": vtab("oxford_iiit_pet", 37, test: 3669),
-    "vtab/svhn": vtab("svhn", 10, test: 26032),
-    "vtab/sun397": vtab("sun397", 397, test: 21750),
-    "vtab/patch_camelyon": vtab("patch_camelyon", 2, test: 32768),
-    "vtab/eurosat": vtab("eurosat", 10, test: 5400),
-    "vtab/resisc45": vtab("resisc45", 45, test: 6300),
-    "vtab/retinopathy": vtab("diabetic_retinopathy", 5, test: 42670),
-    "vtab/clevr_count": vtab("clevr_count", 8, test: 15000),
-    "vtab/clevr_dist": vtab("clevr_dist", 6, test: 15000),
-    "vtab/dmlab": vtab("dmlab", 6, test: 22735),
-    "vtab/kitti_dist": vtab("kitti", 4, test: 711),
-    "vtab/dsprites_loc": vtab("dsprites_loc", 16, test: 73728),
-    "vtab/dsprites_ori": vtab("dsprites_ori", 16, test: 73728),
-    "vtab/smallnorb_azi": vtab("smallnorb_azi", 18, test: 12150),
-    "vtab/smallnorb_ele": vtab("smallnorb_ele", 9, test: 12150),
+    "vtab1k/caltech101": vtab("caltech101", 102, test: 6084),
+    "vtab1k/cifar100": vtab("cifar", 100, test: 10000),
+    "vtab1k/dtd": vtab("dtd", 47, test: 1880),
+    "vtab1k/oxford_flowers102": vtab("oxford_flowers102", 102, test: 6149),
+    "vtab1k/oxford_pet": vtab("oxford_iiit_pet", 37, test: 3669),
+    "vtab1k/svhn": vtab("svhn", 10, test: 26032),
+    "vtab1k/sun397": vtab("sun397", 397, test: 21750),
+    "vtab1k/patch_camelyon": vtab("patch_camelyon", 2, test: 32768),
+    "vtab1k/eurosat": vtab("eurosat", 10, test: 5400),
+    "vtab1k/resisc45": vtab("resisc45", 45, test: 6300),
+    "vtab1k/retinopathy": vtab("diabetic_retinopathy", 5, test: 42670),
+    "vtab1k/clevr_count": vtab("clevr_count", 8, test: 15000),
+    "vtab1k/clevr_dist": vtab("clevr_dist", 6, test: 15000),
+    "vtab1k/dmlab": vtab("dmlab", 6, test: 22735),
+    "vtab1k/kitti_dist": vtab("kitti", 4, test: 711),
+    "vtab1k/dsprites_loc": vtab("dsprites_loc", 16, test: 73728),
+    "vtab1k/dsprites_ori": vtab("dsprites_ori", 16, test: 73728),
+    "vtab1k/smallnorb_azi": vtab("smallnorb_azi", 18, test: 12150),
+    "vtab1k/smallnorb_ele": vtab("smallnorb_ele", 9, test: 12150),
     "cub200": fgvc("CUB_200_2011", "images", 200, 5394, 600, 5794),
     "nabirds": fgvc("nabirds", "images", 555, 21536, 2393, 24633),
     "stanford_dogs": fgvc("Stanford-dogs", "Images", 120, 10800, 1200, 8580),
@@ -169,6 +170,20 @@ public let datasetRegistry: [String: DatasetSpec] = [
     "vtab-tfds/smallnorb_ele": tfds("smallnorb", "2.0.0", 9, .key("label_elevation"), val: .test, test: .split("test[50%:]"), vtabTest: 12150),
 ]
 
+/// Old id prefixes still accepted, mapped to the registered one (the VTAB-1k ids were `vtab/<task>` until they took
+/// the benchmark's name, so that cell ids and dataset ids spell a task the same way).
+public let legacyDatasetIdPrefixes: [(old: String, new: String)] = [("vtab/", "vtab1k/")]
+
+/// The registered id for `id`, and, when `id` is an old spelling, a note naming the new one (callers print it).
+public func resolveDatasetId(_ id: String) -> (id: String, note: String?) {
+    for (old, new) in legacyDatasetIdPrefixes where id.hasPrefix(old) {
+        let renamed = new + id.dropFirst(old.count)
+        guard datasetRegistry[renamed] != nil else { continue }
+        return (renamed, "note: dataset id \(id) is the old spelling; use \(renamed)")
+    }
+    return (id, nil)
+}
+
 /// A dataset that can name the file(s) it was read from (used by `verifyData`).
 public protocol NamedSource {
     var sourceDescription: String { get }
@@ -176,34 +191,48 @@ public protocol NamedSource {
 extension ListedDataset: NamedSource { public var sourceDescription: String { listFile } }
 extension ArrayImageDataset: NamedSource { public var sourceDescription: String { source } }
 
-/// Opens split `split` of dataset `id` under `root` through its registered reader.
-public func openDataset(root: String, id: String, split: String, checkFiles: Bool = true) throws -> any ImageDataset {
+/// Opens split `split` of dataset `id` under `root` through its registered reader (an old id spelling, `vtab/<task>`,
+/// is accepted as its new one); a bad split file is
+/// refused with all of its problems (`DataError.problems`). `labelMapping` applies to FGVC json splits.
+public func openDataset(root: String, id: String, split: String, checkFiles: Bool = true,
+                        labelMapping: FGVCLabelMapping = .official) throws -> any ImageDataset {
+    let (d, problems) = try scanDataset(root: root, id: id, split: split, checkFiles: checkFiles, labelMapping: labelMapping)
+    if !problems.isEmpty { throw DataError.problems(problems) }
+    return d
+}
+
+/// Like `openDataset` but returns the good samples together with every problem found. The list and json
+/// readers collect problems line by line; the other readers (pickles, .mat, CSV, CoOp, TFDS) still throw
+/// at their first problem.
+public func scanDataset(root: String, id: String, split: String, checkFiles: Bool = true,
+                        labelMapping: FGVCLabelMapping = .official) throws -> (any ImageDataset, [DataProblem]) {
+    let id = resolveDatasetId(id).id
     guard let spec = datasetRegistry[id] else { throw DataError.unknownDataset(id: id) }
     let classes = spec.expected.classes
     switch spec.layout {
     case let .cifar(folder, variant, rule):
-        return try openCIFAR(id: id, root: root + "/" + folder, variant: variant, split: split, rule: rule)
+        return (try openCIFAR(id: id, root: root + "/" + folder, variant: variant, split: split, rule: rule), [])
     case let .svhnMat(folder, rule):
-        return try openSVHN(id: id, root: root + "/" + folder, split: split, rule: rule)
+        return (try openSVHN(id: id, root: root + "/" + folder, split: split, rule: rule), [])
     case let .gtsrb(folder, rule):
-        return try openGTSRB(id: id, root: root + "/" + folder, split: split, rule: rule, checkFiles: checkFiles)
+        return (try openGTSRB(id: id, root: root + "/" + folder, split: split, rule: rule, checkFiles: checkFiles), [])
     case let .food101(folder, rule):
-        return try openFood101(id: id, root: root + "/" + folder, split: split, rule: rule, checkFiles: checkFiles)
+        return (try openFood101(id: id, root: root + "/" + folder, split: split, rule: rule, checkFiles: checkFiles), [])
     case let .dtd(folder, partition):
-        return try openDTD(id: id, root: root + "/" + folder, split: split, partition: partition, checkFiles: checkFiles)
+        return (try openDTD(id: id, root: root + "/" + folder, split: split, partition: partition, checkFiles: checkFiles), [])
     case let .coopSplit(folder, file, images):
         let dir = root + "/" + folder
         guard FileManager.default.fileExists(atPath: dir) else { throw DataError.missingRoot(path: dir) }
-        return try openCoOpSplit(id: id, splitFile: dir + "/" + file, imageDir: dir + "/" + images, split: split,
-                                 numClasses: classes, checkFiles: checkFiles)
+        return (try openCoOpSplit(id: id, splitFile: dir + "/" + file, imageDir: dir + "/" + images, split: split,
+                                  numClasses: classes, checkFiles: checkFiles), [])
     case let .vtabTFDS(task):
-        return try openVTABTFDS(id: id, root: root, task: task, split: split)
+        return (try openVTABTFDS(id: id, root: root, task: task, split: split), [])
     case let .vtabFolder(folder):
         guard let s = VTABSplit(rawValue: split) else { throw DataError.badSplit(spec: split, reason: "VTAB splits are \(VTABSplit.allCases.map(\.rawValue))") }
-        return try ListedDataset.vtabFolder(id: id, taskDir: root + "/" + folder, split: s, numClasses: spec.expected.classes, checkFiles: checkFiles)
+        return try ListedDataset.scanVTABFolder(id: id, taskDir: root + "/" + folder, split: s, numClasses: classes, checkFiles: checkFiles)
     case let .fgvcJSON(folder, images):
         let dir = root + "/" + folder
-        return try ListedDataset.fgvcJSON(id: id, datasetDir: dir, imageDir: images.isEmpty ? dir : dir + "/" + images,
-                                          split: split, numClasses: spec.expected.classes, checkFiles: checkFiles)
+        return try ListedDataset.scanFGVCJSON(id: id, datasetDir: dir, imageDir: images.isEmpty ? dir : dir + "/" + images,
+                                              split: split, numClasses: classes, checkFiles: checkFiles, labelMapping: labelMapping)
     }
 }

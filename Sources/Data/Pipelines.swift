@@ -52,6 +52,9 @@ public struct Pipeline: Codable, Equatable, Sendable {
         // DA-VPT on VTAB: Resize(224, bicubic) shorter side + CenterCrop(224), ImageNet (Dataset/transforms.py).
         "davpt-vtab": { s in Pipeline(name: "davpt-vtab", size: s, train: [.pilShorterSide(numerator: 224, filter: .bicubic), .centerCrop],
                                       eval: [.pilShorterSide(numerator: 224, filter: .bicubic), .centerCrop], normalization: .imagenet) },
+        // NOAH on VTAB-1k with --no_aug --direct_resize (lib/datasets.py:212-242): Resize((224, 224), bicubic) + CenterCrop(224)
+        // (a no-op), ImageNet default mean/std.
+        "noah-vtab": { s in Pipeline(name: "noah-vtab", size: s, train: [.pilSquash(.bicubic)], eval: [.pilSquash(.bicubic)], normalization: .imagenet) },
         // VPT / E2VPT FGVC (src/data/transforms.py:7-41): Resize(256) → RandomCrop(224) → HFlip / Resize(256) → CenterCrop(224).
         "vpt-fgvc": { s in fgvc("vpt-fgvc", s, .imagenet) },
         // SA²VP FGVC: the same chain with 0.5/0.5 (build_transform_fgvc).

@@ -27,6 +27,8 @@ public let methodRegistry: [String: MethodFactory] = [
     "insvp": { try InsVP(setup: $0) },
     "adaptformer": { try AdaptFormer(setup: $0) },
     "ssf": { try SSF(setup: $0) },
+    "lora": { try LoRA(setup: $0) },
+    "vp": { try VP(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.

@@ -76,4 +76,63 @@ final class CheckTests: XCTestCase {
         XCTAssertThrowsError(try BaselineFile.read(file: file)) { e in XCTAssertTrue("\(e)".hasPrefix("\(file):1: expected header"), "\(e)") }
         XCTAssertThrowsError(try BaselineFile.read(file: file + ".missing")) { e in XCTAssertTrue("\(e)".contains("does not exist"), "\(e)") }
     }
+
+    /// Toy runs whose metadata.json names an OpenBLAS core.
+    func runs(core: String?) throws -> RunSet {
+        let set = try RunSet()
+        let machine: [String: Any]? = core.map { ["blasCore": $0, "threads": 2] }
+        for seed in 0..<2 { try set.add(dataset: "a", method: "m1", seed: seed, official: 80.0 + Double(seed), machine: machine) }
+        return set
+    }
+
+    func testBaselineRecordsItsBLASCore() throws {
+        let set = try runs(core: "Haswell")
+        let used = RegressionCheck.blasCores(runs: set.runs, summaries: try set.summaries())
+        XCTAssertEqual(used.cores, ["Haswell"])
+        XCTAssertEqual(used.withoutCore, 0)
+        let file = set.root.appendingPathComponent("b.csv").path
+        try BaselineFile.write(try RegressionCheck.baselineCells(summaries: try set.summaries(), show: .official), to: file, blasCores: used.cores)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("# blas_core: Haswell\nmethod,dataset,"), text)
+        let doc = try BaselineFile.readDocument(file: file)
+        XCTAssertEqual(doc.blasCores, ["Haswell"])
+        XCTAssertEqual(doc.cells.map(\.id), ["m1/a/bb"])
+        XCTAssertEqual(try BaselineFile.read(file: file), doc.cells)
+        // Same core: no warning.
+        let same = try RegressionCheck.run(baselineFile: file, runs: set.runs, summaries: try set.summaries(), show: .official, tolerance: 0.5)
+        XCTAssertTrue(same.warnings.isEmpty, same.text)
+        XCTAssertFalse(same.text.contains("WARNING"), same.text)
+    }
+
+    func testCheckWarnsWhenTheRunsUsedAnotherBLASCore() throws {
+        let set = try runs(core: "Haswell")
+        let file = set.root.appendingPathComponent("b.csv").path
+        try BaselineFile.write(try RegressionCheck.baselineCells(summaries: try set.summaries(), show: .official), to: file, blasCores: ["Cooperlake"])
+        let out = try RegressionCheck.run(baselineFile: file, runs: set.runs, summaries: try set.summaries(), show: .official, tolerance: 0.5)
+        XCTAssertTrue(out.passed, "a warning does not fail the check")
+        XCTAssertEqual(out.warnings.count, 1)
+        XCTAssertTrue(out.text.hasPrefix("WARNING BLAS core differs: the runs used Haswell, \(file) was recorded with Cooperlake"), out.text)
+        // A baseline that records no core, and runs that record none, are said too.
+        try BaselineFile.write(try RegressionCheck.baselineCells(summaries: try set.summaries(), show: .official), to: file)
+        let none = try RegressionCheck.run(baselineFile: file, runs: set.runs, summaries: try set.summaries(), show: .official, tolerance: 0.5)
+        XCTAssertTrue(none.text.contains("WARNING BLAS core unknown for the baseline"), none.text)
+        let bare = try runs(core: nil)
+        try BaselineFile.write(try RegressionCheck.baselineCells(summaries: try bare.summaries(), show: .official), to: file, blasCores: ["Haswell"])
+        let unknown = try RegressionCheck.run(baselineFile: file, runs: bare.runs, summaries: try bare.summaries(), show: .official, tolerance: 0.5)
+        XCTAssertTrue(unknown.text.contains("WARNING BLAS core unknown for the runs"), unknown.text)
+        XCTAssertTrue(unknown.text.contains("2 run(s)"), unknown.text)
+    }
+
+    func testNotesKeepErrorLinesAndTheCommittedBaselinesNameTheirCore() throws {
+        let set = try RunSet()
+        let file = set.root.appendingPathComponent("c.csv").path
+        try "# blas_core: Haswell\n# recorded by hand\n\(BaselineFile.header.joined(separator: ","))\nm1,a,bb,x,1,,,,official:r,official\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try BaselineFile.read(file: file)) { e in XCTAssertTrue("\(e)".hasPrefix("\(file):4: expected seeds"), "\(e)") }
+        for name in ["mini-smoke.csv", "mini.csv"] {
+            let doc = try BaselineFile.readDocument(file: repoRoot.appendingPathComponent("results/baselines/" + name).path)
+            XCTAssertNotNil(doc.blasCores, "\(name) records no '# blas_core:' line")
+            XCTAssertFalse(doc.cells.isEmpty)
+        }
+    }
 }

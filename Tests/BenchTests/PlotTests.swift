@@ -43,9 +43,78 @@ final class PlotTests: XCTestCase {
         let t1 = try String(contentsOf: f1[0], encoding: .utf8), t2 = try String(contentsOf: f2[0], encoding: .utf8)
         XCTAssertEqual(t1, t2)
         XCTAssertEqual(count(t1, "<polyline"), 6)  // 3 seeds × 2 panels
-        // Snapshot of seed 0's test accuracy (60, 65, 70, 75) in the right panel (x from 430, 300 wide, epochs 0…3;
-        // y from 250 up, 210 high, axis 60…80 since seed 2 reaches 77): x = 430 + 100·epoch, y = 250 − 10.5·(acc − 60).
-        XCTAssertTrue(t1.contains("points=\"430.00,250.00 530.00,197.50 630.00,145.00 730.00,92.50\""), t1)
+        // Snapshot of seed 0's test accuracy (60, 65, 70, 75) in the lower panel (x from 60, 360 wide, epochs 0…3;
+        // y from 590 up, 240 high, axis 60…80 since seed 2 reaches 77): x = 60 + 120·epoch, y = 590 − 12·(acc − 60).
+        XCTAssertTrue(t1.contains("points=\"60.00,590.00 180.00,530.00 300.00,470.00 420.00,410.00\""), t1)
+    }
+
+    /// Per panel of an SVG: (names of the drawn series, names in its legend, (stroke, dash) of each drawn line).
+    func panels(_ svg: String) -> [(drawn: [String], legend: [String], styles: [String])] {
+        func all(_ pattern: String, in s: String) -> [String] {
+            let re = try! NSRegularExpression(pattern: pattern)
+            return re.matches(in: s, range: NSRange(s.startIndex..., in: s)).map { String(s[Range($0.range(at: 1), in: s)!]) }
+        }
+        return svg.components(separatedBy: "<g class=\"panel\"").dropFirst().map { p in
+            let drawn = all("class=\"series\"[^>]*><title>([^<]*)</title>", in: p)
+            let legend = all("<g class=\"legend\">\\n(?:<[^\\n]*\\n)*?<text[^>]*>([^<]*)</text>", in: p)
+            let styles = all("class=\"series\"([^>]*)(?:points|><title)", in: p).map { attrs in
+                all("(stroke=\"[^\"]*\"|stroke-dasharray=\"[^\"]*\"|fill=\"#[^\"]*\"|data-marker=\"[^\"]*\")", in: attrs).joined(separator: " ")
+            }
+            return (drawn, legend, styles)
+        }
+    }
+
+    /// The mini table's methods (15 and growing) and 60 names: no two series share a (colour, dash) pair, and a
+    /// name's style depends on name order only, not on the order the series come in.
+    func testEverySeriesHasItsOwnColourAndDash() throws {
+        let mini = Array(Set(CellCatalog.miniCells(root: repoRoot).map(\.key.method))).sorted()
+        XCTAssertGreaterThanOrEqual(mini.count, 15)
+        XCTAssertEqual(SVGPlot.distinctStyles, 60)
+        let all = (0..<SVGPlot.distinctStyles).map { "method-\($0 < 10 ? "0" : "")\($0)" }
+        for names in [mini, all] {
+            let styles = SVGPlot.styles(names)
+            XCTAssertEqual(Set(styles.values).count, names.count, "\(styles)")
+            XCTAssertEqual(SVGPlot.styles(names.reversed()), styles)
+            XCTAssertEqual(Set(styles.values.map { "\($0.color) \($0.marker)" }).count, names.count, "two markers share colour and shape")
+            // The same in the drawn SVG: one chart, one series per name, every line's stroke attributes unique, and
+            // every marker's (fill, shape) when each series has a single point.
+            for epochs in [3, 1] {
+                let series = names.reversed().enumerated().map { i, n in
+                    CurveSeries(name: n, points: (0..<epochs).map { CurveSeries.Point(x: Double($0), y: Double(i + $0)) })
+                }
+                let svg = SVGPlot.svg(CurveChart(title: "t", panels: [CurvePanel(title: "p", series: series)]))
+                let p = panels(svg)[0]
+                XCTAssertEqual(p.styles.count, names.count)
+                XCTAssertEqual(Set(p.styles).count, names.count, "two series share a colour and dash (or marker): \(p.styles)")
+                XCTAssertEqual(p.legend, p.drawn)
+            }
+        }
+        // The pairs the old 10-colour cycle repeated in the mini table.
+        let styles = SVGPlot.styles(mini)
+        for (a, b) in [("dam-vp", "vpt-deep"), ("adapter", "partial-1")] where styles[a] != nil && styles[b] != nil {
+            XCTAssertNotEqual(styles[a], styles[b], "\(a) and \(b)")
+        }
+    }
+
+    /// Each panel's legend lists exactly the series drawn in it: a method that logs test accuracy only at the end is
+    /// drawn as a dot (and listed), one that never logs it is neither drawn nor listed in that panel.
+    func testLegendMatchesWhatEachPanelDraws() throws {
+        let set = try RunSet()
+        try set.add(dataset: "a", method: "every-epoch", seed: 0, official: 75, metrics: curve(60))
+        try set.add(dataset: "a", method: "last-epoch", seed: 0, official: 70, metrics: curve(50).map { m in
+            var m = m; if m.epoch < 3 { m.testAccuracy = nil }; return m
+        })
+        try set.add(dataset: "a", method: "never", seed: 0, official: 70, metrics: curve(40).map { m in var m = m; m.testAccuracy = nil; return m })
+        let chart = try LearningCurves.charts(runs: set.runs, summaries: try set.summaries())[0].chart
+        let svg = SVGPlot.svg(chart)
+        let p = panels(svg)
+        XCTAssertEqual(p.count, 2)
+        XCTAssertEqual(p[0].drawn, ["every-epoch", "last-epoch", "never"])
+        XCTAssertEqual(p[0].legend, p[0].drawn)
+        XCTAssertEqual(p[1].drawn, ["every-epoch", "last-epoch"])
+        XCTAssertEqual(p[1].legend, p[1].drawn)
+        XCTAssertEqual(count(svg, "<circle class=\"series\""), 1)  // last-epoch's single test point (2nd name: circle)
+        for panel in chart.panels { XCTAssertEqual(SVGPlot.drawn(panel).map(\.name), panels(SVGPlot.svg(CurveChart(title: "", panels: [panel])))[0].legend) }
     }
 
     func testNiceTicks() {

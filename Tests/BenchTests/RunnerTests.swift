@@ -155,7 +155,7 @@ final class RunnerTests: XCTestCase {
         XCTAssertThrowsError(try CellCatalog.cell(id: "not-a-cell")) { XCTAssertTrue("\($0)".contains("<benchmark>/<dataset>/<method>/<backbone>")) }
         // A real-data cell without --data-root says what to pass.
         let c = Cell(key: .init(benchmark: "vtab1k", dataset: "dtd", method: "vpt-deep", backbone: "vit-mini"), recipeFile: try recipe(),
-                     source: .registry("vtab/dtd"), splits: SplitPlan(train: "train800val200", val: "val200", test: "test"))
+                     source: .registry("vtab1k/dtd"), splits: SplitPlan(train: "train800val200", val: "val200", test: "test"))
         XCTAssertThrowsError(try Runner.run(c, seed: 0, options: options("x"))) { XCTAssertTrue("\($0)".contains("--data-root"), "\($0)") }
         var o = options("y"); o.dataRoot = dir.appendingPathComponent("nowhere")
         XCTAssertThrowsError(try Runner.run(c, seed: 0, options: o)) { XCTAssertTrue("\($0)".contains("does not exist"), "\($0)") }

@@ -50,13 +50,13 @@ final class BadInputTests: XCTestCase {
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: jpg))
         let d = try open()
         expectError({ _ = try d.image(0) }, contains: ["banded_0000.jpg"])
-        let r = verifyData(root: tmp, dataset: "vtab/dtd")
+        let r = verifyData(root: tmp, dataset: "vtab1k/dtd")
         XCTAssertFalse(r.ok)
         XCTAssertEqual(r.counts["train800"]?.samples, 3)
         XCTAssertTrue(r.problems.contains { $0.contains("train800.txt: 3 samples, expected 800") }, "\(r)")
         XCTAssertTrue(r.problems.contains { $0.contains("banded_0000.jpg") }, "\(r)")
-        XCTAssertTrue(r.description.contains("verify-data vtab/dtd"))
-        XCTAssertFalse(verifyData(root: tmp + "/missing", dataset: "vtab/dtd").ok)
+        XCTAssertTrue(r.description.contains("verify-data vtab1k/dtd"))
+        XCTAssertFalse(verifyData(root: tmp + "/missing", dataset: "vtab1k/dtd").ok)
         XCTAssertFalse(verifyData(root: tmp, dataset: "nope").ok)
     }
 
@@ -67,6 +67,6 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(r.counts["test"]?.samples, 2)
         XCTAssertEqual(r.problems.count, 3) // only the three count mismatches vs the real CUB sizes
         XCTAssertEqual(datasetRegistry.count, 24 + 10 + 12 + 19) // vtab, fgvc + hta, ilm13, vtab-tfds
-        XCTAssertThrowsError(try openDataset(root: "/", id: "vtab/dtd", split: "train"))
+        XCTAssertThrowsError(try openDataset(root: "/", id: "vtab1k/dtd", split: "train"))
     }
 }

@@ -169,9 +169,9 @@ final class HTAReaderTests: XCTestCase {
             if id.hasPrefix("hta/") { XCTAssertEqual(Set(s.expected.splits.keys), ["train", "val", "test"], id) }
             if id.hasPrefix("ilm13/") { XCTAssertEqual(Set(s.expected.splits.keys), ["train", "test"], id) }
             if id.hasPrefix("vtab-tfds/") {
-                let twin = datasetRegistry["vtab/" + id.dropFirst("vtab-tfds/".count)]
+                let twin = datasetRegistry["vtab1k/" + id.dropFirst("vtab-tfds/".count)]
                 XCTAssertNotNil(twin, id)
-                XCTAssertEqual(s.expected, twin?.expected, "\(id) counts differ from its vtab/ twin")
+                XCTAssertEqual(s.expected, twin?.expected, "\(id) counts differ from its vtab1k/ twin")
             }
             XCTAssertGreaterThan(s.expected.classes, 1, id)
         }
@@ -189,7 +189,7 @@ final class HTAReaderTests: XCTestCase {
         XCTAssertTrue(r.markdown.contains("| train | 1880 | 3 ✗ | 2 / 47 | 0 |"), r.markdown)
         let c = verifyData(root: root, dataset: "hta/cifar10")
         XCTAssertEqual(c.splits["val"]?.found, 2)
-        XCTAssertTrue(c.description.contains("val: 2 samples (expected 10000)"), c.description)
+        XCTAssertTrue(c.description.contains("val: 2 samples (expected 10000 ✗)"), c.description)
         let g = verifyData(root: root, dataset: "hta/gtsrb")
         XCTAssertTrue(g.ok, "\(g)") // counts unknown (nil): only decoding is checked
         XCTAssertTrue(g.markdown.contains("| test | — | 3 |"), g.markdown)

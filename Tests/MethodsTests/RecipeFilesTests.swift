@@ -1,3 +1,4 @@
+import Engine
 import XCTest
 import Backbones
 import Methods
@@ -112,13 +113,16 @@ final class RecipeCoverageTests: XCTestCase {
         XCTAssertThrowsError(try Recipe.load(empty)) { e in XCTAssertTrue("\(e)".contains("at least one value"), "\(e)") }
     }
 
-    /// V-PETL Bench steps timm's cosine once per epoch (t_initial = epochs); DA-VPT per update (t_initial = updates).
+    /// V-PETL Bench steps timm's cosine once per epoch after it (t_initial = epochs); DA-VPT per update (t_initial = updates).
     func testTimmCosinePerEpochAndPerUpdate() throws {
         let r = try Recipe.load(Golden.recipes.appendingPathComponent("fgvc/bias/cub200.yaml"))
         let (s, perStep) = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 7)
         XCTAssertFalse(perStep)
-        guard case let .timmCosine(t, w, wInit, lrMin) = s else { return XCTFail("\(s)") }
-        XCTAssertEqual([t, w], [100, 10]); XCTAssertEqual(wInit, 1e-6); XCTAssertEqual(lrMin, 1e-5)
+        // Stepped after each epoch (`scheduler.step(ep)`): epoch e trains at f(max(0, e − 1)).
+        guard case let .timmCosineEpoch(t, w, wInit, lrMin, lag) = s else { return XCTFail("\(s)") }
+        XCTAssertEqual([t, w, lag], [100, 10, 1]); XCTAssertEqual(wInit, 1e-6); XCTAssertEqual(lrMin, 1e-5)
+        XCTAssertEqual(s.lr(at: 11, base: 1), Schedule.timmCosine(tInitial: 100, warmupT: 10, warmupLRInit: 1e-6, lrMin: 1e-5).lr(at: 10, base: 1))
+        XCTAssertEqual(s.lr(at: 0, base: 1), 1e-6)
         let d = try Recipe.load(Golden.recipes.appendingPathComponent("fgvc/da-vpt/cub200.yaml"))
         let (s2, perStep2) = try d.schedule.resolve(epochs: d.epochs, itersPerEpoch: 7)
         XCTAssertTrue(perStep2)

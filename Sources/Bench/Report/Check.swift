@@ -26,6 +26,8 @@ public struct CheckFinding: Sendable, Equatable, CustomStringConvertible {
 /// Result of a check; `passed` is false iff a cell regressed or is missing.
 public struct CheckOutcome: Sendable {
     public var findings: [CheckFinding]
+    /// Lines printed first that do not change the exit status (e.g. the runs' BLAS core differs from the baseline's).
+    public var warnings: [String] = []
     /// Cells found both in the baseline and in the runs.
     public var compared: Int
     public var tolerance: Double
@@ -37,7 +39,7 @@ public struct CheckOutcome: Sendable {
     /// Failures first, then info; one line each, then a summary line.
     public var text: String {
         let order: [CheckFinding.Kind] = [.regression, .missing, .improved, .new]
-        var lines = order.flatMap { k in findings.filter { $0.kind == k }.map { $0.description } }
+        var lines = warnings.map { "WARNING " + $0 } + order.flatMap { k in findings.filter { $0.kind == k }.map { $0.description } }
         let bad = findings.filter { $0.kind == .regression || $0.kind == .missing }.count
         lines.append(passed ? "check passed: \(compared) cell(s) compared, none fell by more than \(Format.fixed(tolerance, 2)) points"
                             : "check FAILED: \(bad) cell(s) regressed by more than \(Format.fixed(tolerance, 2)) points or missing; \(compared) compared")
@@ -78,6 +80,52 @@ public enum RegressionCheck {
             findings.append(CheckFinding(kind: .new, cell: "\(k.method)/\(k.dataset)/\(k.backbone)", baseline: nil, current: aggs[k]!.mean))
         }
         return CheckOutcome(findings: findings, compared: compared, tolerance: tolerance)
+    }
+
+    /// Checks the runs under `runs` against the baseline file, with a warning when the runs' OpenBLAS core (metadata.json)
+    /// differs from the one the baseline records.
+    public static func run(baselineFile: String, runs: URL, summaries: [RunSummary], show: Selection, tolerance: Double) throws -> CheckOutcome {
+        let doc = try BaselineFile.readDocument(file: baselineFile)
+        var out = try run(baseline: doc.cells, baselineFile: baselineFile, summaries: summaries, show: show, tolerance: tolerance)
+        let used = blasCores(runs: runs, summaries: summaries)
+        if let w = blasCoreWarning(recorded: doc.blasCores, used: used.cores, withoutCore: used.withoutCore, baselineFile: baselineFile) {
+            out.warnings.append(w)
+        }
+        return out
+    }
+
+    /// The OpenBLAS cores the runs used (`machine.blasCore` in each run's metadata.json), sorted; runs whose
+    /// metadata.json is absent or names no core are counted apart.
+    public static func blasCores(runs: URL, summaries: [RunSummary]) -> (cores: [String], withoutCore: Int) {
+        var cores = Set<String>()
+        var without = 0
+        for s in summaries {
+            let url = RunStore.folder(runs: runs, cell: s.cell, seed: s.seed).appendingPathComponent("metadata.json")
+            guard let data = FileManager.default.contents(atPath: url.path),
+                  let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let core = ((obj["machine"] as? [String: Any]) ?? obj)["blasCore"] as? String, !core.isEmpty else { without += 1; continue }
+            cores.insert(core)
+        }
+        return (cores.sorted(), without)
+    }
+
+    /// One warning line when the BLAS cores cannot be compared or differ; nil when the runs used exactly the recorded core(s).
+    /// A different core sums floats in another order (README, Determinism), so a cell can move by more than rounding.
+    public static func blasCoreWarning(recorded: [String]?, used: [String], withoutCore: Int, baselineFile: String) -> String? {
+        func names(_ cs: [String]) -> String { cs.joined(separator: ", ") }
+        let fix = "re-record it under this core (bench check --write-baseline \(baselineFile) --runs DIR) or run under the recorded one (OPENBLAS_CORETYPE)"
+        guard let recorded = recorded, !recorded.isEmpty else {
+            return used.isEmpty ? nil
+                : "BLAS core unknown for the baseline: \(baselineFile) records none (no '# blas_core:' line), the runs used \(names(used)); \(fix)"
+        }
+        if used.isEmpty {
+            return "BLAS core unknown for the runs (no metadata.json naming machine.blasCore in \(withoutCore) run(s)); \(baselineFile) was recorded with \(names(recorded))"
+        }
+        if Set(used) != Set(recorded) {
+            return "BLAS core differs: the runs used \(names(used)), \(baselineFile) was recorded with \(names(recorded)); "
+                + "a different OpenBLAS kernel sums floats in another order, so cells can move by more than rounding; \(fix)"
+        }
+        return nil
     }
 
     /// Baseline cells from the current runs (optionally one benchmark), sorted by method, dataset, backbone.

@@ -55,6 +55,8 @@ public struct Report: Sendable {
     public var runsWithoutMetadata: Int
     /// Run cells (method/dataset/backbone) that this table has no column for.
     public var runsOutsideTable: Int
+    /// Data source and split verdicts of the runs (DataNotes.swift), for the footer.
+    public var dataNotes: [String] = []
 
     /// Builds the report from summaries (already read from `runs`).
     public static func build(spec: TableSpec, summaries: [RunSummary], runs: URL?, options: ReportOptions) throws -> Report {
@@ -122,7 +124,8 @@ public struct Report: Sendable {
             runs.map { RunAggregator.machines(runs: $0, summaries: shownSummaries) } ?? ([], shownSummaries.count)
         return Report(spec: spec, options: options, rows: out, aggregates: aggs.filter { used.contains($0.key) },
                       machines: machines.descriptions, runsWithoutMetadata: machines.withoutMetadata,
-                      runsOutsideTable: aggs.count - used.count)
+                      runsOutsideTable: aggs.count - used.count,
+                      dataNotes: runs.map { RunAggregator.dataNotes(runs: $0, summaries: shownSummaries) } ?? [])
     }
 
     /// The long CSV rows: every (row, dataset or mean column); reported-only rows keep their reported numbers.

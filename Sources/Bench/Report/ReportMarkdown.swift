@@ -103,6 +103,7 @@ extension Report {
             n.append(fixed.isEmpty ? "Variants: every run uses the `official` variant."
                      : "Variants: runs other than `official` (`fixed` = a documented bug of the official code fixed): \(fixed.joined(separator: ", ")).")
         }
+        n += dataNotes
         n.append("Params (M): reproduced = trainable parameters (prompts + head + other) in millions, mean over the row's "
                  + "datasets; reported = the source's own column, whose definition may differ.")
         if !aggregates.isEmpty {

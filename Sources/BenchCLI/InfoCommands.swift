@@ -7,6 +7,7 @@ import Methods
 import PaperTables
 
 extension CellReadiness.Status: ExpressibleByArgument {}
+extension FGVCLabelMapping: ExpressibleByArgument {}
 
 /// The suite's classification of registry cells, for PaperTables' list and coverage texts.
 func classification(_ classifier: CellClassifier = CellClassifier()) -> CellClassification {
@@ -89,20 +90,40 @@ struct InspectCommand: ParsableCommand {
 
 struct VerifyDataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "verify-data", abstract: "Check a dataset tree: split files, counts, classes, every image decodes.",
-        discussion: "Example: bench verify-data --root /data/vtab-1k --dataset vtab/dtd")
+        commandName: "verify-data",
+        abstract: "Check a dataset tree in one pass: every problem with its split file and line, counts, classes, split identity.",
+        discussion: """
+            Prints one line per problem (file:line), then a summary per split and which split each split file is \
+            (the published split / another split with the published counts / a different split). Exits non-zero \
+            when any problem exists; warnings alone exit 0.
+            Example: bench verify-data --root /data/vtab-1k --dataset vtab1k/dtd
+            """)
     @Option(help: "Data root.") var root: String
     @Option(help: "Dataset id (default: every registered id whose folder exists under the root).") var dataset: String?
     @Flag(help: "Skip decoding images (counts only).") var noDecode = false
+    @Flag(help: "Print the report as JSON (schema vpt-bench/verify-data/1; one array of documents).") var json = false
+    @Option(help: "FGVC label mapping: official (each split file's own sorted ids) or fixed (train.json's ids).")
+    var labelMapping: FGVCLabelMapping = .official
 
     func run() throws {
+        if let given = dataset, let note = resolveDatasetId(given).note {
+            FileHandle.standardError.write(Foundation.Data((note + "\n").utf8))
+        }
         let ids = dataset.map { [$0] } ?? datasetRegistry.keys.sorted()
         var bad = 0
+        var docs: [String] = []
+        var absent: [String] = []
         for id in ids {
-            let r = verifyData(root: root, dataset: id, decodeImages: !noDecode)
-            if dataset == nil && r.problems.contains(where: { $0.contains("does not exist") || $0.contains("missing") }) && r.splits.isEmpty { continue }
-            print(r)
+            let r = verifyData(root: root, dataset: id, decodeImages: !noDecode, labelMapping: labelMapping)
+            // Without --dataset, ids of which nothing could be read are listed at the end instead of reported.
+            if dataset == nil && r.splits.isEmpty && r.identities.allSatisfy({ $0.split == manifestSplit }) { absent.append(id); continue }
+            if json { docs.append(r.json) } else { print(r) }
             if !r.ok { bad += 1 }
+        }
+        if json { print("[\n" + docs.joined(separator: ",\n") + "\n]") }
+        if !absent.isEmpty {
+            let line = "not found under \(root) (not checked): \(absent.joined(separator: ", "))"
+            if json { FileHandle.standardError.write(Foundation.Data((line + "\n").utf8)) } else { print(line) }
         }
         if bad > 0 { throw ExitCode.failure }
     }

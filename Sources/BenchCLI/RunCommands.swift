@@ -1,6 +1,7 @@
 // `bench run`, `bench reproduce` and the default job (the mini benchmark).
 import ArgumentParser
 import Bench
+import Data
 import Engine
 import Foundation
 
@@ -12,11 +13,14 @@ struct LocationOptions: ParsableArguments {
     @Option(help: "Override the recipe's epochs (quick looks, CI smoke runs).") var epochs: Int?
     @Option(help: "Test images per built-in task (default 1000).") var testCount: Int?
     @Flag(help: "Skip the recipe's lr/weight-decay grid and use the recipe's own values.") var noGrid = false
+    @Option(help: "FGVC label mapping: official (each split file's own sorted class ids, as KMnP/vpt) or fixed (train.json's ids for every split).")
+    var labelMapping: FGVCLabelMapping = .official
 
     var options: RunOptions {
         var o = RunOptions(runs: URL(fileURLWithPath: runs), dataRoot: dataRoot.map { URL(fileURLWithPath: $0) },
                            weights: weights.map { URL(fileURLWithPath: $0) }, epochs: epochs, testCount: testCount)
         o.skipGrid = noGrid
+        o.labelMapping = labelMapping
         return o
     }
 }
@@ -55,9 +59,10 @@ struct RunCommand: ParsableCommand {
 
 /// Runs every runnable cell of a table for the given seeds, skipping finished ones, then writes the report.
 func reproduce(table: String, seeds: [Int], shard: (Int, Int)?, matching: String?, location: LocationOptions,
-               out: String, show: Selection) throws -> Bool {
+               out: String, show: Selection, onlyMethods: Set<String>? = nil) throws -> Bool {
     var skipped: [CellReadiness] = []
     var cells = try CellCatalog.cells(table: table) { skipped.append($0) }
+    if let only = onlyMethods { cells = cells.filter { only.contains($0.key.method) } }
     if let pattern = matching {
         cells = cells.filter { fnmatch(pattern, $0.id, 0) == 0 }
         skipped = skipped.filter { fnmatch(pattern, $0.key.id, 0) == 0 }
@@ -127,7 +132,8 @@ struct ReproduceCommand: ParsableCommand {
 
 struct MiniCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "mini", abstract: "Run the built-in mini benchmark (one seed) and print its table — the default job.")
+        commandName: "mini", abstract: "Run the built-in mini benchmark (one seed) and print its table — the default job.",
+        discussion: "Runs the 15 methods of MiniBenchmark.defaultMethods (the seed papers' methods and their common baselines); `bench reproduce --table mini` runs every method with a mini recipe.")
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var location: LocationOptions
@@ -137,7 +143,7 @@ struct MiniCommand: ParsableCommand {
         common.apply()
         let s = seeds.split(separator: ",").compactMap { Int($0) }
         let ok = try exitingOnError { try reproduce(table: MiniBenchmark.tableId, seeds: s, shard: nil, matching: nil, location: location,
-                                                     out: "results/reports", show: .official) }
+                                                     out: "results/reports", show: .official, onlyMethods: MiniBenchmark.defaultMethods) }
         if !ok { throw ExitCode.failure }
     }
 }

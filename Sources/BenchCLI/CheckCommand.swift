@@ -32,15 +32,18 @@ struct CheckCommand: ParsableCommand {
         let status: Int32 = try exitingOnError {
             let summaries = try RunStore.summaries(in: URL(fileURLWithPath: runs))
                 .filter { benchmark == nil || $0.benchmark == benchmark }
+            let runsURL = URL(fileURLWithPath: runs)
             if let file = writeBaseline {
                 let cells = try RegressionCheck.baselineCells(summaries: summaries, show: show)
-                try BaselineFile.write(cells, to: file)
-                print("wrote \(file): \(cells.count) cell(s) from \(summaries.count) run(s), \(show.rawValue) accuracy")
+                let cores = RegressionCheck.blasCores(runs: runsURL, summaries: summaries)
+                try BaselineFile.write(cells, to: file, blasCores: cores.cores)
+                let coreText = cores.cores.isEmpty ? "BLAS core unknown (no run names one in metadata.json)"
+                    : "BLAS core \(cores.cores.joined(separator: ", "))"
+                print("wrote \(file): \(cells.count) cell(s) from \(summaries.count) run(s), \(show.rawValue) accuracy, \(coreText)")
                 return 0
             }
             let file = baseline!
-            let outcome = try RegressionCheck.run(baseline: try BaselineFile.read(file: file), baselineFile: file,
-                                                  summaries: summaries, show: show, tolerance: tolerance)
+            let outcome = try RegressionCheck.run(baselineFile: file, runs: runsURL, summaries: summaries, show: show, tolerance: tolerance)
             print(outcome.text, terminator: "")
             return outcome.exitStatus
         }
