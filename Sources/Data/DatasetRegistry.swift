@@ -131,7 +131,7 @@ public let datasetRegistry: [String: DatasetSpec] = [
     "ilm13/sun397": spec(.coopSplit(folder: "sun397", splitFile: "split.json", imageSubdir: "images"), 397, ["train": nil, "test": nil]),
     "ilm13/ucf101": spec(.coopSplit(folder: "ucf101", splitFile: "split.json", imageSubdir: "images"), 101, ["train": nil, "test": nil]),
     "ilm13/stanford_cars": spec(.coopSplit(folder: "stanfordcars", splitFile: "split.json", imageSubdir: "images"), 196, ["train": nil, "test": nil]),
-    "ilm13/oxford_flowers": spec(.coopSplit(folder: "flowers102", splitFile: "split.json", imageSubdir: "images"), 102, ["train": nil, "test": nil]),
+    "ilm13/oxford_flowers102": spec(.coopSplit(folder: "flowers102", splitFile: "split.json", imageSubdir: "images"), 102, ["train": nil, "test": nil]),
     "ilm13/dtd": spec(.coopSplit(folder: "dtd", splitFile: "split.json", imageSubdir: "images"), 47, ["train": nil, "test": nil]),
     "ilm13/oxford_pet": spec(.coopSplit(folder: "oxfordpets", splitFile: "split.json", imageSubdir: "images"), 37, ["train": nil, "test": nil]),
 
@@ -176,8 +176,13 @@ public protocol NamedSource {
 extension ListedDataset: NamedSource { public var sourceDescription: String { listFile } }
 extension ArrayImageDataset: NamedSource { public var sourceDescription: String { source } }
 
+/// Ids that were renamed, still accepted: `ilm13/oxford_flowers` became `ilm13/oxford_flowers102` so that it matches the
+/// paper tables' ILM-VP dataset id (KnownIds.ilm13Datasets); before, those cells found no reader.
+public let renamedDatasetIds = ["ilm13/oxford_flowers": "ilm13/oxford_flowers102"]
+
 /// Opens split `split` of dataset `id` under `root` through its registered reader.
-public func openDataset(root: String, id: String, split: String, checkFiles: Bool = true) throws -> any ImageDataset {
+public func openDataset(root: String, id requested: String, split: String, checkFiles: Bool = true) throws -> any ImageDataset {
+    let id = renamedDatasetIds[requested] ?? requested
     guard let spec = datasetRegistry[id] else { throw DataError.unknownDataset(id: id) }
     let classes = spec.expected.classes
     switch spec.layout {
