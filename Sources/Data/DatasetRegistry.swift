@@ -132,7 +132,7 @@ public let datasetRegistry: [String: DatasetSpec] = [
     "ilm13/sun397": spec(.coopSplit(folder: "sun397", splitFile: "split.json", imageSubdir: "images"), 397, ["train": nil, "test": nil]),
     "ilm13/ucf101": spec(.coopSplit(folder: "ucf101", splitFile: "split.json", imageSubdir: "images"), 101, ["train": nil, "test": nil]),
     "ilm13/stanford_cars": spec(.coopSplit(folder: "stanfordcars", splitFile: "split.json", imageSubdir: "images"), 196, ["train": nil, "test": nil]),
-    "ilm13/oxford_flowers": spec(.coopSplit(folder: "flowers102", splitFile: "split.json", imageSubdir: "images"), 102, ["train": nil, "test": nil]),
+    "ilm13/oxford_flowers102": spec(.coopSplit(folder: "flowers102", splitFile: "split.json", imageSubdir: "images"), 102, ["train": nil, "test": nil]),
     "ilm13/dtd": spec(.coopSplit(folder: "dtd", splitFile: "split.json", imageSubdir: "images"), 47, ["train": nil, "test": nil]),
     "ilm13/oxford_pet": spec(.coopSplit(folder: "oxfordpets", splitFile: "split.json", imageSubdir: "images"), 37, ["train": nil, "test": nil]),
 
@@ -174,8 +174,13 @@ public let datasetRegistry: [String: DatasetSpec] = [
 /// the benchmark's name, so that cell ids and dataset ids spell a task the same way).
 public let legacyDatasetIdPrefixes: [(old: String, new: String)] = [("vtab/", "vtab1k/")]
 
+/// Ids that were renamed, still accepted: `ilm13/oxford_flowers` became `ilm13/oxford_flowers102` so that it matches the
+/// paper tables' ILM-VP dataset id (KnownIds.ilm13Datasets); before, those cells found no reader.
+public let renamedDatasetIds = ["ilm13/oxford_flowers": "ilm13/oxford_flowers102"]
+
 /// The registered id for `id`, and, when `id` is an old spelling, a note naming the new one (callers print it).
 public func resolveDatasetId(_ id: String) -> (id: String, note: String?) {
+    if let renamed = renamedDatasetIds[id] { return (renamed, "note: dataset id \(id) was renamed; use \(renamed)") }
     for (old, new) in legacyDatasetIdPrefixes where id.hasPrefix(old) {
         let renamed = new + id.dropFirst(old.count)
         guard datasetRegistry[renamed] != nil else { continue }

@@ -11,8 +11,11 @@ final class OfficialRecipeTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = root.appendingPathComponent("Tests/Fixtures/official-configs")
 
-    /// Methods whose official format has no importer yet; their recipes are listed, not checked (none left).
-    static let notYetImported: Set<String> = []
+    /// Recipe folders whose official source has no importer yet, with why: listed, not checked. A recipe there must
+    /// not carry an `official:` block (it would name a source nothing reads), and every folder must still hold recipes.
+    static let notYetImported: [String: String] = [
+        "recipes/fgvc/bias/": "follows V-PETL Bench's scripts/run_vit_bitfit.sh (synbol/Parameter-Efficient-Transfer-Learning-Benchmark), which has no importer",
+    ]
 
     func recipeFiles() -> [URL] {
         FileManager.default.enumerator(at: Self.root.appendingPathComponent("recipes"), includingPropertiesForKeys: nil)!
@@ -25,10 +28,11 @@ final class OfficialRecipeTests: XCTestCase {
         for f in recipeFiles() {
             let rel = String(f.path.dropFirst(Self.root.path.count + 1))
             let recipe = try Recipe.load(f)
-            guard let src = recipe.official else {
-                if Self.notYetImported.contains(recipe.method) { skipped.append(rel) } else { problems.append("\(rel): no `official:` source") }
-                continue
+            if let folder = Self.notYetImported.keys.first(where: { rel.hasPrefix($0) }) {
+                if recipe.official != nil { problems.append("\(rel): has an `official:` block but \(folder) is listed as not yet imported") }
+                skipped.append(rel); continue
             }
+            guard let src = recipe.official else { problems.append("\(rel): no `official:` source"); continue }
             XCTAssertEqual(OfficialImporter.pinned[recipe.method]?.repo, src.repo, rel)
             XCTAssertEqual(OfficialImporter.pinned[recipe.method]?.commit, src.commit, rel)
             XCTAssertEqual(OfficialMapping.formatOf(recipe.method), src.format, rel)
@@ -55,8 +59,11 @@ final class OfficialRecipeTests: XCTestCase {
             checked += 1
         }
         print("OfficialRecipeTests: \(checked) recipes checked against their official configuration; not yet imported (\(skipped.count)): \(skipped.joined(separator: ", "))")
+        for folder in Self.notYetImported.keys where !skipped.contains(where: { $0.hasPrefix(folder) }) {
+            problems.append("\(folder) is listed as not yet imported but holds no recipe: remove it from notYetImported")
+        }
         XCTAssert(problems.isEmpty, "\n" + problems.joined(separator: "\n"))
-        XCTAssertGreaterThanOrEqual(checked, 136)
+        XCTAssertGreaterThanOrEqual(checked, 197)
     }
 
     /// The recipe `bench recipe import` writes for each cited source loads as a recipe and reads back as the same values.

@@ -96,12 +96,12 @@ final class HTABadInputTests: XCTestCase {
     func testCoOpSplitEntries() throws {
         let ilm = tmp + "/ilm"
         try write("ilm/flowers102/split.json", "{\"train\": [[\"jpg/image_00000.jpg\", 0, \"a\"],\n  [\"jpg/image_00001.jpg\", 102, \"b\"]]}")
-        expectError({ try open("ilm13/oxford_flowers", "train", root: ilm) }, contains: ["split.json:2", "102"])
+        expectError({ try open("ilm13/oxford_flowers102", "train", root: ilm) }, contains: ["split.json:2", "102"])
         try write("ilm/flowers102/split.json", "{\"train\": [[\"jpg/image_00000.jpg\", 0, \"a\"],\n\n  [\"jpg/image_00001.jpg\"]]}")
-        expectError({ try open("ilm13/oxford_flowers", "train", root: ilm) }, contains: ["split.json:3", "malformed"])
-        expectError({ try open("ilm13/oxford_flowers", "test", root: ilm) }, contains: ["split.json", "test"])
+        expectError({ try open("ilm13/oxford_flowers102", "train", root: ilm) }, contains: ["split.json:3", "malformed"])
+        expectError({ try open("ilm13/oxford_flowers102", "test", root: ilm) }, contains: ["split.json", "test"])
         try write("ilm/flowers102/split.json", "{\"train\": [[\"jpg/nope.jpg\", 0, \"a\"]]}")
-        expectError({ try open("ilm13/oxford_flowers", "train", root: ilm) }, contains: ["split.json:1", "nope.jpg"])
+        expectError({ try open("ilm13/oxford_flowers102", "train", root: ilm) }, contains: ["split.json:1", "nope.jpg"])
     }
 
     func testTFDSMissingInfoAndFeature() throws {

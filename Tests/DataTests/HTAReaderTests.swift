@@ -115,9 +115,11 @@ final class HTAReaderTests: XCTestCase {
     func testILMCoOpAndTorchvisionRowsAndHTAFGVC() throws {
         let ilm = try linkedRoot(["flowers102": root + "/ilm/flowers102", "cifar10": root + "/torchvision_dataset",
                                   "svhn": root + "/torchvision_dataset", "FGVC/CUB_200_2011": Fixtures.path("fgvc/CUB_200_2011")])
-        let tr = try openDataset(root: ilm, id: "ilm13/oxford_flowers", split: "train") as! ListedDataset
+        let tr = try openDataset(root: ilm, id: "ilm13/oxford_flowers102", split: "train") as! ListedDataset
         XCTAssertEqual(tr.labels, [0, 1, 101])
         XCTAssertTrue(tr.paths[0].hasSuffix("flowers102/images/jpg/image_00000.jpg"))
+        XCTAssertEqual(labels(try openDataset(root: ilm, id: "ilm13/oxford_flowers102", split: "test")), [0, 5])
+        // The id before the rename (ilm13/oxford_flowers) still opens the same split.
         XCTAssertEqual(labels(try openDataset(root: ilm, id: "ilm13/oxford_flowers", split: "test")), [0, 5])
         XCTAssertEqual(try openDataset(root: ilm, id: "ilm13/cifar10", split: "train").count, 10)
         XCTAssertEqual(try openDataset(root: ilm, id: "ilm13/svhn", split: "train").count, 5)

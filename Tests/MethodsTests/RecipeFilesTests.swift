@@ -36,27 +36,58 @@ final class RecipeFilesTests: XCTestCase {
     }
 }
 
-/// Every cell of the paper tables whose method is implemented has a recipe (`bench run` never stops with "no recipe"
-/// on it), every recipe under recipes/ loads, and grids say how they score.
+/// Every cell of the paper tables whose method is implemented either can start (`CellReadinessTests` builds those) or
+/// is a known gap listed in Tests/Fixtures/bench/known-gaps.tsv; every recipe under recipes/ loads, and grids say how
+/// they score.
 final class RecipeCoverageTests: XCTestCase {
     let root = Golden.recipes.deletingLastPathComponent()
+    var knownGapsFile: URL { root.appendingPathComponent("Tests/Fixtures/bench/known-gaps.tsv") }
 
-    func testEveryImplementedTableCellHasALoadableRecipe() throws {
+    /// A ratchet: the cells of implemented methods that cannot start (status and the classifier's reason) must be
+    /// exactly the listed ones. A new gap fails; so does a listed gap that closed (remove its line). To regenerate
+    /// the list after a deliberate change: `VPT_BENCH_WRITE_KNOWN_GAPS=1 swift test --filter RecipeCoverageTests`.
+    func testNonRunnableCellsOfImplementedMethodsAreTheKnownGaps() throws {
         let bundle = try PaperTablesBundle(directory: root.appendingPathComponent("paper-tables").path)
-        var missing: [String] = [], checked: [String: Int] = [:]
-        for (table, keys) in bundle.registry.cellsByTable {
-            for key in keys.sorted() where methodRegistry[key.method] != nil {
-                guard let f = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root) else {
-                    missing.append("\(table): \(key.id)"); continue
-                }
-                XCTAssertEqual(try Recipe.load(f).method, key.method, f.path)
-                XCTAssertEqual(try CellCatalog.cell(id: key.id, root: root).recipeFile, f, key.id)
-                checked[key.benchmark, default: 0] += 1
-            }
+        let keys = Set(bundle.registry.cellsByTable.values.joined()).filter { methodRegistry[$0.method] != nil }.sorted()
+        let classifier = CellClassifier(root: root)   // one classifier: builds are shared across cells
+        var found: [String: (status: String, reason: String)] = [:], checked: [String: Int] = [:]
+        for key in keys {
+            let r = classifier.classify(key)
+            checked[key.benchmark, default: 0] += 1
+            guard !r.runnable else { continue }
+            let reason = r.needs.map(\.description).joined(separator: "; ")
+                .replacingOccurrences(of: root.path + "/", with: "").replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
+            found[key.id] = (r.status.rawValue, reason)
         }
-        XCTAssertEqual(missing.sorted(), [], "cells of implemented methods without a recipe")
-        // The three paper tables each contribute cells (a registry that lost a table would pass the check above vacuously).
-        for b in ["vtab1k", "fgvc", "hta"] { XCTAssertGreaterThan(checked[b] ?? 0, 0, b) }
+        // Each benchmark contributes cells (a registry that lost a table would pass vacuously).
+        for b in ["vtab1k", "fgvc", "hta", "ilm13"] { XCTAssertGreaterThan(checked[b] ?? 0, 0, b) }
+
+        let header = "# Cells of the paper tables whose method is implemented but that cannot start yet, as CellClassifier says\n"
+            + "# (RecipeCoverageTests). Columns: cell id, status, reason. Regenerate: VPT_BENCH_WRITE_KNOWN_GAPS=1 swift test --filter RecipeCoverageTests\n"
+        let generated = header + found.keys.sorted().map { "\($0)\t\(found[$0]!.status)\t\(found[$0]!.reason)\n" }.joined()
+        if ProcessInfo.processInfo.environment["VPT_BENCH_WRITE_KNOWN_GAPS"] == "1" {
+            try generated.write(to: knownGapsFile, atomically: true, encoding: .utf8)
+        }
+        var listed: [String: String] = [:]
+        let text = try String(contentsOf: knownGapsFile, encoding: .utf8)
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty && !line.hasPrefix("#") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard c.count == 3, CellReadiness.Status(rawValue: c[1]) != nil, c[1] != "runnable", c[2].count >= 10 else {
+                XCTFail("\(knownGapsFile.path):\(n + 1): want cell-id<TAB>status<TAB>reason (a non-runnable status, a reason): \(line)"); continue
+            }
+            XCTAssertNil(listed[c[0]], "\(knownGapsFile.path):\(n + 1): \(c[0]) listed twice")
+            listed[c[0]] = c[1]
+        }
+        var problems: [String] = []
+        for id in found.keys.sorted() where listed[id] != found[id]!.status {
+            problems.append(listed[id] == nil ? "new gap: \(id) \(found[id]!.status): \(found[id]!.reason)"
+                                              : "\(id): listed as \(listed[id]!), now \(found[id]!.status): \(found[id]!.reason)")
+        }
+        for id in listed.keys.sorted() where found[id] == nil {
+            problems.append("gap closed (or the cell is gone): \(id) — remove its line from known-gaps.tsv")
+        }
+        XCTAssert(problems.isEmpty, "\n" + problems.joined(separator: "\n"))
+        XCTAssertGreaterThan(found.count, 0, "the ratchet compares a non-empty set (the tables hold cells that cannot start yet)")
     }
 
     /// ILM-VP's three label mappings have a recipe on every ilm13 dataset the suite can read.

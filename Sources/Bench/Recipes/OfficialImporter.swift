@@ -16,6 +16,8 @@ public enum OfficialImporter {
         "da-vpt": ("Noahsark/DA-VPT", "1a5ac60939bfe26a6cdbb6afadf0bdbd07cf3a9a"),
         "insvp": ("zhoujiahuan1991/MM2024-InsVP", "9a89ad5058cccd98d2b8c2856ccbc4ad4f15f070"),
         "ilm-vp": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223"),
+        "flm-vp": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223"),
+        "rlm-vp": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223"),
         "dam-vp": ("shikiw/DAM-VP", "dec5821ecbee908c4d9efcb66fe81eb553849574"),
         "sa2vp": ("tommy-xq/SA2VP", "35674e745809ad6aa05b4e63f3d422ba7149f817"),
         "sa2vp-swin": ("tommy-xq/SA2VP", "35674e745809ad6aa05b4e63f3d422ba7149f817"),
@@ -59,7 +61,7 @@ public enum OfficialImporter {
 
     /// The official argparse parser of a method read from argparse commands or (DA-VPT) whose config file overlays one.
     public static func argParser(_ method: String) -> ArgParser? {
-        ["da-vpt": ArgParser.davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "dam-vp": .damvp, "sa2vp": .sa2vp, "sa2vp-swin": .sa2vpSwin][method]
+        ["da-vpt": ArgParser.davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "flm-vp": .flmvp, "rlm-vp": .rlmvp, "dam-vp": .damvp, "sa2vp": .sa2vp, "sa2vp-swin": .sa2vpSwin][method]
     }
 
     /// The recipe values of an official configuration; throws naming every key it cannot map.

@@ -35,7 +35,7 @@ extension OfficialMapping {
         case ("insvp", "argparse"): return insvp
         case ("e2vpt", "yacs"): return e2vpt
         case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"): return kmnpBaseline(method)
-        case ("ilm-vp", "argparse"): return ilmvp
+        case ("ilm-vp", "argparse"), ("flm-vp", "argparse"), ("rlm-vp", "argparse"): return ilmFamily(method)
         case ("dam-vp", "argparse"): return damvp
         case ("sa2vp", "argparse"): return sa2vp
         case ("sa2vp-swin", "argparse"):
@@ -52,7 +52,7 @@ extension OfficialMapping {
     /// The official parser/defaults a method's format reads with.
     public static func formatOf(_ method: String) -> String? {
         ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "full": "yacs", "bias": "yacs",
-         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse"][method]
+         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "flm-vp": "argparse", "rlm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse"][method]
     }
 
     // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
@@ -212,9 +212,17 @@ extension OfficialMapping {
         ])
     }
 
-    // MARK: ILM-VP (experiments/cnn/ilm_vp.py argparse; per-dataset input size and batch size fixed in data/prepare_data.py)
+    // MARK: ILM-VP / FLM-VP / RLM-VP (experiments/cnn/{ilm,flm,rlm}_vp.py argparse; per-dataset input size and batch
+    // size fixed in data/prepare_data.py). The three scripts differ only in the label mapping and in FLM/RLM lacking
+    // --mapping-interval, so one mapping with each script's line numbers.
 
-    static var ilmvp: OfficialMapping {
+    static func ilmFamily(_ method: String) -> OfficialMapping {
+        let py = method.replacingOccurrences(of: "-", with: "_") + ".py"
+        /// (ExpansiveVisualPrompt, Adam, MultiStepLR, best.pth lines) of each script.
+        let lines: [String: (String, String, String, String)] = [
+            "ilm-vp": ("62", "65", "66", "125-143"), "flm-vp": ("60", "63", "64", "140-144"), "rlm-vp": ("63", "66", "67", "141-145"),
+        ]
+        let (vpLine, adamLine, schedLine, bestLines) = lines[method]!
         /// data/prepare_data.py `prepare_expansive_data`: (input size, train batch size, lines).
         let data: [String: (Int, Int, String)] = [
             "cifar10": (32, 128, "42, 37"), "cifar100": (32, 128, "56, 51"), "gtsrb": (32, 128, "60-71, 66"), "svhn": (32, 128, "85, 80"),
@@ -232,21 +240,21 @@ extension OfficialMapping {
             guard case .string(let d)? = v, let (size, batch, _) = data[d] else { throw MappingError("required; one of \(data.keys.sorted().joined(separator: ", "))") }
             return [("options.input_size", .int(size)), ("batch_size", .int(batch))]   // data/prepare_data.py mask size, DataLoader batch
         }
-        r["mapping-interval"] = R.to("options.mapping_interval")
+        if method == "ilm-vp" { r["mapping-interval"] = R.to("options.mapping_interval") }
         r["epoch"] = .map { v, _ in
             guard case .int(let e)? = v else { throw MappingError("needs an int") }
-            // ilm_vp.py:66 MultiStepLR(milestones=[int(0.5·E), int(0.72·E)], gamma=0.1)
+            // the script's MultiStepLR(milestones=[int(0.5·E), int(0.72·E)], gamma=0.1)
             return [("epochs", .int(e)), ("schedule.milestones", .list([.int(Int(0.5 * Double(e))), .int(Int(0.72 * Double(e)))]))]
         }
         r["lr"] = R.double("lr")
-        return OfficialMapping(method: "ilm-vp", rules: r, codeValues: [
-            R.code("options.out_size", .int(224), "ilm_vp.py:62 ExpansiveVisualPrompt(224, …)"),
-            R.code("optimizer.kind", .string("adam"), "ilm_vp.py:65 Adam(visual_prompt.parameters(), lr=args.lr)"),
+        return OfficialMapping(method: method, rules: r, codeValues: [
+            R.code("options.out_size", .int(224), "\(py):\(vpLine) ExpansiveVisualPrompt(224, …)"),
+            R.code("optimizer.kind", .string("adam"), "\(py):\(adamLine) Adam(visual_prompt.parameters(), lr=args.lr)"),
             R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch defaults"),
-            R.code("weight_decay", .double(0), "ilm_vp.py:65 (no weight decay)"),
-            R.code("schedule.kind", .string("multistep"), "ilm_vp.py:66 MultiStepLR, stepped per epoch"),
-            R.code("schedule.gamma", .double(0.1), "ilm_vp.py:66"),
-            R.code("official_selection", .string("best-test-over-epochs"), "best.pth saved on test-accuracy improvement (ilm_vp.py:125-143)"),
+            R.code("weight_decay", .double(0), "\(py):\(adamLine) (no weight decay)"),
+            R.code("schedule.kind", .string("multistep"), "\(py):\(schedLine) MultiStepLR, stepped per epoch"),
+            R.code("schedule.gamma", .double(0.1), "\(py):\(schedLine)"),
+            R.code("official_selection", .string("best-test-over-epochs"), "best.pth saved on test-accuracy improvement (\(py):\(bestLines))"),
             R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
             R.code("pipeline", .string("ilm-vp"), "data/prepare_data.py: Resize + ToTensor, no augmentation"),
         ])

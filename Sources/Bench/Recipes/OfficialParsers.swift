@@ -330,6 +330,14 @@ extension ArgParser {
         ("mapping-interval", .int(1), .typed("int"), 30), ("epoch", .int(200), .typed("int"), 31), ("lr", .double(0.01), .typed("float"), 32),
     ])
 
+    /// experiments/cnn/flm_vp.py:27-31 and rlm_vp.py:27-31: ilm_vp.py's flags without --mapping-interval.
+    public static let flmvp = ilmFamily("experiments/cnn/flm_vp.py")
+    public static let rlmvp = ilmFamily("experiments/cnn/rlm_vp.py")
+    static func ilmFamily(_ file: String) -> ArgParser {
+        ArgParser(file: file, [("network", nil, .typed("str"), 27), ("seed", .int(7), .typed("int"), 28), ("dataset", nil, .typed("str"), 29),
+                               ("epoch", .int(200), .typed("int"), 30), ("lr", .double(0.01), .typed("float"), 31)])
+    }
+
     /// shikiw/DAM-VP @ dec5821 arguments.py, `Arguments(stage='task_adapting')`: add_common_args (119-146, with
     /// `set_defaults(pin_memory=True)`) + add_task_adapt_args (170-179). `--diversities`' default is a dict
     /// (DATASET_DIVERSITIES, arguments.py:62-103), shown here by name.
