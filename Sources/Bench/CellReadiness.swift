@@ -90,6 +90,10 @@ public final class CellClassifier: @unchecked Sendable {
         }
         let recipeURL = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root)
         if recipeURL == nil {
+            // Without a recipe, the method's defaults still tell whether it runs on this architecture at all.
+            if hasMethod, let spec, let failure = build(key.method, spec, [:]), bareFailureIsArchitecture(key.method, spec) {
+                needs.append(.backbone("method '\(key.method)' does not run on \(key.backbone): \(failure)"))
+            }
             needs.append(.recipe("no recipe at recipes/\(key.benchmark)/\(key.method).yaml or recipes/\(key.benchmark)/\(key.method)/\(key.dataset).yaml"))
         } else if let url = recipeURL {
             do {
