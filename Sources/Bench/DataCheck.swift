@@ -18,8 +18,9 @@ public struct RunDataRecord: Codable, Sendable, Equatable {
 
 enum DataCheck {
     /// Checks splits `plan` of dataset `id` under `root` and returns them opened with the run's data record.
-    static func open(id: String, root: String, plan: SplitPlan, cell: String, labelMapping: FGVCLabelMapping,
+    static func open(id given: String, root: String, plan: SplitPlan, cell: String, labelMapping: FGVCLabelMapping,
                      log: (String) -> Void = { _ in }) throws -> (any ImageDataset, (any ImageDataset)?, any ImageDataset, RunDataRecord) {
+        let id = resolveDatasetId(given).id  // an old spelling (`vtab/<task>`) reads as its registered id
         // Every split of the dataset, not only this run's: a grid run (train800 → val200) must not pass a tree
         // whose test split the final run would refuse.
         let all = datasetRegistry[id].map { Array($0.expected.splits.keys) } ?? []

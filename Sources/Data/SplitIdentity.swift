@@ -83,7 +83,8 @@ public func splitIdentity(file: String, id: String, split: String) -> SplitIdent
 
 /// Identities of the split files that `splits` of dataset `id` read, plus VPT's VTAB manifest when a VTAB
 /// root holds one.
-public func splitIdentities(root: String, id: String, splits: [String]) -> [SplitIdentity] {
+public func splitIdentities(root: String, id given: String, splits: [String]) -> [SplitIdentity] {
+    let id = resolveDatasetId(given).id
     var out = splits.flatMap { s in splitFiles(root: root, id: id, split: s).compactMap { splitIdentity(file: $0.file, id: id, split: $0.split) } }
     let vtab: Bool
     switch datasetRegistry[id]?.layout { case .vtabFolder?, .vtabTFDS?: vtab = true; default: vtab = false }
@@ -98,7 +99,7 @@ public func splitIdentities(root: String, id: String, splits: [String]) -> [Spli
 /// 70% on CIFAR-100 from the folder release against about 80% from TFDS with the same model
 /// (visinf/adapter_plus issue #3).
 public func dataSource(id: String) -> String {
-    guard let spec = datasetRegistry[id] else { return "unknown" }
+    guard let spec = datasetRegistry[resolveDatasetId(id).id] else { return "unknown" }
     switch spec.layout {
     case .vtabFolder: return "vtab1k-image-folder"
     case .vtabTFDS: return "vtab1k-tfds-records"

@@ -13,7 +13,7 @@ final class DataCheckTests: XCTestCase {
     }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    /// vtab/kitti_dist (4 classes, test 711) image-folder tree with the published counts; images are
+    /// vtab1k/kitti_dist (4 classes, test 711) image-folder tree with the published counts; images are
     /// placeholders (the run's check does not decode). `extra` replaces train800's last lines.
     func makeKITTI(train800 extra: [String] = []) throws -> String {
         let root = dir + "/vtab", task = root + "/kitti", fm = FileManager.default
@@ -36,7 +36,7 @@ final class DataCheckTests: XCTestCase {
 
     func testAGoodTreeOpensWithItsDataRecord() throws {
         let root = try makeKITTI()
-        let (tr, va, te, record) = try DataCheck.open(id: "vtab/kitti_dist", root: root, plan: plan, cell: "c", labelMapping: .official)
+        let (tr, va, te, record) = try DataCheck.open(id: "vtab1k/kitti_dist", root: root, plan: plan, cell: "c", labelMapping: .official)
         XCTAssertEqual([tr.count, va?.count ?? 0, te.count], [1000, 200, 711])
         XCTAssertEqual(record.source, "vtab1k-image-folder")
         XCTAssertNil(record.labelMapping)
@@ -46,13 +46,13 @@ final class DataCheckTests: XCTestCase {
 
     func testATreeWithProblemsIsRefusedNamingAll() throws {
         let root = try makeKITTI(train800: ["images/gone.png 1", "images/tr0.png 999"])
-        XCTAssertThrowsError(try DataCheck.open(id: "vtab/kitti_dist", root: root, plan: plan, cell: "c", labelMapping: .official)) { e in
+        XCTAssertThrowsError(try DataCheck.open(id: "vtab1k/kitti_dist", root: root, plan: plan, cell: "c", labelMapping: .official)) { e in
             let text = "\(e)"
             // Both faults (lines 799, 800) and the repeated tr0.png, in train800.txt and in train800val200.txt
             // (every split is checked, also those this run does not read).
             for part in ["6 data problem(s)", "train800.txt:799: image", "train800.txt:800: label 999", "train800val200.txt:799: image \(root)/kitti/images/gone.png does not exist",
                          "train800val200.txt:800: label 999 outside 0..<4", "train800val200.txt:800: images/tr0.png is listed again (first on line 1)",
-                         "bench verify-data --root \(root) --dataset vtab/kitti_dist"] {
+                         "bench verify-data --root \(root) --dataset vtab1k/kitti_dist"] {
                 XCTAssertTrue(text.contains(part), "\"\(part)\" not in \(text)")
             }
         }
@@ -74,7 +74,7 @@ final class DataCheckTests: XCTestCase {
         }
         let published = SplitIdentity(split: "trainval-manifest", file: "m.json", sha256: "ab", entries: 14, verdict: .published, published: nil)
         let a = try run("cifar100", RunDataRecord(dataset: "vtab-tfds/cifar100", source: "vtab1k-tfds-records", labelMapping: nil, splitFiles: [published]))
-        let b = try run("dtd", RunDataRecord(dataset: "vtab/dtd", source: "vtab1k-image-folder", labelMapping: nil, splitFiles: []))
+        let b = try run("dtd", RunDataRecord(dataset: "vtab1k/dtd", source: "vtab1k-image-folder", labelMapping: nil, splitFiles: []))
         let notes = RunAggregator.dataNotes(runs: runs, summaries: [a, b])
         XCTAssertEqual(notes.count, 3, "\(notes)")
         XCTAssertTrue(notes.contains("Data: cifar100: vtab1k-tfds-records; split files: trainval-manifest: the published split (from metadata.json)."), "\(notes)")

@@ -32,14 +32,14 @@ final class VerifyDataFourFaultCLITests: XCTestCase {
         for name in ["train800", "val200", "train800val200", "test"] {
             try train.write(toFile: root + "/cifar/\(name).txt", atomically: true, encoding: .utf8)
         }
-        let (status, text) = try run(["verify-data", "--root", root, "--dataset", "vtab/cifar100"])
+        let (status, text) = try run(["verify-data", "--root", root, "--dataset", "vtab1k/cifar100"])
         XCTAssertEqual(status, 1)
         let list = root + "/cifar/train800.txt"
         for line in ["\(list):2: image", "\(list):3: image", "\(list):4: image \(root)/cifar/images/gone.jpg does not exist",
                      "\(list):5: label 999 outside 0..<100", "\(list):5: images/good0.jpg is listed again (first on line 1)"] {
             XCTAssertTrue(text.contains(line), "\"\(line)\" not in\n\(text)")
         }
-        let (jsonStatus, json) = try run(["verify-data", "--root", root, "--dataset", "vtab/cifar100", "--json"])
+        let (jsonStatus, json) = try run(["verify-data", "--root", root, "--dataset", "vtab1k/cifar100", "--json"])
         XCTAssertEqual(jsonStatus, 1)
         let docs = try XCTUnwrap(JSONSerialization.jsonObject(with: Foundation.Data(json.utf8)) as? [[String: Any]])
         XCTAssertEqual(docs.count, 1)

@@ -114,7 +114,7 @@ final class PublishedSplitTests: XCTestCase {
         XCTAssertTrue(r.warnings.contains { $0.kind == .splitIdentity && $0.message.hasPrefix("a different split: 599 entries, published 600") }, "\(r)")
         // The VTAB-1k manifest is identified where a VTAB root holds it.
         try FileManager.default.copyItem(atPath: Self.shared + "/e2vpt_7a66e75/vtab_trainval_splits.json", toPath: tmp + "/" + vtabManifestName)
-        XCTAssertEqual(splitIdentities(root: tmp, id: "vtab/dtd", splits: []).map(\.verdict), [.published])
+        XCTAssertEqual(splitIdentities(root: tmp, id: "vtab1k/dtd", splits: []).map(\.verdict), [.published])
     }
 
     func testMixedLabelTypesAreRefused() throws {

@@ -30,7 +30,7 @@ final class VerifyEveryProblemTests: XCTestCase {
     }
 
     func testAllFourFaultsNamedInOnePass() throws {
-        let r = verifyData(root: root, dataset: "vtab/cifar100")
+        let r = verifyData(root: root, dataset: "vtab1k/cifar100")
         XCTAssertFalse(r.ok)
         let list = root + "/cifar/train800.txt"
         let text = r.description
@@ -49,12 +49,12 @@ final class VerifyEveryProblemTests: XCTestCase {
         XCTAssertEqual(r.splits["train800"]?.undecodable, 2)
         XCTAssertEqual(r.splits["val200"]?.missingClasses.count, 99)
         XCTAssertTrue(text.contains("summary:\n  test: 1 samples (expected 10000 ✗)"), text)
-        XCTAssertTrue(text.hasSuffix("verify-data vtab/cifar100: 12 problem(s), 4 warning(s)\n"), text)
+        XCTAssertTrue(text.hasSuffix("verify-data vtab1k/cifar100: 12 problem(s), 4 warning(s)\n"), text)
         XCTAssertFalse(text.contains("\n  \n"))
     }
 
     func testJSONHasTheSameProblems() throws {
-        let r = verifyData(root: root, dataset: "vtab/cifar100")
+        let r = verifyData(root: root, dataset: "vtab1k/cifar100")
         let doc = try JSONDecoder().decode(VerifyDataDocument.self, from: Foundation.Data(r.json.utf8))
         XCTAssertEqual(doc.schema, "vpt-bench/verify-data/1")
         XCTAssertFalse(doc.ok)
@@ -71,13 +71,13 @@ final class VerifyEveryProblemTests: XCTestCase {
     }
 
     func testReaderRefusesWithEveryProblemOfTheSplitFile() throws {
-        XCTAssertThrowsError(try openDataset(root: root, id: "vtab/cifar100", split: "train800")) { e in
+        XCTAssertThrowsError(try openDataset(root: root, id: "vtab1k/cifar100", split: "train800")) { e in
             guard case let DataError.problems(list)? = e as? DataError else { return XCTFail("\(e)") }
             XCTAssertEqual(list.map(\.line), [4, 5])
             XCTAssertTrue("\(e)".hasPrefix("2 problems:\n"), "\(e)")
         }
         // The same file read without the faulty lines is a valid split (the scan keeps the good entries).
-        let (d, problems) = try scanDataset(root: root, id: "vtab/cifar100", split: "train800")
+        let (d, problems) = try scanDataset(root: root, id: "vtab1k/cifar100", split: "train800")
         XCTAssertEqual(d.count, 3)
         XCTAssertEqual(problems.count, 2)
         XCTAssertEqual((d as? ListedDataset)?.lines, [1, 2, 3])
@@ -86,7 +86,7 @@ final class VerifyEveryProblemTests: XCTestCase {
     func testRepeatedEntriesAndUnparsableLabels() throws {
         try "images/good0.jpg 0\nimages/good0.jpg 1\nimages/good2.jpg x\nonlyonefield\n"
             .write(toFile: root + "/cifar/val200.txt", atomically: true, encoding: .utf8)
-        let (_, problems) = try scanDataset(root: root, id: "vtab/cifar100", split: "val200")
+        let (_, problems) = try scanDataset(root: root, id: "vtab1k/cifar100", split: "val200")
         XCTAssertEqual(problems.map(\.kind), [.duplicate, .badLabel, .malformedLine])
         XCTAssertEqual(problems.map(\.line), [2, 3, 4])
         XCTAssertTrue(problems[0].description.contains("listed again (first on line 1)"), "\(problems[0])")

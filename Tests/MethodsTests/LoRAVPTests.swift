@@ -86,7 +86,8 @@ final class LoRAVPTests: XCTestCase {
 
     /// timm schedulers stepped after each epoch: epoch e trains at f(max(0, e − 1)).
     func testTimmCosineEpochIsReadOneEpochLate() throws {
-        let spec = ScheduleSpec(kind: "timm-cosine-epoch", warmupEpochs: 10, minLR: 1e-5, warmupLRInit: 1e-6)
+        var spec = ScheduleSpec(kind: "timm-cosine-epoch", warmupEpochs: 10, minLR: 1e-5, warmupLRInit: 1e-6)
+        spec.epochLag = 1  // what the LoRA recipes set: NOAH / V-PETL Bench call scheduler.step(epoch) after each epoch
         let (s, perStep) = try spec.resolve(epochs: 100, itersPerEpoch: 7)
         XCTAssertFalse(perStep)
         let inner = Schedule.timmCosine(tInitial: 100, warmupT: 10, warmupLRInit: 1e-6, lrMin: 1e-5)
