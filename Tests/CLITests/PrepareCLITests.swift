@@ -7,17 +7,8 @@ final class PrepareCLITests: XCTestCase {
     let cli = BenchCLI()
 
     func run(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = cli.benchURL
-        p.arguments = args
-        p.currentDirectoryURL = cli.root
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try cli.capture(args, mergeStderr: true)
+        return (r.status, r.out)
     }
 
     func testPrepareSVHNFromTheCommandLine() throws {

@@ -26,6 +26,27 @@ struct BenchCLI {
         p.waitUntilExit()
         return p.terminationStatus
     }
+
+    /// Runs `bench` to the end and returns its exit status, stdout and stderr (`mergeStderr`: stderr goes into stdout,
+    /// as a terminal shows them).
+    func capture(_ args: [String], mergeStderr: Bool = false) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = benchURL
+        p.arguments = args
+        p.currentDirectoryURL = root
+        // stderr goes to a file, so that neither stream can fill a pipe while the other is read.
+        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("bench-stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errFile) }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = mergeStderr ? out : try FileHandle(forWritingTo: errFile)
+        try p.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let errData = (try? Data(contentsOf: errFile)) ?? Data()
+        return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
 }
 
 final class ResumeAfterKillTests: XCTestCase {

@@ -6,19 +6,9 @@ import Foundation
 final class VerifyDataCLITests: XCTestCase {
     let cli = BenchCLI()
 
-    /// Runs `bench` and returns (exit status, stdout, stderr).
     func run(_ args: [String]) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = cli.benchURL
-        p.arguments = args
-        p.currentDirectoryURL = cli.root
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try cli.capture(args)
+        return (r.status, r.out, r.err)
     }
 
     func testOldAndNewVTABIds() throws {
