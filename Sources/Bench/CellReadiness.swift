@@ -65,7 +65,8 @@ public struct CellReadiness: Sendable {
 public final class CellClassifier: @unchecked Sendable {
     let root: URL
     private var builds: [String: String?] = [:]
-    private var bareBuilds: [String: String?] = [:]
+    /// (method, architecture kind) → whether the method rejects that architecture itself.
+    private var architectureRejects: [String: Bool] = [:]
     private var probes: [String: BackboneModel] = [:]
 
     public init(root: URL = CellCatalog.root()) { self.root = root }
@@ -129,12 +130,12 @@ public final class CellClassifier: @unchecked Sendable {
     /// problem.
     private func bareFailureIsArchitecture(_ method: String, _ spec: BackboneSpec) -> Bool {
         let key = "\(method)|\(Self.kind(spec))"
-        if let cached = bareBuilds[key] { return cached != nil }
+        if let cached = architectureRejects[key] { return cached }
         // Methods that do run on one of the other kinds with default options reject this kind for its architecture.
         let other = [BackboneZoo.specs["vit-mini"]!, BackboneZoo.specs["resnet-mini"]!, BackboneZoo.specs["swin-b-in22k"]!]
             .filter { Self.kind($0) != Self.kind(spec) }
         let runsElsewhere = other.contains { build(method, $0, [:]) == nil }
-        bareBuilds[key] = runsElsewhere ? "architecture" : nil
+        architectureRejects[key] = runsElsewhere
         return runsElsewhere
     }
 

@@ -126,11 +126,12 @@ public enum CellCatalog {
 
     /// A cell by id (`<benchmark>/<dataset>/<method>/<backbone>`); one that cannot start throws naming every
     /// missing piece (method, backbone, reader, recipe) at once.
-    public static func cell(id: String, root: URL = root()) throws -> Cell {
+    /// `classifier` lets a caller that looks up many cells share one (its method builds are cached).
+    public static func cell(id: String, root: URL = root(), classifier: CellClassifier? = nil) throws -> Cell {
         let parts = id.split(separator: "/").map(String.init)
         guard parts.count == 4 else { throw CellError(message: "cell id '\(id)' must be <benchmark>/<dataset>/<method>/<backbone>") }
         let key = CellKey(benchmark: parts[0], dataset: parts[1], method: parts[2], backbone: parts[3])
-        let r = CellClassifier(root: root).classify(key)
+        let r = (classifier ?? CellClassifier(root: root)).classify(key)
         guard r.runnable, let recipe = r.recipeFile else {
             var m = r.message
             if r.needs.contains(where: { if case .method = $0 { return true }; return false }) {

@@ -22,7 +22,7 @@ final class CellReadinessTests: XCTestCase {
             let r = classifier.classify(key)
             guard r.runnable else { continue }
             runnable += 1
-            let cell = try CellCatalog.cell(id: key.id, root: Self.root)
+            let cell = try CellCatalog.cell(id: key.id, root: Self.root, classifier: classifier)
             let recipe = try Recipe.load(cell.recipeFile)
             let spec = try BackboneZoo.spec(key.backbone)
             _ = try Pipeline.make(recipe.pipeline, size: recipe.imageSize ?? spec.architecture.imageSize)
