@@ -71,11 +71,25 @@ public final class CellClassifier: @unchecked Sendable {
 
     public init(root: URL = CellCatalog.root()) { self.root = root }
 
+    /// Method id → its notes in paper-tables/method-ids.csv (distinct, non-empty, `; `-joined), for the message of a
+    /// method the suite lacks. An unreadable file gives no notes: the paper-tables checks report it themselves.
+    private lazy var methodNotes: [String: String] = {
+        let file = root.appendingPathComponent("paper-tables/method-ids.csv").path
+        guard let ids = try? MethodId.load(path: file) else { return [:] }
+        var notes: [String: [String]] = [:]
+        for m in ids.values.sorted(by: { ($0.paper, $0.label) < ($1.paper, $1.label) }) where !m.notes.isEmpty {
+            if !notes[m.id, default: []].contains(m.notes) { notes[m.id, default: []].append(m.notes) }
+        }
+        return notes.mapValues { $0.joined(separator: "; ") }
+    }()
+
     public func classify(_ key: CellKey) -> CellReadiness {
         var needs: [CellNeed] = []
         let hasMethod = methodRegistry[key.method] != nil
         if !hasMethod {
-            needs.append(.method("method '\(key.method)' is not implemented"))
+            // method-ids.csv's note says where the authors' code is, or that none was found (issue 24's evidence).
+            let note = methodNotes[key.method].map { " (method-ids.csv: \($0))" } ?? ""
+            needs.append(.method("method '\(key.method)' is not implemented\(note)"))
         }
         let spec = BackboneZoo.specs[key.backbone]
         if spec == nil {

@@ -58,6 +58,51 @@ final class CellReadinessTests: XCTestCase {
         }
     }
 
+    /// A method the suite lacks names, in its needs-method message, its notes from paper-tables/method-ids.csv: where
+    /// the authors' code is, or what was searched without finding any (issue 24). Planted in a scratch root.
+    func testMissingMethodShowsItsMethodIdsNote() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp.appendingPathComponent("paper-tables"), withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: tmp) }
+        try """
+            paper,label,method_id,implemented,notes
+            p2,Planted again,planted-method,no,second note
+            p1,Planted,planted-method,no,"no official code found: searched a, b; see paper-tables/README.md"
+            p3,Same again,planted-method,no,second note
+            p1,Bare,bare-method,no,
+            p1,Adapter,adapter,yes,a note on an implemented method
+
+            """.write(to: tmp.appendingPathComponent("paper-tables/method-ids.csv"), atomically: true, encoding: .utf8)
+        let c = CellClassifier(root: tmp)
+        func need(_ method: String) -> CellReadiness {
+            c.classify(CellKey(benchmark: "vtab1k", dataset: "dtd", method: method, backbone: "vit-b16-in21k"))
+        }
+        let planted = need("planted-method")
+        XCTAssertEqual(planted.status, .needsMethod)
+        // Distinct notes, in (paper, label) order.
+        XCTAssertEqual(planted.needs.first, .method("method 'planted-method' is not implemented (method-ids.csv: no official code found: "
+                                                    + "searched a, b; see paper-tables/README.md; second note)"))
+        XCTAssertEqual(need("bare-method").needs.first, .method("method 'bare-method' is not implemented"))
+        XCTAssertFalse(need("adapter").message.contains("a note on an implemented method"), need("adapter").message)
+    }
+
+    /// In the repository's own tables: every needs-method cell of a method with a method-ids.csv note shows that note
+    /// (the evidence `bench list` prints for the methods without an implementation).
+    func testNeedsMethodCellsShowTheirNotes() throws {
+        let bundle = try PaperTablesBundle(directory: Self.root.appendingPathComponent("paper-tables").path)
+        let c = CellClassifier(root: Self.root)
+        var checked = Set<String>()
+        for key in bundle.registry.keys() where methodRegistry[key.method] == nil && !checked.contains(key.method) {
+            let notes = bundle.registry.methodIds.values.filter { $0.id == key.method && !$0.notes.isEmpty }.map(\.notes)
+            guard !notes.isEmpty else { continue }
+            checked.insert(key.method)
+            let r = c.classify(key)
+            XCTAssertEqual(r.status, .needsMethod, key.id)
+            for n in notes { XCTAssertTrue(r.message.contains(n), "\(key.id): \(r.message) lacks its note '\(n)'") }
+        }
+        XCTAssertFalse(checked.isEmpty, "no unimplemented method with a method-ids.csv note; the test checked nothing")
+    }
+
     /// Planted in a copy of the recipes: a recipe the method rejects is `needs-recipe`; a method on an architecture it
     /// does not run on is `needs-backbone`; a recipe for another method is `needs-recipe`.
     func testRecipeAndArchitectureProblems() throws {
