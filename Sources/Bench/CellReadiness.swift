@@ -71,11 +71,34 @@ public final class CellClassifier: @unchecked Sendable {
 
     public init(root: URL = CellCatalog.root()) { self.root = root }
 
+    /// Method id → what paper-tables/method-ids.csv says about its authors' code (`codeEvidence` of its notes, distinct,
+    /// `; `-joined), for the message of a method the suite lacks. An unreadable file gives none: the paper-tables checks
+    /// report it themselves.
+    private lazy var methodCodeNotes: [String: String] = {
+        let file = root.appendingPathComponent("paper-tables/method-ids.csv").path
+        guard let ids = try? MethodId.load(path: file) else { return [:] }
+        var notes: [String: [String]] = [:]
+        for m in ids.values.sorted(by: { ($0.paper, $0.label) < ($1.paper, $1.label) }) {
+            guard let e = Self.codeEvidence(m.notes), !notes[m.id, default: []].contains(e) else { continue }
+            notes[m.id, default: []].append(e)
+        }
+        return notes.mapValues { $0.joined(separator: "; ") }
+    }()
+
+    /// The part of a method-ids.csv note about the authors' code: from "no official code" or "official code" to the end
+    /// (e.g. "official code: owner/repo@commit files; see paper-tables/README.md"); nil for a note that says neither.
+    static func codeEvidence(_ note: String) -> String? {
+        guard let r = note.range(of: "no official code") ?? note.range(of: "official code") else { return nil }
+        return String(note[r.lowerBound...])
+    }
+
     public func classify(_ key: CellKey) -> CellReadiness {
         var needs: [CellNeed] = []
         let hasMethod = methodRegistry[key.method] != nil
         if !hasMethod {
-            needs.append(.method("method '\(key.method)' is not implemented"))
+            // method-ids.csv says where the authors' code is, or that none was found (issue 24's evidence).
+            let note = methodCodeNotes[key.method].map { " (method-ids.csv: \($0))" } ?? ""
+            needs.append(.method("method '\(key.method)' is not implemented\(note)"))
         }
         let spec = BackboneZoo.specs[key.backbone]
         if spec == nil {
