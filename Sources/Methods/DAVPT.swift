@@ -462,6 +462,19 @@ public final class DAVPT: PromptMethod {
         initializeMapping(batches: batches, rng: &rng)
     }
 
+    /// A probe's class → proxy mapping: the official model keeps it in its criterion (`VPTCriterion.update_mapping`,
+    /// models/vpt.py:275-279), not in the state dict, so a probe file may carry it as `mapping` [C] (ints as floats).
+    public func loadProbeState(from weights: StateDict) throws -> [String] {
+        guard weights.contains("mapping") else { return [] }
+        let (shape, values) = try weights.raw("mapping")
+        let m = values.map { Int($0) }
+        guard shape == [numClasses], m.allSatisfy({ $0 >= 0 && $0 < proxyLen }) else {
+            throw MethodError("\(id): probe mapping has shape \(shape) or entries outside 0..<\(proxyLen); expected \(numClasses) classes")
+        }
+        mapping = m
+        return ["mapping"]
+    }
+
     /// Sets the mapping directly (parity probes replay a given mapping).
     public func setMapping(_ m: [Int]) {
         precondition(m.count == numClasses && m.allSatisfy { $0 >= 0 && $0 < proxyLen })

@@ -83,6 +83,35 @@ final class DAVPTPlusTests: XCTestCase {
         }
     }
 
+    /// `bench probe`: the class → proxy mapping (kept in the official criterion, not its state dict) rides in the
+    /// weights file as `mapping`; without it the default c mod Lp mapping gives another loss.
+    func testProbeFileCarriesTheMapping() throws {
+        let folder = Self.methods.appendingPathComponent("da_vpt_plus/plus")
+        let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("golden.json"))) as! [String: Any]
+        let mapping = meta["mapping"] as! [Int]
+        var ck = try loadCheckpoint(folder.appendingPathComponent("weights.safetensors"))
+        let opts: MethodOptions = Self.base.merging(["bias_v": .bool(true), "bias_proj": .bool(true), "bias_fc2": .bool(true), "bias_norm2": .bool(true)]) { $1 }
+        func probeLoss(_ ck: Checkpoint) throws -> (Float, [Int]) {
+            let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 4, heads: 2, mlpDim: 128), seed: 3)
+            let m = try makeMethod("da-vpt-plus", setup: MethodSetup(backbone: .vit(vit), numClasses: 6, options: opts, rng: RandomStream(5)))
+            let report = try Probe.loadOfficialWeights(m, from: ck)
+            XCTAssertFalse(report.unexpected.contains("mapping"), "the mapping is consumed")
+            let x: StoredTensor = try Npy.load(folder.appendingPathComponent("x.npy"))
+            return (try Probe.run(m, images: Tensor(try x.floats(), shape: x.shape), labels: meta["labels"] as! [Int]).loss, (m as! DAVPT).mapping)
+        }
+        let expected = Float(meta["loss"] as! Double)
+        let (without, m0) = try probeLoss(ck)
+        XCTAssertNotEqual(m0, mapping)
+        XCTAssertGreaterThan(abs(without - expected) / expected, 1e-3)
+        ck.names.append("mapping")
+        ck.tensors["mapping"] = StoredTensor(name: "mapping", shape: [6], floats: mapping.map(Float.init))
+        let (with, m1) = try probeLoss(ck)
+        XCTAssertEqual(m1, mapping)
+        XCTAssertEqual(with, expected, accuracy: 1e-4 * expected)
+        ck.tensors["mapping"] = StoredTensor(name: "mapping", shape: [6], floats: [0, 1, 2, 3, 4, 9])
+        XCTAssertThrowsError(try probeLoss(ck)) { XCTAssert("\($0)".contains("mapping"), "\($0)") }
+    }
+
     /// Each id refuses the other row's flags, naming the id to use; da-vpt-plus without flags takes the ViT-B set.
     func testVariantsRefuseTheOtherRowsFlags() throws {
         func build(_ id: String, _ o: MethodOptions) throws -> PromptMethod {
