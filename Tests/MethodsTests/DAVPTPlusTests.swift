@@ -28,15 +28,17 @@ final class DAVPTPlusTests: XCTestCase {
     struct Result { var logits: Float, loss: Float, worstGrad: Float, ours: Int, official: Int }
 
     /// Builds `id` with `options`, loads the official weights of `folder` and compares one probe batch.
+    /// Weights and input: beside `folder` for the da_vpt_plus goldens (shared by both), inside it for da_vpt's.
     func compare(_ id: String, _ options: MethodOptions, folder: URL, labelsFromNpy: Bool = false) throws -> Result {
+        let shared = labelsFromNpy ? folder : folder.deletingLastPathComponent()
         let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 4, heads: 2, mlpDim: 128), seed: 3)
         let method = try makeMethod(id, setup: MethodSetup(backbone: .vit(vit), numClasses: 6, options: options, rng: RandomStream(5)))
         let davpt = try XCTUnwrap(method as? DAVPT)
         XCTAssertEqual(method.id, id)
-        _ = try Probe.loadOfficialWeights(method, from: try loadCheckpoint(folder.appendingPathComponent("weights.safetensors")))
+        _ = try Probe.loadOfficialWeights(method, from: try loadCheckpoint(shared.appendingPathComponent("weights.safetensors")))
         let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("golden.json"))) as! [String: Any]
         davpt.setMapping(meta["mapping"] as! [Int])
-        let x: StoredTensor = try Npy.load(folder.appendingPathComponent("x.npy"))
+        let x: StoredTensor = try Npy.load(shared.appendingPathComponent("x.npy"))
         let labels = labelsFromNpy ? try (Npy.load(folder.appendingPathComponent("labels.npy")) as StoredTensor).int64s().map { Int($0) } : meta["labels"] as! [Int]
         let r = try Probe.run(method, images: Tensor(try x.floats(), shape: x.shape), labels: labels)
         let expectedLogits = try (Npy.load(folder.appendingPathComponent("logits.npy")) as StoredTensor).floats()
@@ -89,14 +91,14 @@ final class DAVPTPlusTests: XCTestCase {
         let folder = Self.methods.appendingPathComponent("da_vpt_plus/plus")
         let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("golden.json"))) as! [String: Any]
         let mapping = meta["mapping"] as! [Int]
-        var ck = try loadCheckpoint(folder.appendingPathComponent("weights.safetensors"))
+        var ck = try loadCheckpoint(Self.methods.appendingPathComponent("da_vpt_plus/weights.safetensors"))
         let opts: MethodOptions = Self.base.merging(["bias_v": .bool(true), "bias_proj": .bool(true), "bias_fc2": .bool(true), "bias_norm2": .bool(true)]) { $1 }
         func probeLoss(_ ck: Checkpoint) throws -> (Float, [Int]) {
             let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 4, heads: 2, mlpDim: 128), seed: 3)
             let m = try makeMethod("da-vpt-plus", setup: MethodSetup(backbone: .vit(vit), numClasses: 6, options: opts, rng: RandomStream(5)))
             let report = try Probe.loadOfficialWeights(m, from: ck)
             XCTAssertFalse(report.unexpected.contains("mapping"), "the mapping is consumed")
-            let x: StoredTensor = try Npy.load(folder.appendingPathComponent("x.npy"))
+            let x: StoredTensor = try Npy.load(Self.methods.appendingPathComponent("da_vpt_plus/x.npy"))
             return (try Probe.run(m, images: Tensor(try x.floats(), shape: x.shape), labels: meta["labels"] as! [Int]).loss, (m as! DAVPT).mapping)
         }
         let expected = Float(meta["loss"] as! Double)

@@ -7,7 +7,8 @@ config of ../da_vpt/make_davpt_golden.py under two learnable lists:
   plain/ — no flag on: DA-VPT (`da-vpt`);
   plus/  — bias_v, bias_proj, bias_fc2, bias_norm2 (the flag set of the MAE configs, e.g. configs/fgvc/mae_cub200.yaml:
            bias_k false, norm_norm1 false, train_cls false): a DA-VPT+ set other than the ViT-B one ../da_vpt covers.
-Each folder: weights.safetensors (official state dict after qkv split), grads.safetensors (every trainable tensor's
+Both runs start from the same seed, so weights.safetensors (official state dict after qkv split) and x.npy are written
+once, beside the folders (the script checks they are equal). Each folder: grads.safetensors (every trainable tensor's
 gradient of CE + the model's metric-learning loss, train mode), logits.npy (eval mode), golden.json (loss, trainable
 names and count). Contains none of the official code; CUDA-only allocations are redirected to CPU.
 
@@ -91,9 +92,14 @@ for name, flags in VARIANTS.items():
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     grads = {n: p.grad.detach().clone().contiguous() for n, p in model.named_parameters() if p.requires_grad}
-    save_file({k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}, os.path.join(d, "weights.safetensors"))
+    weights = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+    if name == "plain":
+        shared = (weights, x)
+        save_file(weights, os.path.join(OUT, "weights.safetensors"))
+        np.save(os.path.join(OUT, "x.npy"), x.numpy().astype(np.float32))
+    else:
+        assert all(torch.equal(weights[k], shared[0][k]) for k in weights) and torch.equal(x, shared[1]), "runs must share weights and input"
     save_file(grads, os.path.join(d, "grads.safetensors"))
-    np.save(os.path.join(d, "x.npy"), x.numpy().astype(np.float32))
     np.save(os.path.join(d, "logits.npy"), logits_eval.numpy().astype(np.float32))
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     meta = dict(official_repo="Noahsark/DA-VPT", commit=commit, torch=torch.__version__, config=cfg, learnable_list=learn,
