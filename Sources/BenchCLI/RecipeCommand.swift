@@ -15,12 +15,12 @@ struct RecipeImportCommand: ParsableCommand {
         abstract: "Turn an official configuration (and its command-line arguments) into a recipe.",
         discussion: """
         vpt-deep / vpt-shallow (KMnP/vpt yacs):  bench recipe import --method vpt-deep configs/prompt/cub.yaml MODEL.PROMPT.NUM_TOKENS 10 SOLVER.BASE_LR 0.25
-        da-vpt (DA-VPT key: value config):        bench recipe import --method da-vpt configs/fgvc/vitb_cub200.yaml
+        da-vpt-plus (DA-VPT key: value config):   bench recipe import --method da-vpt-plus configs/fgvc/vitb_cub200.yaml
         insvp (argparse; sh/*.sh or main.py):    bench recipe import --method insvp sh/cifar10.sh --lr=0.001
         Every official key is mapped, listed as having no effect on results (with the reason), or rejected by name.
         """)
 
-    @Option(help: "Method id (vpt-deep, vpt-shallow, da-vpt, insvp).") var method: String
+    @Option(help: "Method id (vpt-deep, vpt-shallow, da-vpt-plus, insvp, …).") var method: String
     @Option(help: "Write the recipe here instead of stdout (atomically).") var out: String?
     @Option(help: "The file's path inside the official repository, for the citations (default: FILE as given).") var path: String?
     @Argument(help: "The official config file, sh/*.sh script or .py entry point.") var file: String

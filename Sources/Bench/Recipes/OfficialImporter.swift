@@ -14,6 +14,7 @@ public enum OfficialImporter {
         "adapter": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
         "e2vpt": ("ChengHan111/E2VPT", "7a66e75eef6b7e15df83463d31b60eba5938d208"),
         "da-vpt": ("Noahsark/DA-VPT", "1a5ac60939bfe26a6cdbb6afadf0bdbd07cf3a9a"),
+        "da-vpt-plus": ("Noahsark/DA-VPT", "1a5ac60939bfe26a6cdbb6afadf0bdbd07cf3a9a"),
         "insvp": ("zhoujiahuan1991/MM2024-InsVP", "9a89ad5058cccd98d2b8c2856ccbc4ad4f15f070"),
         "ilm-vp": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223"),
         "flm-vp": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223"),
@@ -61,7 +62,7 @@ public enum OfficialImporter {
 
     /// The official argparse parser of a method read from argparse commands or (DA-VPT) whose config file overlays one.
     public static func argParser(_ method: String) -> ArgParser? {
-        ["da-vpt": ArgParser.davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "flm-vp": .flmvp, "rlm-vp": .rlmvp, "dam-vp": .damvp, "sa2vp": .sa2vp, "sa2vp-swin": .sa2vpSwin][method]
+        ["da-vpt": ArgParser.davpt, "da-vpt-plus": .davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "flm-vp": .flmvp, "rlm-vp": .rlmvp, "dam-vp": .damvp, "sa2vp": .sa2vp, "sa2vp-swin": .sa2vpSwin][method]
     }
 
     /// The recipe values of an official configuration; throws naming every key it cannot map.

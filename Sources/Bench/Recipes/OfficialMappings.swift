@@ -32,6 +32,10 @@ extension OfficialMapping {
         switch (method, format) {
         case ("vpt-deep", "yacs"), ("vpt-shallow", "yacs"): return kmnpVPT(method)
         case ("da-vpt", "colon"): return davpt
+        case ("da-vpt-plus", "colon"):   // the same reader; the configs' efficient-bias flags are what make a run DA-VPT+
+            var m = davpt
+            m.method = "da-vpt-plus"
+            return m
         case ("insvp", "argparse"): return insvp
         case ("e2vpt", "yacs"): return e2vpt
         case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"): return kmnpBaseline(method)
@@ -52,7 +56,7 @@ extension OfficialMapping {
     /// The official parser/defaults a method's format reads with.
     public static func formatOf(_ method: String) -> String? {
         ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "full": "yacs", "bias": "yacs",
-         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "flm-vp": "argparse", "rlm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse"][method]
+         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "da-vpt-plus": "colon", "insvp": "argparse", "ilm-vp": "argparse", "flm-vp": "argparse", "rlm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse"][method]
     }
 
     // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
