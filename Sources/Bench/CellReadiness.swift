@@ -112,13 +112,13 @@ public final class CellClassifier: @unchecked Sendable {
             let id = CellCatalog.registryId(benchmark: key.benchmark, dataset: key.dataset)
             if datasetRegistry[id] == nil { needs.append(.reader("no dataset reader for '\(id)'")) }
         }
-        let recipeURL = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root)
+        let recipeURL = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, backbone: key.backbone, root: root)
         if recipeURL == nil {
             // Without a recipe, the method's defaults still tell whether it runs on this architecture at all.
             if hasMethod, let spec, let failure = build(key.method, spec, [:]), bareFailureIsArchitecture(key.method, spec) {
                 needs.append(.backbone("method '\(key.method)' does not run on \(key.backbone): \(failure)"))
             }
-            needs.append(.recipe("no recipe at recipes/\(key.benchmark)/\(key.method).yaml or recipes/\(key.benchmark)/\(key.method)/\(key.dataset).yaml"))
+            needs.append(.recipe("no recipe at recipes/\(key.benchmark)/\(key.method).yaml or recipes/\(key.benchmark)/\(key.method)/\(key.dataset).yaml (or .../\(key.method)/\(key.backbone)/\(key.dataset).yaml)"))
         } else if let url = recipeURL {
             do {
                 let recipe = try Recipe.load(url)
