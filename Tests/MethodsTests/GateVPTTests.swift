@@ -1,6 +1,6 @@
 import XCTest
 import Backbones
-import Bench
+@testable import Bench
 import Checkpoints
 import Engine
 import Methods
@@ -80,6 +80,29 @@ final class GateVPTTests: XCTestCase {
                                                                           options: ["TEMP_NUM": .int(11)], rng: RandomStream(0), backboneId: "vit-b16-mae")))
         XCTAssertThrowsError(try makeMethod("gatevpt", setup: MethodSetup(backbone: .vit(ViT(cfg, seed: 0)), numClasses: 2,
                                                                           options: ["DEEP": .bool(true)], rng: RandomStream(0), backboneId: "vit-b16-mae")))
+    }
+
+    /// The first 5 SGD steps against the official Trainer (make_optimizer, WarmupCosineSchedule, forward_one_batch) on
+    /// the same weights and batches, and the stored temperatures after them (clamped before each forward, not after).
+    func testFirstLossesMatchTheOfficialTrainer() throws {
+        let meta = try FirstLossesTests.json("gatevpt", "meta.json")
+        let f = meta["first_losses"] as! [String: Any]
+        func num(_ k: String) -> Double { (f[k] as! NSNumber).doubleValue }
+        for (name, feature) in [("mae", "mae_vitb16"), ("moco", "mocov3_vitb16")] {
+            var o = Self.golden; o["FEATURE"] = .string(feature)
+            let m = try make(o)
+            _ = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(Golden.root.appendingPathComponent("gatevpt/\(name).safetensors")))
+            let c = (f["cases"] as! [String: Any])[name] as! [String: Any]
+            let expected = (c["losses"] as! [NSNumber]).map(\.floatValue)
+            let r = try FirstLossesTests.replay(m, dir: "gatevpt", optimizer: OptimizerConfig(kind: .sgd, momentum: Float(num("momentum"))),
+                                                lr: num("base_lr"), weightDecay: num("weight_decay"),
+                                                schedule: ScheduleSpec(kind: "warmup-cosine-epoch", warmupEpochs: Int(num("warmup_epoch"))),
+                                                epochs: Int(num("total_epoch")), itersPerEpoch: Int(num("iters_per_epoch")), steps: expected.count)
+            for (a, e) in zip(r.lrs, (c["lrs"] as! [NSNumber]).map(\.doubleValue)) { XCTAssertEqual(a, e, accuracy: 1e-7, "lr") }
+            FirstLossesTests.compare(r.losses, expected, "gatevpt [\(name)]")
+            let temps = (c["temps"] as! [NSNumber]).map(\.floatValue)
+            XCTAssertLessThan(Golden.relError(m.temp!.value.scalars, temps), 1e-3, "\(name): temperatures after 5 steps")
+        }
     }
 
     /// The forward clamps the stored temperatures into [TEMP_MIN, TEMP_MAX] (reinit_temp), as the official code does.

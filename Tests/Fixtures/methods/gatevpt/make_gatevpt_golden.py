@@ -26,12 +26,20 @@ prompt dropout off) and `grad/<name>` for every trainable tensor):
   mae     DATA.FEATURE mae_vitb16: "original" pooling = mean of every token but CLS (prompts included) → `norm`.
   moco    DATA.FEATURE mocov3_vitb16: "original" pooling = `norm` → CLS token.
   moco_fixed_temp   TEMP_LEARN False (attention temperature 1), GATE_PRIOR True.
+
+First 5 training losses (meta.json "first_losses", train_batches.safetensors): for mae and moco, the official
+`src.engine.trainer.Trainer` is built on the model above (its __init__ runs the official `make_optimizer` — SGD, one
+group per tensor, WEIGHT_DECAY 0 as run.sh:146 sets it —, `make_scheduler` = WarmupCosineSchedule and `build_loss` =
+SoftmaxLoss), then 5 fixed batches go through `Trainer.forward_one_batch(x, y, True)` with `scheduler.step()` after
+every ITERS_PER_EPOCH batches. The model is in eval mode (prompt dropout off: masks cannot be shared across
+frameworks). Each forward clamps `temp` in place first (reinit_temp), so the replay also checks that the clamp acts on
+the stored parameter between SGD steps. `temps` records `enc.temp` after the last step.
 """
 import json, os, subprocess, sys, types
 from functools import partial
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 SRC = os.environ["GATEVPT_SRC"]
 sys.path.insert(0, SRC)
@@ -144,8 +152,53 @@ def main():
         meta["cases"][case] = {"FEATURE": feature, "TEMP_LEARN": temp_learn, "trainable": sorted(k[5:] for k in grads),
                                "trainable_count": count, "loss": float(loss)}
         print(case, feature, "loss", float(loss), "trainable", count, sorted(k[5:] for k in grads))
+    meta["first_losses"] = first_losses(meta["cases"])
     with open(os.path.join(OUT, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
+
+
+FL_LR, FL_MOMENTUM, FL_WARMUP, FL_TOTAL, FL_ITERS, FL_BATCH, FL_STEPS = 0.5, 0.9, 1, 4, 2, 4, 5
+
+
+def first_losses(cases):
+    # The trainer imports the evaluator, whose multilabel metrics import scikit-learn (unused on this path): a stub.
+    if "sklearn" not in sys.modules:
+        try:
+            import sklearn.metrics  # noqa: F401
+        except ImportError:
+            stub = types.ModuleType("sklearn.metrics")
+            stub.__getattr__ = lambda name: None
+            sys.modules["sklearn"] = types.ModuleType("sklearn")
+            sys.modules["sklearn.metrics"] = stub
+    from src.engine.trainer import Trainer
+    g = torch.Generator().manual_seed(321)
+    xs = torch.randn(FL_STEPS, FL_BATCH, 3, IMG, IMG, generator=g)
+    ys = torch.randint(0, CLASSES, (FL_STEPS, FL_BATCH), generator=g)
+    save_file({"x": xs.contiguous(), "y": ys.float().contiguous()}, os.path.join(OUT, "train_batches.safetensors"))
+    out = dict(base_lr=FL_LR, weight_decay=0.0, momentum=FL_MOMENTUM, warmup_epoch=FL_WARMUP, total_epoch=FL_TOTAL,
+               iters_per_epoch=FL_ITERS, batches="train_batches.safetensors", cases={})
+    for case in ("mae", "moco"):
+        model = build(cases[case]["FEATURE"], True)
+        model.load_state_dict(load_file(os.path.join(OUT, f"{case}.safetensors")))
+        cfg = get_cfg()
+        cfg.SOLVER.OPTIMIZER, cfg.SOLVER.SCHEDULER, cfg.SOLVER.LOSS = "sgd", "cosine", "softmax"
+        cfg.SOLVER.BASE_LR, cfg.SOLVER.WEIGHT_DECAY, cfg.SOLVER.MOMENTUM = FL_LR, 0.0, FL_MOMENTUM
+        cfg.SOLVER.WARMUP_EPOCH, cfg.SOLVER.TOTAL_EPOCH = FL_WARMUP, FL_TOTAL
+        cfg.OUTPUT_DIR = "/tmp/gatevpt-golden-out"
+        trainer = Trainer(cfg, model, None, torch.device("cpu"))
+        trainer.cls_weights = [1.0] * CLASSES  # get_class_weights("none")
+        model.eval()
+        losses, lrs = [], []
+        for step in range(FL_STEPS):
+            lrs.append(trainer.optimizer.param_groups[0]["lr"])
+            loss, _ = trainer.forward_one_batch(xs[step], ys[step], True)
+            losses.append(float(loss))
+            if (step + 1) % FL_ITERS == 0:
+                trainer.scheduler.step()
+        temps = [float(t) for t in model.enc.temp.detach()]
+        out["cases"][case] = dict(losses=losses, lrs=lrs, temps=temps)
+        print(case, "first losses", losses, "lrs", lrs, "temps", temps)
+    return out
 
 
 if __name__ == "__main__":
