@@ -165,13 +165,15 @@ public final class CellClassifier: @unchecked Sendable {
     /// Builds the method on a small backbone of the spec's architecture (same depth and structure, narrow widths,
     /// random weights); returns the error text or nil.
     private func build(_ method: String, _ spec: BackboneSpec, _ options: MethodOptions) -> String? {
-        // Backbones of one architecture (IN-21k, MAE and MoCo v3 ViT-B/16) share their builds.
-        let key = "\(method)|\(spec.architecture)|\(options.keys.sorted().map { "\($0)=\(options[$0]!)" }.joined(separator: ","))"
+        // Backbones of one architecture (IN-21k, MAE and MoCo v3 ViT-B/16) share their builds; a method that reads the
+        // backbone id (GateVPT's pre-training family) builds once per backbone.
+        let family = method == "gatevpt" ? "|\(spec.id)" : ""
+        let key = "\(method)\(family)|\(spec.architecture)|\(options.keys.sorted().map { "\($0)=\(options[$0]!)" }.joined(separator: ","))"
         if let cached = builds[key] { return cached }
         var failure: String?
         do {
             _ = try makeMethod(method, setup: MethodSetup(backbone: probe(spec), numClasses: 10, options: options,
-                                                          rng: RandomStream(0, 0xC311)))
+                                                          rng: RandomStream(0, 0xC311), backboneId: spec.id))
         } catch { failure = "\(error)" }
         builds[key] = failure
         return failure

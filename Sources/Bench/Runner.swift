@@ -150,7 +150,8 @@ public enum Runner {
             DataLoader(dataset: d, pipeline: pipeline, options: LoaderOptions(batchSize: recipe.evalBatchSize ?? 256, shuffle: false, train: false, seed: s))
         }
         let method = try makeMethod(cell.key.method, setup: MethodSetup(
-            backbone: backbone, numClasses: train.numClasses, options: recipe.options, rng: RandomStream(s, 0x1A17)))
+            backbone: backbone, numClasses: train.numClasses, options: recipe.options, rng: RandomStream(s, 0x1A17),
+            backboneId: cell.key.backbone))
         let split = method.trainableSplit
         if !options.quiet {
             log("\(cell.id) seed \(seed): trainable \(split.prompts + split.head + split.other) (prompts \(split.prompts), head \(split.head), other \(split.other)) of \(split.model)")

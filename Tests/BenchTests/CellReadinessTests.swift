@@ -29,7 +29,8 @@ final class CellReadinessTests: XCTestCase {
             // One build per (method, architecture, recipe file): the expensive part.
             if built.insert("\(key.method)|\(spec.architecture)|\(cell.recipeFile.path)").inserted {
                 XCTAssertNoThrow(try makeMethod(key.method, setup: MethodSetup(
-                    backbone: classifier.probe(spec), numClasses: 10, options: recipe.options, rng: RandomStream(1))), key.id)
+                    backbone: classifier.probe(spec), numClasses: 10, options: recipe.options, rng: RandomStream(1),
+                    backboneId: key.backbone)), key.id)  // as Runner builds it (GateVPT reads the family)
             }
             if runnable % 97 == 1 {  // a sample runs for real up to the data: the error is about the data root only
                 let options = RunOptions(runs: FileManager.default.temporaryDirectory.appendingPathComponent("rt-\(UUID().uuidString)"),
