@@ -180,7 +180,8 @@ public enum Runner {
             epochs: recipe.epochs, params: ParameterCounts(prompts: split.prompts, head: split.head, other: split.other, model: split.model),
             trainImagesPerSecond: ips, wallSeconds: Date().timeIntervalSince(t0), selected: overrides,
             variant: recipe.options.contains { $0.key.hasPrefix("FIXED_") && $0.value == .bool(true) } || dataRecord?.labelMapping == "fixed"
-                ? "fixed" : "official", pipeline: recipe.pipeline)
+                ? "fixed" : "official", pipeline: recipe.pipeline,
+            declaredDifferences: recipe.declaredDifferences.map { $0.map(\.footerText) })
         meta.finished = ISO8601DateFormatter().string(from: Date())
         try RunStore.writeJSON(meta, to: folder.appendingPathComponent("metadata.json"))
         try RunStore.writeJSON(summary, to: summaryURL)  // last: its presence marks the run finished

@@ -29,6 +29,9 @@ public struct DeclaredDifference: Codable, Sendable, Equatable {
     public var official: OptionValue
     public var ours: OptionValue
     public var reason: String
+
+    /// One line for report footers.
+    public var footerText: String { "\(key): official \(official), ours \(ours) — \(reason)" }
 }
 
 /// One official key's value (nil = Python `None`) and where it was set: a file line, a command-line argument or a
