@@ -135,6 +135,32 @@ final class ResNetBaselineTests: XCTestCase {
         XCTAssertFalse(m.parameters.contains { $0 === r.fc.weight }, "the replaced ImageNet fc is not part of the model")
     }
 
+    /// Full fine-tuning of the mini ResNet with the ilm13 recipe's shape (ilm-ff pipeline at 32 px, Adam + L2, cosine per
+    /// epoch): it learns, its BatchNorm statistics move, and the test pass reads random crops.
+    func testFullFinetuneTrainsTheMiniResNet() throws {
+        Threads.set(2)
+        let root = Golden.recipes.deletingLastPathComponent()
+        var r = try Recipe.load(root.appendingPathComponent("recipes/ilm13/full/cifar10.yaml"))
+        r.epochs = 2; r.batchSize = 32; r.lr = 0.001
+        let model = try BackboneZoo.loadModel("resnet-mini", weights: root.appendingPathComponent("weights/resnet-mini.safetensors"))
+        let before = try XCTUnwrap(model.resnet).buffers.map(\.value.scalars)
+        let p = try Pipeline.make(r.pipeline, size: 32)
+        func ds(_ s: VTABSplit) -> BuiltinDataset { BuiltinDataset(task: .scenes, split: s, seed: 0, size: 32, testCount: 300) }
+        let m = try makeMethod("full", setup: MethodSetup(backbone: model, numClasses: 8, options: r.options, rng: RandomStream(1)))
+        XCTAssert(m is ResNetFullFinetune)
+        let t = try Trainer(method: m, recipe: r, data: RunData(
+            train: DataLoader(dataset: ds(.train800), pipeline: p, options: LoaderOptions(batchSize: r.batchSize, shuffle: true, train: true, seed: 1)),
+            val: nil, test: DataLoader(dataset: ds(.test), pipeline: p, options: LoaderOptions(batchSize: 100, shuffle: false, train: false, seed: 1))),
+            seed: 1, folder: nil)
+        t.progress.quiet = true
+        let h = try t.run()
+        XCTAssertNil(t.featureCache)
+        print("full (mini ResNet, scenes, 2 epochs): losses \(h.map(\.trainLoss)), test \(h.map { $0.testAccuracy ?? -1 })")
+        XCTAssertLessThan(h.last!.trainLoss, h.first!.trainLoss)
+        XCTAssertGreaterThan(h.last!.testAccuracy!, 25, "learns (chance 12.5%)")
+        XCTAssertNotEqual(try XCTUnwrap(model.resnet).buffers.map(\.value.scalars), before, "running statistics updated in training")
+    }
+
     /// The official recipes' pipelines: linear probing squashes to 224 with no randomness; full fine-tuning squashes to
     /// 256, then random-crops and flips the TEST images too (one `preprocess` for both loaders), fresh each epoch.
     func testPipelines() throws {
