@@ -135,15 +135,14 @@ final class ResNetBaselineTests: XCTestCase {
         XCTAssertFalse(m.parameters.contains { $0 === r.fc.weight }, "the replaced ImageNet fc is not part of the model")
     }
 
-    /// Full fine-tuning of the mini ResNet with the ilm13 recipe's shape (ilm-ff pipeline at 32 px, Adam + L2, cosine per
-    /// epoch): it learns, its BatchNorm statistics move, and the test pass reads random crops.
-    func testFullFinetuneTrainsTheMiniResNet() throws {
+    /// A trainer for full fine-tuning of the mini ResNet with the ilm13 recipe's shape (ilm-ff pipeline at 32 px, Adam +
+    /// L2, cosine per epoch), 2 epochs on the built-in scenes task.
+    func miniFullFinetune(folder: URL? = nil) throws -> (Trainer, ResNet) {
         Threads.set(2)
         let root = Golden.recipes.deletingLastPathComponent()
         var r = try Recipe.load(root.appendingPathComponent("recipes/ilm13/full/cifar10.yaml"))
         r.epochs = 2; r.batchSize = 32; r.lr = 0.001
         let model = try BackboneZoo.loadModel("resnet-mini", weights: root.appendingPathComponent("weights/resnet-mini.safetensors"))
-        let before = try XCTUnwrap(model.resnet).buffers.map(\.value.scalars)
         let p = try Pipeline.make(r.pipeline, size: 32)
         func ds(_ s: VTABSplit) -> BuiltinDataset { BuiltinDataset(task: .scenes, split: s, seed: 0, size: 32, testCount: 300) }
         let m = try makeMethod("full", setup: MethodSetup(backbone: model, numClasses: 8, options: r.options, rng: RandomStream(1)))
@@ -151,14 +150,40 @@ final class ResNetBaselineTests: XCTestCase {
         let t = try Trainer(method: m, recipe: r, data: RunData(
             train: DataLoader(dataset: ds(.train800), pipeline: p, options: LoaderOptions(batchSize: r.batchSize, shuffle: true, train: true, seed: 1)),
             val: nil, test: DataLoader(dataset: ds(.test), pipeline: p, options: LoaderOptions(batchSize: 100, shuffle: false, train: false, seed: 1))),
-            seed: 1, folder: nil)
+            seed: 1, folder: folder)
         t.progress.quiet = true
+        return (t, try XCTUnwrap(model.resnet))
+    }
+
+    /// It learns, its BatchNorm statistics move, and it never caches features.
+    func testFullFinetuneTrainsTheMiniResNet() throws {
+        let (t, resnet) = try miniFullFinetune()
+        let before = resnet.buffers.map(\.value.scalars)
         let h = try t.run()
         XCTAssertNil(t.featureCache)
         print("full (mini ResNet, scenes, 2 epochs): losses \(h.map(\.trainLoss)), test \(h.map { $0.testAccuracy ?? -1 })")
         XCTAssertLessThan(h.last!.trainLoss, h.first!.trainLoss)
         XCTAssertGreaterThan(h.last!.testAccuracy!, 25, "learns (chance 12.5%)")
-        XCTAssertNotEqual(try XCTUnwrap(model.resnet).buffers.map(\.value.scalars), before, "running statistics updated in training")
+        XCTAssertNotEqual(resnet.buffers.map(\.value.scalars), before, "running statistics updated in training")
+    }
+
+    /// A run stopped after epoch 0 and resumed gives the uninterrupted run's numbers (weights, Adam state and the
+    /// BatchNorm running statistics come back from the checkpoint).
+    func testFullFinetuneResumeMatchesUninterrupted() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ff-resume-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: tmp) }
+        let (ut, uResNet) = try miniFullFinetune(folder: tmp.appendingPathComponent("u"))
+        let u = try ut.run()
+        let (first, _) = try miniFullFinetune(folder: tmp.appendingPathComponent("c"))
+        first.crashAfterEpoch = 0
+        XCTAssertThrowsError(try first.run())
+        let (again, resnet) = try miniFullFinetune(folder: tmp.appendingPathComponent("c"))
+        let fresh = resnet.buffers.map(\.value.scalars)
+        let resumed = try again.run()
+        XCTAssertEqual(resumed.map(\.trainLoss), u.map(\.trainLoss))
+        XCTAssertEqual(resumed.last?.testAccuracy, u.last?.testAccuracy)
+        XCTAssertNotEqual(resnet.buffers.map(\.value.scalars), fresh, "statistics restored, then trained on")
+        XCTAssertEqual(resnet.buffers.map(\.value.scalars), uResNet.buffers.map(\.value.scalars), "the uninterrupted run's statistics")
     }
 
     /// The official recipes' pipelines: linear probing squashes to 224 with no randomness; full fine-tuning squashes to
