@@ -92,6 +92,17 @@ public final class CellClassifier: @unchecked Sendable {
         return String(note[r.lowerBound...])
     }
 
+    /// Datasets of a paper table that no reader takes yet, with what stands in the way.
+    static let readerGaps: [String: String] = [
+        // OPTML-Group/ILM-VP @ 84ca042 data/abide.py:7-24, data/prepare_data.py:192-210; the file comes from
+        // lsa-pucrs/acerta-abide prepare_data.py:96-128 (h5py, `patients/<FILE_ID>/cc200`).
+        "ilm13/abide": "ILM-VP reads acerta-abide's abide.hdf5 with h5py: patients/<FILE_ID>/cc200 holds 19,900 float64 "
+            + "correlations, made a 200×200 upper-triangular matrix, min-max normalised and repeated to 3 float channels, labels "
+            + "2 − DX_GROUP from Phenotypic_V1_0b_preprocessed1.csv, split by sklearn's stratified train_test_split(test_size=0.1, "
+            + "random_state=1); there is no HDF5 reader (libhdf5 is not an allowed library, none of our own yet) and the loaders "
+            + "take 8-bit images, not float matrices",
+    ]
+
     public func classify(_ key: CellKey) -> CellReadiness {
         var needs: [CellNeed] = []
         let hasMethod = methodRegistry[key.method] != nil
@@ -110,7 +121,9 @@ public final class CellClassifier: @unchecked Sendable {
             }
         } else {
             let id = CellCatalog.registryId(benchmark: key.benchmark, dataset: key.dataset)
-            if datasetRegistry[id] == nil { needs.append(.reader("no dataset reader for '\(id)'")) }
+            if datasetRegistry[id] == nil {
+                needs.append(.reader("no dataset reader for '\(id)'" + (Self.readerGaps[id].map { " (\($0))" } ?? "")))
+            }
         }
         let recipeURL = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, backbone: key.backbone, root: root)
         if recipeURL == nil {

@@ -17,10 +17,12 @@ struct RecipeImportCommand: ParsableCommand {
         vpt-deep / vpt-shallow (KMnP/vpt yacs):  bench recipe import --method vpt-deep configs/prompt/cub.yaml MODEL.PROMPT.NUM_TOKENS 10 SOLVER.BASE_LR 0.25
         da-vpt-plus (DA-VPT key: value config):   bench recipe import --method da-vpt-plus configs/fgvc/vitb_cub200.yaml
         insvp (argparse; sh/*.sh or main.py):    bench recipe import --method insvp sh/cifar10.sh --lr=0.001
+        linear/full on ResNets (ILM-VP argparse): bench recipe import --method linear --repo OPTML-Group/ILM-VP experiments/cnn/linear_probing.py --network resnet18 --dataset dtd
         Every official key is mapped, listed as having no effect on results (with the reason), or rejected by name.
         """)
 
     @Option(help: "Method id (vpt-deep, vpt-shallow, da-vpt-plus, insvp, …).") var method: String
+    @Option(help: "The official repository, for a method with two (linear/full: KMnP/vpt by default, OPTML-Group/ILM-VP for ResNets).") var repo: String?
     @Option(help: "Write the recipe here instead of stdout (atomically).") var out: String?
     @Option(help: "The file's path inside the official repository, for the citations (default: FILE as given).") var path: String?
     @Argument(help: "The official config file, sh/*.sh script or .py entry point.") var file: String
@@ -28,15 +30,19 @@ struct RecipeImportCommand: ParsableCommand {
     var args: [String] = []
 
     func run() throws {
-        guard let pin = OfficialImporter.pinned[method] else {
+        let all = OfficialImporter.sources(method)
+        guard !all.isEmpty else {
             throw ValidationError("no importer for method '\(method)' (known: \(OfficialImporter.pinned.keys.sorted().joined(separator: ", ")))")
         }
-        for a in args where ["--out", "--path", "--method"].contains(a.split(separator: "=").first.map(String.init) ?? a) {
+        guard let pin = repo.map({ r in all.first { $0.repo == r } }) ?? all.first else {
+            throw ValidationError("no importer for method '\(method)' from \(repo!) (known: \(all.map(\.repo).joined(separator: ", ")))")
+        }
+        for a in args where ["--out", "--path", "--method", "--repo"].contains(a.split(separator: "=").first.map(String.init) ?? a) {
             throw ValidationError("'\(a)' comes after FILE, so it is read as an official argument; put bench's options before FILE")
         }
         let display = path ?? file
-        let result = try OfficialImporter.run(method: method, file: URL(fileURLWithPath: file), displayPath: display, args: args)
-        let text = result.yaml(source: OfficialSource(repo: pin.repo, commit: pin.commit, format: OfficialMapping.formatOf(method)!,
+        let result = try OfficialImporter.run(method: method, file: URL(fileURLWithPath: file), displayPath: display, args: args, format: pin.format)
+        let text = result.yaml(source: OfficialSource(repo: pin.repo, commit: pin.commit, format: pin.format,
                                                        file: display, args: args.isEmpty ? nil : args))
         if let out {
             let url = URL(fileURLWithPath: out)

@@ -8,8 +8,8 @@ public typealias MethodFactory = (MethodSetup) throws -> PromptMethod
 public let methodRegistry: [String: MethodFactory] = [
     "vpt-shallow": { try VPT(id: "vpt-shallow", setup: $0, deepDefault: false) },
     "vpt-deep": { try VPT(id: "vpt-deep", setup: $0, deepDefault: true) },
-    "linear": { try LinearProbe(setup: $0) },
-    "full": { try FullFinetune(setup: $0) },
+    "linear": { $0.backbone.resnet != nil ? try ResNetLinearProbe(setup: $0) as PromptMethod : try LinearProbe(setup: $0) },
+    "full": { $0.backbone.resnet != nil ? try ResNetFullFinetune(setup: $0) as PromptMethod : try FullFinetune(setup: $0) },
     "bias": { try BiasTuning(setup: $0) },
     "partial-1": { try PartialFinetune(k: 1, setup: $0) },
     "partial-2": { try PartialFinetune(k: 2, setup: $0) },

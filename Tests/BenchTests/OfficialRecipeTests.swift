@@ -43,12 +43,12 @@ final class OfficialRecipeTests: XCTestCase {
                 skipped.append(rel); continue
             }
             guard let src = recipe.official else { problems.append("\(rel): no `official:` source"); continue }
-            XCTAssertEqual(OfficialImporter.pinned[recipe.method]?.repo, src.repo, rel)
-            XCTAssertEqual(OfficialImporter.pinned[recipe.method]?.commit, src.commit, rel)
-            XCTAssertEqual(OfficialMapping.formatOf(recipe.method), src.format, rel)
+            // The source is one the method's importer is written against (repo, commit and format together).
+            XCTAssert(OfficialImporter.sources(recipe.method).contains { $0.repo == src.repo && $0.commit == src.commit && $0.format == src.format },
+                      "\(rel): \(src.repo)@\(src.commit) (\(src.format)) is not a pinned source of \(recipe.method)")
             let file = Self.fixtures.appendingPathComponent(src.repo.replacingOccurrences(of: "/", with: "_")).appendingPathComponent(src.file)
             let imported: ImportResult
-            do { imported = try OfficialImporter.run(method: recipe.method, file: file, displayPath: src.file, args: src.args ?? []) } catch {
+            do { imported = try OfficialImporter.run(method: recipe.method, file: file, displayPath: src.file, args: src.args ?? [], format: src.format) } catch {
                 problems.append("\(rel): import of \(src.file) failed: \(error)"); continue
             }
             let diffs = try OfficialImporter.differences(recipeText: String(contentsOf: f, encoding: .utf8), recipeFile: rel, imported: imported)
@@ -83,7 +83,7 @@ final class OfficialRecipeTests: XCTestCase {
             guard let src = try Recipe.load(f).official else { continue }
             let method = try Recipe.load(f).method
             let file = Self.fixtures.appendingPathComponent(src.repo.replacingOccurrences(of: "/", with: "_")).appendingPathComponent(src.file)
-            let r = try OfficialImporter.run(method: method, file: file, displayPath: src.file, args: src.args ?? [])
+            let r = try OfficialImporter.run(method: method, file: file, displayPath: src.file, args: src.args ?? [], format: src.format)
             let text = r.yaml(source: src)
             let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("imported-\(n).yaml")
             try text.write(to: tmp, atomically: true, encoding: .utf8)
@@ -98,6 +98,30 @@ final class OfficialRecipeTests: XCTestCase {
             XCTAssertEqual(try OfficialImporter.differences(recipeText: text, recipeFile: tmp.path, imported: r).map(\.key), [], f.path)
         }
         XCTAssertGreaterThanOrEqual(n, 136)
+    }
+
+    /// `linear` and `full` have two official sources: KMnP/vpt's yacs (the default) and ILM-VP's argparse CNN scripts.
+    func testILMVPBaselineScriptsImport() throws {
+        XCTAssertEqual(OfficialImporter.sources("linear").map(\.repo), ["KMnP/vpt", "OPTML-Group/ILM-VP"])
+        let py = URL(fileURLWithPath: "/nonexistent/linear_probing.py")
+        let lp = try OfficialImporter.run(method: "linear", file: py, displayPath: "experiments/cnn/linear_probing.py",
+                                          args: ["--network", "resnet50", "--dataset", "dtd", "--epoch", "100"], format: "argparse")
+        XCTAssertEqual(lp.value("batch_size"), .int(64))                        // prepare_data.py:180-183
+        XCTAssertEqual(lp.value("schedule.milestones"), .list([.int(50), .int(72)]))
+        XCTAssertEqual(lp.value("lr"), .double(0.1))                           // linear_probing.py:24
+        XCTAssertEqual(lp.value("pipeline"), .string("ilm-lp"))
+        let ff = try OfficialImporter.run(method: "full", file: py, displayPath: "experiments/cnn/full_finetune.py",
+                                          args: ["--network", "instagram", "--dataset", "cifar100"], format: "argparse")
+        XCTAssertEqual(ff.value("lr"), .double(0.0001))                        // full_finetune.py:24
+        XCTAssertEqual(ff.value("weight_decay"), .double(0.0005))              // full_finetune.py:58
+        XCTAssertEqual(ff.value("schedule.kind"), .string("warmup-cosine-epoch"))
+        XCTAssertEqual(ff.value("batch_size"), .int(128))
+        XCTAssertThrowsError(try OfficialImporter.run(method: "full", file: py, displayPath: "f.py", args: ["--network", "vit", "--dataset", "dtd"], format: "argparse")) {
+            XCTAssert("\($0)".contains("network"), "\($0)")
+        }
+        XCTAssertThrowsError(try OfficialImporter.run(method: "linear", file: py, displayPath: "f.py", args: ["--network", "resnet18", "--dataset", "dtd", "--mapping-interval", "2"], format: "argparse")) {
+            XCTAssert("\($0)".contains("mapping-interval"), "\($0)")
+        }
     }
 
     /// A changed value is caught; a declared one must match the actual difference.

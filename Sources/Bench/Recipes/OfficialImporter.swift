@@ -24,13 +24,29 @@ public enum OfficialImporter {
         "sa2vp-swin": ("tommy-xq/SA2VP", "35674e745809ad6aa05b4e63f3d422ba7149f817"),
     ]
 
-    /// The official settings of `file` + `args` for `method`, plus keys the official reader itself skips.
+    /// Methods that a second official code base also runs, by format: `linear` and `full` on ResNets follow
+    /// OPTML-Group/ILM-VP's experiments/cnn/linear_probing.py and full_finetune.py (argparse), beside KMnP/vpt's yacs.
+    public static let otherSources: [String: [String: (repo: String, commit: String)]] = [
+        "linear": ["argparse": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223")],
+        "full": ["argparse": ("OPTML-Group/ILM-VP", "84ca0424dce5df9972b9ab6b5a6ddc0f706e8223")],
+    ]
+
+    /// Every official source of `method`: (repo, commit, format), the default (`pinned`) first.
+    public static func sources(_ method: String) -> [(repo: String, commit: String, format: String)] {
+        var all: [(repo: String, commit: String, format: String)] = []
+        if let p = pinned[method], let f = OfficialMapping.formatOf(method) { all.append((p.repo, p.commit, f)) }
+        for (f, p) in (otherSources[method] ?? [:]).sorted(by: { $0.key < $1.key }) { all.append((p.repo, p.commit, f)) }
+        return all
+    }
+
+    /// The official settings of `file` + `args` for `method`, plus keys the official reader itself skips. `format`
+    /// picks among a method's sources (default: its first, `pinned`).
     /// `displayPath` is the file's path inside the official repository (used in every source).
     /// - yacs: `args` are `KEY VALUE` pairs (train.py opts);
     /// - colon (DA-VPT): `args` are params.py flags; the config file is applied after them and wins;
     /// - argparse: `file` is an `sh/*.sh` script (its python command) or the `.py` entry point itself; `args` follow.
-    public static func settings(method: String, file: URL, displayPath: String, args: [String]) throws -> (OfficialSettings, [NoEffectKey]) {
-        guard let format = OfficialMapping.formatOf(method) else {
+    public static func settings(method: String, file: URL, displayPath: String, args: [String], format: String? = nil) throws -> (OfficialSettings, [NoEffectKey]) {
+        guard let format = format ?? OfficialMapping.formatOf(method) else {
             throw MappingError("no importer for method '\(method)' (known: \(pinned.keys.sorted().joined(separator: ", ")))")
         }
         switch format {
@@ -52,23 +68,26 @@ public enum OfficialImporter {
                     bindings[String(a[..<eq])] = String(a[a.index(after: eq)...]); rest.removeFirst()
                 }
                 let cmd = try ShellCommand.pythonArgs(text, file: displayPath, bindings: bindings)
-                return (try argParser(method)!.parse(cmd + rest, source: displayPath + (rest.isEmpty ? "" : " + command line")), [])
+                return (try argParser(method, format: format)!.parse(cmd + rest, source: displayPath + (rest.isEmpty ? "" : " + command line")), [])
             } else if file.pathExtension != "py" {
                 throw ImportError(file: displayPath, problems: ["an argparse import takes an sh/*.sh script or the .py entry point followed by its flags"])
             }
-            return (try argParser(method)!.parse(args, source: displayPath + (args.isEmpty ? "" : " + command line")), [])
+            guard let parser = argParser(method, format: format) else { throw MappingError("no argparse importer for method '\(method)'") }
+            return (try parser.parse(args, source: displayPath + (args.isEmpty ? "" : " + command line")), [])
         }
     }
 
     /// The official argparse parser of a method read from argparse commands or (DA-VPT) whose config file overlays one.
-    public static func argParser(_ method: String) -> ArgParser? {
-        ["da-vpt": ArgParser.davpt, "da-vpt-plus": .davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "flm-vp": .flmvp, "rlm-vp": .rlmvp, "dam-vp": .damvp, "sa2vp": .sa2vp, "sa2vp-swin": .sa2vpSwin][method]
+    public static func argParser(_ method: String, format: String? = nil) -> ArgParser? {
+        if format == "argparse", let p = ["linear": ArgParser.ilmLinearProbing, "full": .ilmFullFinetune][method] { return p }
+        return ["da-vpt": ArgParser.davpt, "da-vpt-plus": .davpt, "insvp": .insvp, "ilm-vp": .ilmvp, "flm-vp": .flmvp, "rlm-vp": .rlmvp, "dam-vp": .damvp, "sa2vp": .sa2vp, "sa2vp-swin": .sa2vpSwin][method]
     }
 
     /// The recipe values of an official configuration; throws naming every key it cannot map.
-    public static func run(method: String, file: URL, displayPath: String, args: [String]) throws -> ImportResult {
-        let (s, notes) = try settings(method: method, file: file, displayPath: displayPath, args: args)
-        var r = try OfficialMapping.named(method, format: OfficialMapping.formatOf(method)!).apply(s, file: displayPath)
+    public static func run(method: String, file: URL, displayPath: String, args: [String], format: String? = nil) throws -> ImportResult {
+        let (s, notes) = try settings(method: method, file: file, displayPath: displayPath, args: args, format: format)
+        guard let format = format ?? OfficialMapping.formatOf(method) else { throw MappingError("no importer for method '\(method)'") }
+        var r = try OfficialMapping.named(method, format: format).apply(s, file: displayPath)
         r.noEffect = notes + r.noEffect
         return r
     }

@@ -40,6 +40,7 @@ extension OfficialMapping {
         case ("e2vpt", "yacs"): return e2vpt
         case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"): return kmnpBaseline(method)
         case ("ilm-vp", "argparse"), ("flm-vp", "argparse"), ("rlm-vp", "argparse"): return ilmFamily(method)
+        case ("linear", "argparse"), ("full", "argparse"): return ilmBaseline(method)
         case ("dam-vp", "argparse"): return damvp
         case ("sa2vp", "argparse"): return sa2vp
         case ("sa2vp-swin", "argparse"):
@@ -262,6 +263,56 @@ extension OfficialMapping {
             R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
             R.code("pipeline", .string("ilm-vp"), "data/prepare_data.py: Resize + ToTensor, no augmentation"),
         ])
+    }
+
+    // MARK: ILM-VP's CNN baselines (experiments/cnn/linear_probing.py, full_finetune.py argparse; batch size per dataset
+    // fixed in data/prepare_data.py prepare_additive_data).
+
+    static func ilmBaseline(_ method: String) -> OfficialMapping {
+        let lp = method == "linear"
+        let py = lp ? "linear_probing.py" : "full_finetune.py"
+        /// data/prepare_data.py `prepare_additive_data`: (train batch size, lines).
+        let data: [String: (Int, String)] = [
+            "cifar10": (128, "148-151"), "cifar100": (128, "156-159"), "svhn": (128, "164-167"),
+            "food101": (128, "172-175"), "sun397": (128, "172-175"), "eurosat": (128, "172-175"), "ucf101": (128, "172-175"),
+            "stanfordcars": (128, "172-175"), "flowers102": (128, "172-175"), "dtd": (64, "180-183"), "oxfordpets": (64, "180-183"),
+            "gtsrb": (128, "188-191"), "abide": (64, "206-209"),
+        ]
+        var r: [String: KeyRule] = [:]
+        r["network"] = .map { v, _ in
+            guard case .string(let n)? = v, ["resnet18", "resnet50", "instagram"].contains(n) else { throw MappingError("required: resnet18, resnet50 or instagram") }
+            return []   // the network is the cell's backbone (script lines 41-51: resnet18 IMAGENET1K_V1, resnet50 IMAGENET1K_V2, ResNeXt-101-32x8d WSL)
+        }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["dataset"] = .map { v, _ in
+            guard case .string(let d)? = v, let (batch, _) = data[d] else { throw MappingError("required; one of \(data.keys.sorted().joined(separator: ", "))") }
+            return [("batch_size", .int(batch))]   // data/prepare_data.py prepare_additive_data DataLoader batch
+        }
+        r["epoch"] = .map { v, _ in
+            guard case .int(let e)? = v else { throw MappingError("needs an int") }
+            // linear: MultiStepLR(milestones=[int(0.5·E), int(0.72·E)]); full: CosineAnnealingLR(T_max=E), both per epoch.
+            return lp ? [("epochs", .int(e)), ("schedule.milestones", .list([.int(Int(0.5 * Double(e))), .int(Int(0.72 * Double(e)))]))]
+                : [("epochs", .int(e))]
+        }
+        r["lr"] = R.double("lr")
+        var code = [
+            R.code("image_size", .int(224), lp ? "\(py):33 Resize((224,224))" : "\(py):34 RandomCrop(224)"),
+            R.code("optimizer.kind", .string("adam"), lp ? "\(py):59 Adam(network.fc.parameters(), lr=args.lr)" : "\(py):58 Adam(network.parameters(), lr=args.lr, weight_decay=5e-4)"),
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch defaults"),
+            R.code("weight_decay", .double(lp ? 0 : 0.0005), lp ? "\(py):59 (no weight decay)" : "\(py):58 weight_decay=5e-4"),
+            R.code("official_selection", .string("best-test-over-epochs"), "best.pth saved on test-accuracy improvement (\(py):\(lp ? "116-119" : "115-118"))"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+        ]
+        if lp {
+            code += [R.code("schedule.kind", .string("multistep"), "\(py):60 MultiStepLR, stepped per epoch (:90)"),
+                     R.code("schedule.gamma", .double(0.1), "\(py):60"),
+                     R.code("pipeline", .string("ilm-lp"), "\(py):32-37 Resize((224,224)) + ToTensor + ImageNet Normalize")]
+        } else {
+            code += [R.code("schedule.kind", .string("warmup-cosine-epoch"), "\(py):59 CosineAnnealingLR(T_max=E), stepped per epoch (:89)"),
+                     R.code("schedule.warmupEpochs", .int(0), "\(py):59 (no warmup)"),
+                     R.code("pipeline", .string("ilm-ff"), "\(py):32-39 Resize((256,256)) + RandomCrop(224) + RandomHorizontalFlip, train and test")]
+        }
+        return OfficialMapping(method: method, rules: r, codeValues: code)
     }
 
     // MARK: DAM-VP (task_adapting/main.py, arguments.py stage task_adapting)

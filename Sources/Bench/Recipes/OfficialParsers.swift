@@ -330,6 +330,15 @@ extension ArgParser {
         ("mapping-interval", .int(1), .typed("int"), 30), ("epoch", .int(200), .typed("int"), 31), ("lr", .double(0.01), .typed("float"), 32),
     ])
 
+    /// experiments/cnn/linear_probing.py:20-24 and full_finetune.py:20-24 (ILM-VP's CNN baselines): the same flags,
+    /// --lr default 0.1 and 0.0001.
+    public static let ilmLinearProbing = ilmBaseline("experiments/cnn/linear_probing.py", lr: 0.1)
+    public static let ilmFullFinetune = ilmBaseline("experiments/cnn/full_finetune.py", lr: 0.0001)
+    static func ilmBaseline(_ file: String, lr: Double) -> ArgParser {
+        ArgParser(file: file, [("network", nil, .typed("str"), 20), ("seed", .int(7), .typed("int"), 21), ("dataset", nil, .typed("str"), 22),
+                               ("epoch", .int(200), .typed("int"), 23), ("lr", .double(lr), .typed("float"), 24)])
+    }
+
     /// experiments/cnn/flm_vp.py:27-31 and rlm_vp.py:27-31: ilm_vp.py's flags without --mapping-interval.
     public static let flmvp = ilmFamily("experiments/cnn/flm_vp.py")
     public static let rlmvp = ilmFamily("experiments/cnn/rlm_vp.py")
