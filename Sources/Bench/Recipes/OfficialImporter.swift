@@ -129,7 +129,8 @@ public enum OfficialImporter {
         for v in imported.values {
             if let o = ours[v.key] {
                 if !OptionValue.same(o, v.value) { out.append((v.key, v.value, o)) }
-            } else if !v.source.hasSuffix("(default)") {
+            } else if !v.source.hasSuffix("(default)") || Recipe.notImplemented[v.key] != nil {
+                // An official default of a setting the trainer does not implement (SSF's --reprob 0.25) still differs.
                 out.append((v.key, v.value, nil))
             }
         }
