@@ -133,3 +133,25 @@ final class ProbeOfficialCLITests: XCTestCase {
         XCTAssert(e2.contains("prompt_size 30"), e2)
     }
 }
+
+/// `bench recipe import` picks the official source of a method with several by FILE's format, or by --repo.
+final class RecipeImportCLITests: XCTestCase {
+    let cli = BenchCLI()
+
+    func testBiasFromVPETLBenchOrKMnPVPT() throws {
+        let vpetl = cli.root.appendingPathComponent("Tests/Fixtures/official-configs/synbol_Parameter-Efficient-Transfer-Learning-Benchmark/ImageClassification/scripts/run_vit_bitfit.sh")
+        let (status, out, err) = try cli.capture(["recipe", "import", "--method", "bias", "--path", "ImageClassification/scripts/run_vit_bitfit.sh",
+                                                  vpetl.path, "dataset=StanfordCars"])
+        XCTAssertEqual(status, 0, err)
+        XCTAssert(out.contains("  repo: synbol/Parameter-Efficient-Transfer-Learning-Benchmark\n") && out.contains("  format: vpetl\n"), out)
+        XCTAssert(out.contains("\nlr: 0.002   # lr = 0.002, ImageClassification/scripts/run_vit_bitfit.sh:14 `--lr=2e-3`"), out)
+        XCTAssert(out.contains("\nbatch_size: 128   # config['batch_size'] = 128, ImageClassification/configs/model_lora/fgvc/StanfordCars.yaml:6"), out)
+        // --repo names the source; a script is not KMnP/vpt's format.
+        let (bad, _, e2) = try cli.capture(["recipe", "import", "--method", "bias", "--repo", "KMnP/vpt", vpetl.path, "dataset=StanfordCars"])
+        XCTAssertNotEqual(bad, 0)
+        XCTAssert(e2.contains("run_vit_bitfit.sh") || e2.contains("yacs") || e2.contains("YAML"), e2)
+        let (none, _, e3) = try cli.capture(["recipe", "import", "--method", "bias", "--repo", "nobody/nothing", vpetl.path])
+        XCTAssertNotEqual(none, 0)
+        XCTAssert(e3.contains("nobody/nothing") && e3.contains("KMnP/vpt"), e3)
+    }
+}
