@@ -150,6 +150,13 @@ final class RecipeImportCLITests: XCTestCase {
         let (bad, _, e2) = try cli.capture(["recipe", "import", "--method", "bias", "--repo", "KMnP/vpt", vpetl.path, "dataset=StanfordCars"])
         XCTAssertNotEqual(bad, 0)
         XCTAssert(e2.contains("run_vit_bitfit.sh") || e2.contains("yacs") || e2.contains("YAML"), e2)
+        // The probe reads the same script; the official --dpr 0.1 is an option `bias` does not have: named, not ignored.
+        let cfg = FileManager.default.temporaryDirectory.appendingPathComponent("probe-bias-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: cfg) }
+        try "backbone: {imageSize: 32, patchSize: 8, channels: 3, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 0, preLogits: false, layerNormEps: 1.0e-6}\nnum_classes: 3\n".write(to: cfg, atomically: true, encoding: .utf8)
+        let (p, po, pe) = try cli.capture(["probe", "--method", "bias", "--config", cfg.path, "--show-config", vpetl.path, "dataset=StanfordCars"])
+        XCTAssertNotEqual(p, 0)
+        XCTAssert(po.contains("drop_path: 0.1   # official: dpr = 0.1") && pe.contains("unknown option(s) drop_path"), po + pe)
         let (none, _, e3) = try cli.capture(["recipe", "import", "--method", "bias", "--repo", "nobody/nothing", vpetl.path])
         XCTAssertNotEqual(none, 0)
         XCTAssert(e3.contains("nobody/nothing") && e3.contains("KMnP/vpt"), e3)
