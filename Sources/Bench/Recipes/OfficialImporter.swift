@@ -70,7 +70,8 @@ public enum OfficialImporter {
     /// - argparse: `file` is an `sh/*.sh` script (its python command) or the `.py` entry point itself; `args` follow.
     /// - vpetl (V-PETL Bench): a `scripts/run_vit_*.sh` script (one command per dataset: `dataset=NAME` picks it) or the
     ///   `train/train_model_*.py` entry point and its flags; then the `configs/model_lora/<task>/<dataset>.yaml` the script
-    ///   reads, found beside the script's folder.
+    ///   reads, found beside the script's folder;
+    /// - timm (SSF): a `train_scripts/**/train_ssf.sh` (its torch.distributed.launch process count included) or `train.py`.
     public static func settings(method: String, file: URL, displayPath: String, args: [String], format: String? = nil) throws -> (OfficialSettings, [NoEffectKey]) {
         guard let format = format ?? OfficialMapping.formatOf(method) else {
             throw MappingError("no importer for method '\(method)' (known: \(pinned.keys.sorted().joined(separator: ", ")))")

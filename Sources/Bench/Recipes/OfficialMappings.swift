@@ -47,7 +47,7 @@ extension OfficialMapping {
             m.codeValues = [R.code("drop_last", .bool(true), "vit_train_swin.py:318 drop_last=True")]
             return m
         default:
-            throw MappingError("no importer for method '\(method)' from format '\(format)' (known: vpt-deep/vpt-shallow yacs, da-vpt colon, insvp argparse)")
+            throw MappingError("no importer for method '\(method)' from format '\(format)' (known: \(OfficialImporter.pinned.keys.sorted().joined(separator: ", ")), bias also from V-PETL Bench)")
         }
     }
 
