@@ -18,30 +18,27 @@ struct RecipeImportCommand: ParsableCommand {
         da-vpt-plus (DA-VPT key: value config):   bench recipe import --method da-vpt-plus configs/fgvc/vitb_cub200.yaml
         insvp (argparse; sh/*.sh or main.py):    bench recipe import --method insvp sh/cifar10.sh --lr=0.001
         linear/full on ResNets (ILM-VP argparse): bench recipe import --method linear --repo OPTML-Group/ILM-VP experiments/cnn/linear_probing.py --network resnet18 --dataset dtd
+        adaptformer, lora, bias (V-PETL Bench):   bench recipe import --method lora ImageClassification/scripts/run_vit_lora.sh dataset=cifar100
         Every official key is mapped, listed as having no effect on results (with the reason), or rejected by name.
         """)
 
-    @Option(help: "Method id (vpt-deep, vpt-shallow, da-vpt-plus, insvp, …).") var method: String
-    @Option(help: "The official repository, for a method with two (linear/full: KMnP/vpt by default, OPTML-Group/ILM-VP for ResNets).") var repo: String?
+    @Option(help: "Method id (see `bench recipe import --help` for those with an importer).") var method: String
     @Option(help: "Write the recipe here instead of stdout (atomically).") var out: String?
     @Option(help: "The file's path inside the official repository, for the citations (default: FILE as given).") var path: String?
+    @Option(help: "The official repository (owner/name) when the method has several (bias: KMnP/vpt or synbol/Parameter-Efficient-Transfer-Learning-Benchmark); default: the one whose format fits FILE.")
+    var repo: String?
     @Argument(help: "The official config file, sh/*.sh script or .py entry point.") var file: String
     @Argument(parsing: .captureForPassthrough, help: "Command-line arguments the official command adds (yacs KEY VALUE pairs, argparse --flags).")
     var args: [String] = []
 
     func run() throws {
-        let all = OfficialImporter.sources(method)
-        guard !all.isEmpty else {
-            throw ValidationError("no importer for method '\(method)' (known: \(OfficialImporter.pinned.keys.sorted().joined(separator: ", ")))")
-        }
-        guard let pin = repo.map({ r in all.first { $0.repo == r } }) ?? all.first else {
-            throw ValidationError("no importer for method '\(method)' from \(repo!) (known: \(all.map(\.repo).joined(separator: ", ")))")
-        }
+        let pin: OfficialImporter.Pin
+        do { pin = try OfficialImporter.pin(method, repo: repo, file: file) } catch { throw ValidationError("\(error)") }
         for a in args where ["--out", "--path", "--method", "--repo"].contains(a.split(separator: "=").first.map(String.init) ?? a) {
             throw ValidationError("'\(a)' comes after FILE, so it is read as an official argument; put bench's options before FILE")
         }
         let display = path ?? file
-        let result = try OfficialImporter.run(method: method, file: URL(fileURLWithPath: file), displayPath: display, args: args, format: pin.format)
+        let result = try OfficialImporter.run(method: method, file: URL(fileURLWithPath: file), displayPath: display, args: args, repo: pin.repo)
         let text = result.yaml(source: OfficialSource(repo: pin.repo, commit: pin.commit, format: pin.format,
                                                        file: display, args: args.isEmpty ? nil : args))
         if let out {
