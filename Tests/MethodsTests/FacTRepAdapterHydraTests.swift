@@ -1,0 +1,96 @@
+import XCTest
+import Backbones
+@testable import Bench
+import Checkpoints
+import Engine
+import Methods
+import Random
+
+/// FacT, RepAdapter and Hydra against their authors' modules (Tests/Fixtures/methods/{fact,repadapter,hydra}/
+/// make_*_golden.py): same weights in official names → same logits, loss, trainable set and gradients; trainable
+/// counts as the official code builds them on ViT-B/16.
+final class FacTRepAdapterHydraTests: XCTestCase {
+    override func setUp() { Threads.set(1) }
+
+    /// FacT's golden ViT: image 32, patch 8, dim 32, depth 3, heads 4, MLP ratio 4 (FacT reshapes fc1's output as 4 × D).
+    static let tiny4 = ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 3, heads: 4, mlpDim: 128)
+
+    func make(_ id: String, _ config: ViTConfig, _ options: MethodOptions = [:]) throws -> PromptMethod {
+        try makeMethod(id, setup: MethodSetup(backbone: .vit(ViT(config, seed: 7)), numClasses: 5, options: options, rng: RandomStream(3)))
+    }
+
+    func meta(_ dir: String) throws -> [String: Any] {
+        let url = Golden.root.appendingPathComponent(dir).appendingPathComponent("meta.json")
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    }
+
+    func images(_ n: Int, seed: UInt64 = 9) -> Tensor {
+        var r = RandomStream(seed)
+        return Tensor((0..<(n * 3 * 32 * 32)).map { _ in r.normal() }, shape: [n, 3, 32, 32])
+    }
+
+    /// A ViT-B/16-shaped backbone on tiny images (the counts do not depend on the image size).
+    func vitB(_ id: String, _ options: MethodOptions) throws -> PromptMethod {
+        try makeMethod(id, setup: MethodSetup(backbone: .vit(ViT(ViTConfig(imageSize: 32, patchSize: 16, dim: 768, depth: 12, heads: 12, mlpDim: 3072), seed: 0)),
+                                              numClasses: 10, options: options, rng: RandomStream(0)))
+    }
+
+    // MARK: FacT
+
+    func testFacTParity() throws {
+        let m = try make("fact", Self.tiny4, ["dim": .int(4), "scale": .double(0.7)])
+        try Golden.check(m, dir: "fact", weights: "fact.safetensors", io: "fact_io.safetensors")
+        XCTAssertEqual(m.trainable.map(\.count).reduce(0, +), try meta("fact")["trainable_count"] as! Int)
+    }
+
+    /// A wrong scale must be caught by the same golden.
+    func testFacTParityCanFail() throws {
+        let m = try make("fact", Self.tiny4, ["dim": .int(4), "scale": .double(0.5)])
+        _ = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(Golden.root.appendingPathComponent("fact/fact.safetensors")))
+        let g = try loadCheckpoint(Golden.root.appendingPathComponent("fact/fact_io.safetensors"))
+        let r = try Probe.run(m, images: try Golden.tensor(g, "x"), labels: try g.tensor("labels").floats().map { Int($0) })
+        XCTAssertGreaterThan(Golden.relError(r.logits.scalars, try Golden.tensor(g, "logits").scalars), 1e-3)
+    }
+
+    /// Official init: FacTv zero, so the model starts as the frozen backbone + head; trainable counts on ViT-B/16 as
+    /// the official set_FacT builds them (meta.json) for the configs' ranks 16 and 32.
+    func testFacTInitAndViTB16Counts() throws {
+        let vit = ViT(Self.tiny4, seed: 7)
+        let m = try makeMethod("fact", setup: MethodSetup(backbone: .vit(vit), numClasses: 5, options: ["dim": .int(4)], rng: RandomStream(3))) as! FacT
+        XCTAssertTrue(m.v.value.scalars.allSatisfy { $0 == 0 })
+        XCTAssertTrue(m.u.value.scalars.contains { $0 != 0 } && m.c.value.scalars.contains { $0 != 0 } && m.p.value.scalars.contains { $0 != 0 })
+        let x = images(2)
+        var c1 = ForwardContext.eval, c2 = ForwardContext.eval
+        let plain = m.head(vit.features(x, context: &c1)).scalars
+        XCTAssertEqual(Golden.relError(m.logits(x, context: &c2).scalars, plain), 0, accuracy: 1e-6)
+        let counts = try meta("fact")["vitb16_trainable"] as! [String: [String: Int]]
+        for r in [16, 32] {
+            let big = try vitB("fact", ["dim": .int(r)]).trainableSplit
+            XCTAssertEqual(big.other, counts["\(r)"]!["fact"], "rank \(r)")
+            XCTAssertEqual(big.head, counts["\(r)"]!["head_10_classes"], "rank \(r)")
+        }
+    }
+
+    /// The factor dropout (p 0.1) and drop-path act in training only, drawn from the context's stream.
+    func testFacTDropoutOnlyInTraining() throws {
+        let m = try make("fact", Self.tiny4, ["dim": .int(4), "drop_path": .double(0)]) as! FacT
+        m.v.value.fill(0.05)
+        let x = images(2)
+        var e1 = ForwardContext.eval, e2 = ForwardContext.eval
+        let eval = m.logits(x, context: &e1).scalars
+        XCTAssertEqual(eval, m.logits(x, context: &e2).scalars)
+        var t1 = ForwardContext(training: true, rng: RandomStream(1)), t2 = ForwardContext(training: true, rng: RandomStream(1))
+        let a = m.logits(x, context: &t1).scalars
+        XCTAssertEqual(a, m.logits(x, context: &t2).scalars)
+        XCTAssertNotEqual(a, eval)
+    }
+
+    func testFacTBadOptionsNameTheProblem() {
+        XCTAssertThrowsError(try make("fact", Self.tiny4, ["rank": .int(8)])) { XCTAssertTrue("\($0)".contains("rank")) }
+        XCTAssertThrowsError(try make("fact", Self.tiny4, ["dim": .int(0)])) { XCTAssertTrue("\($0)".contains("dim")) }
+        // A ViT whose MLP is not 4 × D cannot run FacT: training and probing refuse it with the reason.
+        let narrow = try? make("fact", Golden.tinyViT)
+        XCTAssertTrue(narrow?.notReady?.contains("4 ×") ?? false)
+        XCTAssertThrowsError(try narrow?.prepare(trainingData: { _ in { nil } })) { XCTAssertTrue("\($0)".contains("4 ×")) }
+    }
+}
