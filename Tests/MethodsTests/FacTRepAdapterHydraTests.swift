@@ -93,4 +93,73 @@ final class FacTRepAdapterHydraTests: XCTestCase {
         XCTAssertTrue(narrow?.notReady?.contains("4 ×") ?? false)
         XCTAssertThrowsError(try narrow?.prepare(trainingData: { _ in { nil } })) { XCTAssertTrue("\($0)".contains("4 ×")) }
     }
+
+    // MARK: RepAdapter
+
+    func testRepAdapterParity() throws {
+        let cases = try meta("repadapter")["cases"] as! [String: [String: Any]]
+        for method in ["repblock", "repattn"] {
+            let m = try make("repadapter", Golden.tinyViT, ["method": .string(method), "dim": .int(4), "scale": .double(0.7)])
+            try Golden.check(m, dir: "repadapter", weights: "\(method).safetensors", io: "\(method)_io.safetensors")
+            XCTAssertEqual(m.trainable.map(\.count).reduce(0, +), cases[method]!["trainable_count"] as! Int, method)
+        }
+    }
+
+    /// Re-parameterisation: after `merge()` the plain ViT + head gives the unmerged eval logits and the official
+    /// merged model's (set_RepWeight) logits.
+    func testRepAdapterMergeKeepsEvalLogits() throws {
+        for method in ["repblock", "repattn"] {
+            let m = try make("repadapter", Golden.tinyViT, ["method": .string(method), "dim": .int(4), "scale": .double(0.7)]) as! RepAdapter
+            _ = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(Golden.root.appendingPathComponent("repadapter/\(method).safetensors")))
+            let g = try loadCheckpoint(Golden.root.appendingPathComponent("repadapter/\(method)_io.safetensors"))
+            let x = try Golden.tensor(g, "x")
+            var c1 = ForwardContext.eval, c2 = ForwardContext.eval
+            let before = withoutGrad { m.logits(x, context: &c1) }.scalars
+            m.merge()
+            XCTAssertTrue(m.merged)
+            let after = withoutGrad { m.logits(x, context: &c2) }.scalars
+            XCTAssertLessThan(Golden.relError(after, before), 1e-5, method)
+            XCTAssertLessThan(Golden.relError(after, try Golden.tensor(g, "merged_logits").scalars), 1e-4, method)
+            // The merge changed the backbone (qkv), so the equality is not the identity adapter's.
+            let plain = try make("repadapter", Golden.tinyViT, ["method": .string(method), "dim": .int(4), "scale": .double(0.7)])
+            _ = try Probe.loadOfficialWeights(plain, from: try loadCheckpoint(Golden.root.appendingPathComponent("repadapter/\(method).safetensors")))
+            XCTAssertNotEqual((plain as! RepAdapter).vit.blocks[0].qkv.weight.value.scalars, m.vit.blocks[0].qkv.weight.value.scalars)
+        }
+    }
+
+    /// The same golden catches a wrong scale (logits) and a wrong conv_B grouping (a shape error naming the tensor).
+    func testRepAdapterParityCanFail() throws {
+        let file = Golden.root.appendingPathComponent("repadapter/repblock.safetensors")
+        let m = try make("repadapter", Golden.tinyViT, ["dim": .int(4), "scale": .double(0.5)])
+        _ = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(file))
+        let g = try loadCheckpoint(Golden.root.appendingPathComponent("repadapter/repblock_io.safetensors"))
+        let r = try Probe.run(m, images: try Golden.tensor(g, "x"), labels: try g.tensor("labels").floats().map { Int($0) })
+        XCTAssertGreaterThan(Golden.relError(r.logits.scalars, try Golden.tensor(g, "logits").scalars), 1e-3)
+        let ungrouped = try make("repadapter", Golden.tinyViT, ["dim": .int(4), "scale": .double(0.7), "groups": .int(1)])
+        XCTAssertThrowsError(try Probe.loadOfficialWeights(ungrouped, from: try loadCheckpoint(file))) { XCTAssertTrue("\($0)".contains("conv_B.weight")) }
+    }
+
+    /// Official init (conv_B zero: the model starts as the frozen backbone + head) and ViT-B/16 counts: 239,808 adapter
+    /// tensors' entries for repblock dim 8 (the table's 0.22 M counts the weights only: 221,184).
+    func testRepAdapterInitAndViTB16Counts() throws {
+        let vit = ViT(Golden.tinyViT, seed: 7)
+        let m = try makeMethod("repadapter", setup: MethodSetup(backbone: .vit(vit), numClasses: 5, options: ["dim": .int(4)], rng: RandomStream(3))) as! RepAdapter
+        for p in m.trainable where p.name.contains("conv_B") || p.name.hasSuffix("conv_A.bias") { XCTAssertTrue(p.value.scalars.allSatisfy { $0 == 0 }, p.name) }
+        let x = images(2)
+        var c1 = ForwardContext.eval, c2 = ForwardContext.eval
+        XCTAssertEqual(Golden.relError(m.logits(x, context: &c2).scalars, m.head(vit.features(x, context: &c1)).scalars), 0, accuracy: 1e-6)
+        let counts = try meta("repadapter")["vitb16_trainable"] as! [String: [String: Int]]
+        for method in ["repblock", "repattn"] {
+            let big = try vitB("repadapter", ["method": .string(method), "dim": .int(8)])
+            XCTAssertEqual(big.trainableSplit.other, counts[method]!["adapters"], method)
+            XCTAssertEqual(big.trainable.filter { $0.name.hasSuffix("weight") && !$0.name.hasPrefix("head") }.map(\.count).reduce(0, +), counts[method]!["adapter_weights"], method)
+            XCTAssertEqual(big.trainableSplit.head, counts[method]!["head_10_classes"], method)
+        }
+    }
+
+    func testRepAdapterBadOptionsNameTheProblem() {
+        XCTAssertThrowsError(try make("repadapter", Golden.tinyViT, ["method": .string("repmlp")])) { XCTAssertTrue("\($0)".contains("repmlp")) }
+        XCTAssertThrowsError(try make("repadapter", Golden.tinyViT, ["dim": .int(3)])) { XCTAssertTrue("\($0)".contains("groups")) }
+        XCTAssertThrowsError(try make("repadapter", Golden.tinyViT, ["hidden_dim": .int(8)])) { XCTAssertTrue("\($0)".contains("hidden_dim")) }
+    }
 }
