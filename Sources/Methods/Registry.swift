@@ -31,6 +31,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "vp": { try VP(setup: $0) },
     "fact": { try FacT(setup: $0) },
     "repadapter": { try RepAdapter(setup: $0) },
+    "hydra": { try Hydra(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.

@@ -162,4 +162,102 @@ final class FacTRepAdapterHydraTests: XCTestCase {
         XCTAssertThrowsError(try make("repadapter", Golden.tinyViT, ["dim": .int(3)])) { XCTAssertTrue("\($0)".contains("groups")) }
         XCTAssertThrowsError(try make("repadapter", Golden.tinyViT, ["hidden_dim": .int(8)])) { XCTAssertTrue("\($0)".contains("hidden_dim")) }
     }
+    // MARK: Hydra
+
+    func testHydraParity() throws {
+        let m = try make("hydra", Golden.tinyViT, ["dim": .int(2), "scale": .double(0.7), "dropout": .double(0.2)])
+        try Golden.check(m, dir: "hydra", weights: "hydra.safetensors", io: "hydra_io.safetensors")
+        XCTAssertEqual(m.trainable.map(\.count).reduce(0, +), try meta("hydra")["trainable_count"] as! Int)
+    }
+
+    func testHydraParityCanFail() throws {
+        let m = try make("hydra", Golden.tinyViT, ["dim": .int(2), "scale": .double(0.5)])
+        _ = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(Golden.root.appendingPathComponent("hydra/hydra.safetensors")))
+        let g = try loadCheckpoint(Golden.root.appendingPathComponent("hydra/hydra_io.safetensors"))
+        let r = try Probe.run(m, images: try Golden.tensor(g, "x"), labels: try g.tensor("labels").floats().map { Int($0) })
+        XCTAssertGreaterThan(Golden.relError(r.logits.scalars, try Golden.tensor(g, "logits").scalars), 1e-3)
+    }
+
+    /// Re-parameterisation: after `merge()` (both branches folded into proj and fc2) the plain ViT + head gives the
+    /// official unmerged eval logits.
+    func testHydraMergeKeepsEvalLogits() throws {
+        let m = try make("hydra", Golden.tinyViT, ["dim": .int(2), "scale": .double(0.7)]) as! Hydra
+        _ = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(Golden.root.appendingPathComponent("hydra/hydra.safetensors")))
+        let g = try loadCheckpoint(Golden.root.appendingPathComponent("hydra/hydra_io.safetensors"))
+        let x = try Golden.tensor(g, "x")
+        let before = m.vit.blocks[1].fc2.weight.value.scalars
+        m.merge()
+        XCTAssertTrue(m.merged)
+        XCTAssertNotEqual(before, m.vit.blocks[1].fc2.weight.value.scalars)
+        var c = ForwardContext.eval
+        let after = withoutGrad { m.logits(x, context: &c) }.scalars
+        XCTAssertLessThan(Golden.relError(after, try Golden.tensor(g, "logits").scalars), 1e-4)
+    }
+
+    /// Official init (up_proj zero: the model starts as the frozen backbone + head); ViT-B/16 count as set_hydra builds it.
+    func testHydraInitAndViTB16Count() throws {
+        let vit = ViT(Golden.tinyViT, seed: 7)
+        let m = try makeMethod("hydra", setup: MethodSetup(backbone: .vit(vit), numClasses: 5, options: [:], rng: RandomStream(3))) as! Hydra
+        for p in m.trainable where p.name.contains("up_proj") || p.name.hasSuffix("down_proj.bias") { XCTAssertTrue(p.value.scalars.allSatisfy { $0 == 0 }, p.name) }
+        let x = images(2)
+        var c1 = ForwardContext.eval, c2 = ForwardContext.eval
+        XCTAssertEqual(Golden.relError(m.logits(x, context: &c2).scalars, m.head(vit.features(x, context: &c1)).scalars), 0, accuracy: 1e-6)
+        let counts = try meta("hydra")["vitb16_trainable"] as! [String: [String: Int]]
+        let big = try vitB("hydra", ["dim": .int(2)]).trainableSplit
+        XCTAssertEqual(big.other, counts["2"]!["hydra"])
+        XCTAssertEqual(big.head, counts["2"]!["head_10_classes"])
+    }
+
+    /// The branch dropout acts in training only, drawn from the context's stream.
+    func testHydraDropoutOnlyInTraining() throws {
+        let m = try make("hydra", Golden.tinyViT, ["drop_path": .double(0)])
+        for p in m.trainable where p.name.contains("up_proj") { p.value.fill(0.05) }
+        let x = images(2)
+        var e1 = ForwardContext.eval
+        let eval = m.logits(x, context: &e1).scalars
+        var t1 = ForwardContext(training: true, rng: RandomStream(1)), t2 = ForwardContext(training: true, rng: RandomStream(1))
+        let a = m.logits(x, context: &t1).scalars
+        XCTAssertEqual(a, m.logits(x, context: &t2).scalars)
+        XCTAssertNotEqual(a, eval)
+        let off = try make("hydra", Golden.tinyViT, ["drop_path": .double(0), "dropout": .double(0)])
+        for p in off.trainable where p.name.contains("up_proj") { p.value.fill(0.05) }
+        var t3 = ForwardContext(training: true, rng: RandomStream(1)), e3 = ForwardContext.eval
+        XCTAssertEqual(off.logits(x, context: &t3).scalars, off.logits(x, context: &e3).scalars)
+    }
+
+    func testHydraBadOptionsNameTheProblem() {
+        XCTAssertThrowsError(try make("hydra", Golden.tinyViT, ["rank": .int(2)])) { XCTAssertTrue("\($0)".contains("rank")) }
+        XCTAssertThrowsError(try make("hydra", Golden.tinyViT, ["dropout": .double(1.5)])) { XCTAssertTrue("\($0)".contains("dropout")) }
+    }
+    // MARK: Recipes
+
+    /// Every recipe of the three methods loads, resolves its schedule and builds the method with its options; the VTAB-1k
+    /// recipes carry the per-task values of the authors' configs (spot checks) and Hydra keeps t_initial 500 over 100 epochs.
+    func testRecipesLoadAndBuild() throws {
+        for (method, count) in [("fact", 19 + 1), ("repadapter", 19 + 1), ("hydra", 19 + 1)] {
+            let files = FileManager.default.enumerator(at: Golden.recipes, includingPropertiesForKeys: nil)!
+                .compactMap { $0 as? URL }.filter { $0.pathExtension == "yaml" }
+                .filter { $0.deletingPathExtension().lastPathComponent == method || $0.deletingLastPathComponent().lastPathComponent == method }
+            XCTAssertEqual(files.count, count, method)
+            for f in files {
+                let r = try Recipe.load(f)
+                XCTAssertEqual(r.method, method, f.path)
+                _ = try r.schedule.resolve(epochs: r.epochs, itersPerEpoch: 10)
+                let mini = f.path.contains("/mini/")
+                let cfg = mini ? ViTConfig(imageSize: 32, patchSize: 8, dim: 96, depth: 2, heads: 2, mlpDim: 384)
+                               : ViTConfig(imageSize: 224, patchSize: 16, dim: 64, depth: 2, heads: 2, mlpDim: 256)
+                _ = try makeMethod(r.method, setup: MethodSetup(backbone: .vit(ViT(cfg)), numClasses: 3, options: r.options, rng: RandomStream(0)))
+            }
+        }
+        let dtd = try Recipe.load(Golden.recipes.appendingPathComponent("vtab1k/fact/dtd.yaml"))
+        XCTAssertEqual(dtd.options["dim"], .int(16)); XCTAssertEqual(dtd.options["scale"], .double(0.01))  // configs/tk/dtd.yaml
+        let svhn = try Recipe.load(Golden.recipes.appendingPathComponent("vtab1k/repadapter/svhn.yaml"))
+        XCTAssertEqual(svhn.options["scale"], .int(10))  // configs/repblock/svhn.yaml
+        let azi = try Recipe.load(Golden.recipes.appendingPathComponent("vtab1k/hydra/smallnorb_azi.yaml"))
+        XCTAssertEqual(azi.lr, 0.005, accuracy: 1e-12); XCTAssertEqual(azi.batchSize, 64)
+        let (s, _) = try azi.schedule.resolve(epochs: azi.epochs, itersPerEpoch: 10)
+        let inner = Schedule.timmCosine(tInitial: 500, warmupT: 10, warmupLRInit: 1e-6, lrMin: 1e-5)
+        for e in [0, 5, 11, 50, 99] { XCTAssertEqual(s.lr(at: e, base: 0.005), inner.lr(at: max(0, e - 1), base: 0.005), accuracy: 1e-15) }
+        XCTAssertGreaterThan(s.lr(at: 99, base: 0.005), 0.9 * 0.005)
+    }
 }
