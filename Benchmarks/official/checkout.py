@@ -57,3 +57,16 @@ def stub(name, **attrs):
     for k, v in attrs.items():
         setattr(m, k, v)
     return m
+
+
+def drop_attn_mask(model):
+    """Official code written for older timm replaces Attention.forward with a function of x alone; timm ≥ 1.0's Block
+    calls `attn(x, attn_mask=None, is_causal=False)`. Wraps every instance-level Attention.forward to drop both (a plain
+    ViT passes no mask and no causal flag; anything else is refused)."""
+    for m in model.modules():
+        f = m.__dict__.get("forward")
+        if f is not None and type(m).__name__ == "Attention":
+            def call(x, *args, _f=f, **kwargs):
+                assert not args and kwargs.get("attn_mask") is None and not kwargs.get("is_causal", False), "a mask or causal flag was passed"
+                return _f(x)
+            m.forward = call

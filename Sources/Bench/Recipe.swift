@@ -30,6 +30,9 @@ public struct ScheduleSpec: Codable, Sendable, Equatable {
     /// `scheduler.step(epoch)` instead of `step(epoch + 1)` after each epoch).
     public var cooldownEpochs: Int?
     public var epochLag: Int?
+    /// `timm-cosine-epoch`: the cycle length (timm `t_initial`) where the official code fixes it apart from the epochs it
+    /// runs (Hydra: t_initial 500 over 100 epochs, so the lr never decays to minLR); default `epochs − cooldownEpochs`.
+    public var cycleEpochs: Int?
 
     /// The engine schedule and whether it is stepped per optimiser update (else per epoch).
     public func resolve(epochs: Int, itersPerEpoch: Int) throws -> (Schedule, perStep: Bool) {
@@ -40,8 +43,8 @@ public struct ScheduleSpec: Codable, Sendable, Equatable {
         case "step-warmup-cosine": return (.stepWarmupCosine(warmupSteps: max(1, total / 5), totalSteps: total), true)
         case "timm-cosine": return (.timmCosine(tInitial: total, warmupT: warm, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0), true)
         case "timm-cosine-epoch":
-            let cycle = epochs - (cooldownEpochs ?? 0)
-            guard cycle > 0, (epochLag ?? 0) >= 0 else { throw RecipeError(file: "", message: "timm-cosine-epoch: cooldownEpochs must be < epochs and epochLag ≥ 0") }
+            let cycle = cycleEpochs ?? (epochs - (cooldownEpochs ?? 0))
+            guard cycle > 0, (epochLag ?? 0) >= 0 else { throw RecipeError(file: "", message: "timm-cosine-epoch: cooldownEpochs must be < epochs, cycleEpochs > 0 and epochLag ≥ 0") }
             return (.timmCosineEpoch(tInitial: cycle, warmupT: warmupEpochs ?? 0, warmupLRInit: warmupLRInit ?? 0, lrMin: minLR ?? 0, lag: epochLag ?? 0), false)
         case "multistep": return (.multiStep(milestones: milestones ?? [], gamma: gamma ?? 0.1), false)
         case "cosine-annealing": return (.cosineAnnealing(tMax: total, etaMin: minLR ?? 0), true)

@@ -31,6 +31,9 @@ public let methodRegistry: [String: MethodFactory] = [
     "lora": { try LoRA(setup: $0) },
     "vp": { try VP(setup: $0) },
     "gatevpt": { try GateVPT(setup: $0) },
+    "fact": { try FacT(setup: $0) },
+    "repadapter": { try RepAdapter(setup: $0) },
+    "hydra": { try Hydra(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.
