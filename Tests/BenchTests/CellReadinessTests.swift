@@ -136,4 +136,15 @@ final class CellReadinessTests: XCTestCase {
         XCTAssertEqual(other.status, .needsRecipe)
         XCTAssertTrue(other.message.contains("is a recipe for method 'bias'"), other.message)
     }
+
+    /// method-ids.csv's `implemented` column says what the registry has: a method that landed flips its rows, and a row
+    /// never claims a method the suite lacks.
+    func testImplementedColumnMatchesTheRegistry() throws {
+        let ids = try MethodId.load(path: Self.root.appendingPathComponent("paper-tables/method-ids.csv").path)
+        XCTAssertGreaterThan(ids.count, 30)
+        let wrong = ids.values.filter { $0.implemented != (methodRegistry[$0.id] != nil) }
+            .map { "\($0.paper),\($0.label),\($0.id): implemented=\($0.implemented ? "yes" : "no"), registry \(methodRegistry[$0.id] != nil ? "has" : "lacks") it" }
+            .sorted()
+        XCTAssertEqual(wrong, [], wrong.joined(separator: "\n"))
+    }
 }
