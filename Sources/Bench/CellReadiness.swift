@@ -89,7 +89,7 @@ public final class CellClassifier: @unchecked Sendable {
             let id = CellCatalog.registryId(benchmark: key.benchmark, dataset: key.dataset)
             if datasetRegistry[id] == nil { needs.append(.reader("no dataset reader for '\(id)'")) }
         }
-        let recipeURL = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root)
+        let recipeURL = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, backbone: key.backbone, root: root)
         if recipeURL == nil {
             // Without a recipe, the method's defaults still tell whether it runs on this architecture at all.
             if hasMethod, let spec, let failure = build(key.method, spec, [:]), bareFailureIsArchitecture(key.method, spec) {

@@ -63,11 +63,16 @@ public enum CellCatalog {
         return nil
     }
 
-    /// Recipe for (benchmark, method, dataset): `recipes/<b>/<m>/<d>.yaml`, else `recipes/<b>/<m>.yaml`.
-    public static func recipeFile(benchmark: String, method: String, dataset: String, root: URL = root()) -> URL? {
+    /// Recipe for (benchmark, method, dataset, backbone): `recipes/<b>/<m>/<backbone>/<d>.yaml` when the method's
+    /// official protocol differs by backbone (E2VPT's Swin, MAE and MoCo v3 configs), else `recipes/<b>/<m>/<d>.yaml`,
+    /// else `recipes/<b>/<m>.yaml`.
+    public static func recipeFile(benchmark: String, method: String, dataset: String, backbone: String? = nil, root: URL = root()) -> URL? {
         let base = root.appendingPathComponent("recipes").appendingPathComponent(benchmark)
-        for u in [base.appendingPathComponent(method).appendingPathComponent(dataset + ".yaml"), base.appendingPathComponent(method + ".yaml")]
-        where FileManager.default.fileExists(atPath: u.path) { return u }
+        var candidates = [base.appendingPathComponent(method).appendingPathComponent(dataset + ".yaml"), base.appendingPathComponent(method + ".yaml")]
+        if let backbone, !backbone.isEmpty {
+            candidates.insert(base.appendingPathComponent(method).appendingPathComponent(backbone).appendingPathComponent(dataset + ".yaml"), at: 0)
+        }
+        for u in candidates where FileManager.default.fileExists(atPath: u.path) { return u }
         return nil
     }
 
