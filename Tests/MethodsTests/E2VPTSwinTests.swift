@@ -76,6 +76,9 @@ final class E2VPTSwinTests: XCTestCase {
     /// The pruning side works on the Swin model too: importance from the first-stage masks, a nested schedule, rewind masks.
     func testImportanceAndRewindOnSwin() throws {
         let m = try make(["NUM_TOKENS_P": .int(4), "NUM_TOKENS": .int(1), "CLS_TOKEN_P_PIECES_NUM": .int(4)])
+        // The fixture's backbone (a zero backbone would pass nothing from the first prompts to the image tokens).
+        let backbone = try loadCheckpoint(Golden.root.appendingPathComponent("e2vpt_swin/backbone.safetensors")).strippingPrefixes(["enc."])
+        _ = try m.swin.load(from: backbone, strict: false)
         var rng = RandomStream(5)
         var left = 2
         let imp = m.importance {
