@@ -1,7 +1,7 @@
 import XCTest
 import Backbones
 import Checkpoints
-import Bench
+@testable import Bench
 import Engine
 import Methods
 import Random
@@ -61,6 +61,30 @@ final class E2VPTSwinTests: XCTestCase {
 
     func testParityShallowPrompts() throws {
         try check(try make(["NUM_TOKENS_P": .int(2), "NUM_TOKENS": .int(2), "MASK_CLS_TOKEN": .bool(false), "DEEP_P": .bool(false)]), "swin_shallow")
+    }
+
+    /// The official Trainer's first 5 losses (make_optimizer's per-tensor SGD groups, WarmupCosineSchedule per epoch,
+    /// forward_one_batch), replayed through our optimiser, schedule and loss from the same weights and batches.
+    func testFirstFiveLossesMatchOfficialTraining() throws {
+        let meta = try FirstLossesTests.json("e2vpt_swin", "meta.json")
+        let f = meta["first_losses"] as! [String: Any]
+        func num(_ k: String) -> Double { (f[k] as! NSNumber).doubleValue }
+        for (c, opts) in [("swin_nomask", ["NUM_TOKENS_P": .int(3), "NUM_TOKENS": .int(2), "MASK_CLS_TOKEN": .bool(false), "DROPOUT_P": .double(0.1)]),
+                          ("swin_mask", ["NUM_TOKENS_P": .int(3), "NUM_TOKENS": .int(2), "CLS_TOKEN_P_PIECES_NUM": .int(4), "DROPOUT_P": .double(0.1)])] as [(String, MethodOptions)] {
+            let m = try make(opts)
+            var ck = try loadCheckpoint(Golden.root.appendingPathComponent("e2vpt_swin/\(c).safetensors"))
+            let shared = try loadCheckpoint(Golden.root.appendingPathComponent("e2vpt_swin/backbone.safetensors"))
+            for n in shared.names { ck.names.append(n); ck.tensors[n] = shared.tensors[n] }
+            _ = try Probe.loadOfficialWeights(m, from: ck)
+            let golden = (f["cases"] as! [String: Any])[c] as! [String: Any]
+            let expected = (golden["losses"] as! [NSNumber]).map(\.floatValue)
+            let r = try FirstLossesTests.replay(m, dir: "e2vpt_swin", optimizer: OptimizerConfig(kind: .sgd, momentum: Float(num("momentum"))),
+                                                lr: num("base_lr"), weightDecay: num("weight_decay"),
+                                                schedule: ScheduleSpec(kind: "warmup-cosine-epoch", warmupEpochs: Int(num("warmup_epoch"))),
+                                                epochs: Int(num("total_epoch")), itersPerEpoch: Int(num("iters_per_epoch")), steps: expected.count)
+            for (a, e) in zip(r.lrs, (golden["lrs"] as! [NSNumber]).map(\.doubleValue)) { XCTAssertEqual(a, e, accuracy: 1e-7, "lr") }
+            FirstLossesTests.compare(r.losses, expected, "e2vpt swin [\(c)]")
+        }
     }
 
     /// Options the official Swin model rejects, and the architecture it is written for.

@@ -17,7 +17,8 @@ bias padding is exercised); in the mask case the two mask tensors are set to ran
 
 Outputs: backbone.safetensors (the frozen tensors, official names, shared by every case: each case's model takes them
 from the first case's after its own init), per case <case>.safetensors (its trainable tensors) and <case>_io.safetensors
-with x, labels, logits (eval), loss (eval mode: dropout off) and grad/<name> of every trainable tensor.
+with x, labels, logits (eval), loss (eval mode: dropout off) and grad/<name> of every trainable tensor; meta.json
+"first_losses": the official Trainer's first 5 training losses on train_batches.safetensors (see first_losses).
 """
 import json, os, subprocess, sys, types
 
@@ -133,8 +134,61 @@ def main():
         count = sum(p.numel() for p in model.parameters() if p.requires_grad)
         meta["cases"][case] = {"P_VK": opts, "trainable": sorted(k[5:] for k in grads), "trainable_count": count, "loss": float(loss)}
         print(case, "loss", float(loss), "trainable", count, sorted(k[5:] for k in grads))
+    meta["first_losses"] = first_losses(backbone)
     with open(os.path.join(OUT, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
+
+
+# First-5-losses settings (as the ViT golden, make_e2vpt_golden.py): 2 batches per "epoch", WarmupCosineSchedule
+# (warmup 1, total 4) stepped per epoch — lr 0 in epoch 0 as in the official code, then 1.0, 0.75 of BASE_LR.
+FL_LR, FL_WD, FL_MOMENTUM, FL_WARMUP, FL_TOTAL, FL_ITERS, FL_BATCH, FL_STEPS = 0.1, 1e-3, 0.9, 1, 4, 2, 4, 5
+
+
+def first_losses(backbone):
+    """The official `src.engine.trainer.Trainer` on the case's model (its make_optimizer: SGD, one group per tensor, no
+    decay on last_layer.bias; make_scheduler; SoftmaxLoss), 5 fixed batches through `forward_one_batch(x, y, True)`,
+    `scheduler.step()` every ITERS_PER_EPOCH batches; eval mode (prompt dropout off)."""
+    # src/engine/trainer.py imports plotting / attribution libraries used only by its visualisation methods, and the
+    # evaluator sklearn.metrics (evaluation only).
+    for name in ("matplotlib", "matplotlib.pyplot", "matplotlib.colors", "captum", "captum.attr", "captum.attr.visualization",
+                 "pytorch_grad_cam", "pytorch_grad_cam.utils", "pytorch_grad_cam.utils.image", "cv2",
+                 "sklearn", "sklearn.metrics"):
+        if name not in sys.modules:
+            stub = types.ModuleType(name)
+            stub.__getattr__ = lambda attr: None
+            sys.modules[name] = stub
+    from safetensors.torch import load_file
+    from src.engine.trainer import Trainer
+    g = torch.Generator().manual_seed(321)
+    xs = torch.randn(FL_STEPS, FL_BATCH, 3, IMG, IMG, generator=g)
+    ys = torch.randint(0, CLASSES, (FL_STEPS, FL_BATCH), generator=g)
+    save_file({"x": xs.contiguous(), "y": ys.float().contiguous()}, os.path.join(OUT, "train_batches.safetensors"))
+    out = dict(base_lr=FL_LR, weight_decay=FL_WD, momentum=FL_MOMENTUM, warmup_epoch=FL_WARMUP, total_epoch=FL_TOTAL,
+               iters_per_epoch=FL_ITERS, batches="train_batches.safetensors", cases={})
+    for case in ("swin_nomask", "swin_mask"):
+        model = build(CASES[case])
+        state = dict(backbone)
+        state.update(load_file(os.path.join(OUT, f"{case}.safetensors")))
+        model.load_state_dict(state)
+        cfg = get_cfg()
+        cfg.SOLVER.OPTIMIZER, cfg.SOLVER.SCHEDULER = "sgd", "cosine"
+        cfg.SOLVER.BASE_LR, cfg.SOLVER.WEIGHT_DECAY, cfg.SOLVER.MOMENTUM = FL_LR, FL_WD, FL_MOMENTUM
+        cfg.SOLVER.WARMUP_EPOCH, cfg.SOLVER.TOTAL_EPOCH = FL_WARMUP, FL_TOTAL
+        cfg.SOLVER.LOSS = "softmax"
+        cfg.OUTPUT_DIR = "/tmp/e2vpt-swin-golden-out"
+        trainer = Trainer(cfg, model, None, torch.device("cpu"))
+        trainer.cls_weights = [1.0] * CLASSES  # get_class_weights("none")
+        model.eval()
+        losses, lrs = [], []
+        for step in range(FL_STEPS):
+            lrs.append(trainer.optimizer.param_groups[0]["lr"])
+            loss, _ = trainer.forward_one_batch(xs[step], ys[step], True)
+            losses.append(float(loss))
+            if (step + 1) % FL_ITERS == 0:
+                trainer.scheduler.step()
+        out["cases"][case] = dict(losses=losses, lrs=lrs)
+        print(case, "first losses", losses, "lrs", lrs)
+    return out
 
 
 if __name__ == "__main__":
