@@ -125,7 +125,7 @@ private func linear(_ name: String, _ inF: Int, _ outF: Int, bias: Bool = true) 
 }
 
 /// torch.roll along one axis: out[i] = x[(i − shift) mod n], as two slices and a concat.
-private func roll(_ x: Tensor, _ shift: Int, axis: Int) -> Tensor {
+func roll(_ x: Tensor, _ shift: Int, axis: Int) -> Tensor {
     let n = x.shape[axis], k = ((shift % n) + n) % n
     if k == 0 { return x }
     return Tensor.concat([x.slice(axis: axis, n - k, n), x.slice(axis: axis, 0, n - k)], axis: axis)
@@ -265,6 +265,13 @@ final class PatchMerging {
     }
 }
 
+/// What `Swin.blockParts` hands out: one block's frozen layers and geometry.
+public struct SwinBlockParts {
+    public let norm1: LayerNorm, qkv: Linear, proj: Linear, norm2: LayerNorm, fc1: Linear, fc2: Linear
+    public let heads: Int, window: Int, shift: Int, resolution: Int
+    public let attentionBias: Tensor
+}
+
 /// Swin Transformer v1 with the official checkpoint naming.
 ///
 /// The forward is split into `patchEmbed`, `stage(_:_:)` (blocks, then the stage's PatchMerging) and
@@ -342,6 +349,23 @@ public final class Swin: ParameterContainer {
         let b = blocks[stage][index]
         return (b.norm1, b.qkv, b.proj, b.heads)
     }
+
+    /// The frozen pieces of block `index` of stage `stage`, for methods that run the block over extra tokens
+    /// (E2VPT's prompted windows): its layers, window geometry and additive attention term (`attentionBias`:
+    /// relative position bias plus, in shifted blocks, the per-window mask; [1, heads, N, N] or [1, nW·heads, N, N]).
+    public func blockParts(stage: Int, _ index: Int) -> SwinBlockParts {
+        let b = blocks[stage][index]
+        return SwinBlockParts(norm1: b.norm1, qkv: b.qkv, proj: b.proj, norm2: b.norm2, fc1: b.fc1, fc2: b.fc2, heads: b.heads,
+                              window: b.window, shift: b.shift, resolution: b.resolution, attentionBias: b.attentionBias())
+    }
+
+    /// The stage's PatchMerging layers (`norm` over 4C, then `reduction` 4C → 2C), nil for the last stage.
+    public func downsampleParts(stage: Int) -> (norm: LayerNorm, reduction: Linear)? {
+        downsamples[stage].map { ($0.norm, $0.reduction) }
+    }
+
+    /// torch.roll of `x` by `shift` along `axis` (the cyclic shift of SW-MSA).
+    public static func roll(_ x: Tensor, _ shift: Int, axis: Int) -> Tensor { Backbones.roll(x, shift, axis: axis) }
 
     /// The stage's PatchMerging (identity for the last stage).
     public func downsample(stage: Int, _ x: Tensor) -> Tensor { downsamples[stage].map { $0(x) } ?? x }

@@ -79,7 +79,7 @@ public enum E2VPTPruning {
         let scoresURL = root.appendingPathComponent("importance.json")
         _ = try Runner.train(gridCell, seed: 0, folder: root.appendingPathComponent("before_pruning/seed-0"), overrides: hp, options: options,
                              optionOverrides: opts, afterTraining: { method, loader in
-            guard let e = method as? E2VPT else { return }
+            guard let e = method as? any E2VPTMasking else { return }
             let reader = Trainer.reader(loader)(0)
             let scores = try e.importance { try reader() }
             let schedule = e.maskSchedule(tokens: scores.tokens, pieces: scores.pieces)

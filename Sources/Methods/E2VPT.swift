@@ -67,6 +67,9 @@ public struct E2VPTConfig: Codable, Sendable, Equatable {
     public var NUMBER_CLASSES: Int?
     /// Fixed variant: ignore NUMBER_CLASSES and size the head by the dataset's class count.
     public var FIXED_NUMBER_CLASSES = false
+    /// Fixed variant (Swin only): with LAYER_BEHIND false, put the relative-position bias on the image keys instead of
+    /// the official zero padding in front, which shifts it by K keys (E2VPTSwin.swift).
+    public var FIXED_SWIN_KV_BIAS = false
 
     public init() {}
 
@@ -76,7 +79,7 @@ public struct E2VPTConfig: Codable, Sendable, Equatable {
         "CLS_TOKEN_PIECE_MASK_PERCENT", "MIN_NUMBER_CLS_TOKEN", "MIN_NUMBER_CLS_TOKEN_PIECE", "MASK_RESERVE",
         "NORMALIZE_SCORES_BY_TOKEN", "REWIND_STATUS", "REWIND_MASKED_TOKENS", "REWIND_MASKED_PIECES", "NUMBER_CLASSES",
         "REWIND_OUTPUT_DIR", "REWIND_MASK_CLS_TOKEN_NUM", "REWIND_MASK_CLS_TOKEN_PIECE_NUM",
-        "FIXED_NUMBER_CLASSES",
+        "FIXED_NUMBER_CLASSES", "FIXED_SWIN_KV_BIAS",
     ]
 
     // Missing keys take the official defaults.
@@ -106,11 +109,12 @@ public struct E2VPTConfig: Codable, Sendable, Equatable {
         REWIND_MASK_CLS_TOKEN_PIECE_NUM = try v(.REWIND_MASK_CLS_TOKEN_PIECE_NUM, d.REWIND_MASK_CLS_TOKEN_PIECE_NUM)
         NUMBER_CLASSES = try c.decodeIfPresent(Int.self, forKey: .NUMBER_CLASSES)
         FIXED_NUMBER_CLASSES = try v(.FIXED_NUMBER_CLASSES, d.FIXED_NUMBER_CLASSES)
+        FIXED_SWIN_KV_BIAS = try v(.FIXED_SWIN_KV_BIAS, d.FIXED_SWIN_KV_BIAS)
     }
 }
 
 /// E2VPT on a ViT: visual prompts + per-layer key/value prompts (+ token/piece masks for pruning).
-public final class E2VPT: BackboneWithHead {
+public final class E2VPT: BackboneWithHead, E2VPTMasking {
     public let config: E2VPTConfig
     /// `enc.transformer.prompt_embeddings` [1, P, D].
     public let prompt: Parameter
@@ -123,7 +127,7 @@ public final class E2VPT: BackboneWithHead {
 
     public init(setup: MethodSetup) throws {
         let config = try setup.options.decode(E2VPTConfig.self, method: "e2vpt", known: E2VPTConfig.known)
-        guard let c = setup.backbone.vit?.config else { throw MethodError("e2vpt needs a ViT backbone") }
+        guard let c = setup.backbone.vit?.config else { throw MethodError("e2vpt needs a ViT or Swin backbone") }
         self.config = config
         let p = config.NUM_TOKENS_P, k = config.NUM_TOKENS
         guard p > 0, k > 0 else { throw MethodError("e2vpt: NUM_TOKENS_P and NUM_TOKENS must be positive") }
@@ -175,17 +179,7 @@ public final class E2VPT: BackboneWithHead {
         var headSetup = setup
         if let n = config.NUMBER_CLASSES, !config.FIXED_NUMBER_CLASSES { headSetup.numClasses = n }
         try super.init(id: "e2vpt", setup: headSetup) { _ in false }
-        if config.MASK_CLS_TOKEN && config.REWIND_STATUS {
-            var tokens = config.REWIND_MASKED_TOKENS, pieces = config.REWIND_MASKED_PIECES
-            if !config.REWIND_OUTPUT_DIR.isEmpty {
-                let files = try Self.readMaskFiles(dir: URL(fileURLWithPath: config.REWIND_OUTPUT_DIR),
-                                                   tokens: config.CLS_TOKEN_MASK ? config.REWIND_MASK_CLS_TOKEN_NUM : nil,
-                                                   pieces: config.CLS_TOKEN_MASK_PIECES ? config.REWIND_MASK_CLS_TOKEN_PIECE_NUM : nil)
-                tokens += files.tokens
-                for (k, v) in files.pieces { pieces[k, default: []] += v }
-            }
-            try setRewindMasks(tokens: tokens, pieces: pieces)
-        }
+        try applyRewindStatus()
     }
 
     // MARK: - Official mask files (tune_vtab_PruningRewind_CVK.py:385-426, Trainer.dump; read by vit_prompt_VK.py:110-126)
@@ -327,31 +321,6 @@ public final class E2VPT: BackboneWithHead {
 
     // MARK: - Masks, importance, pruning (src/engine/trainer.py:359-555)
 
-    /// Sets the rewind masks: listed tokens / pieces to 0, the rest 1, and freezes both mask tensors
-    /// (`mask_soft_tokens`, `mask_soft_tokens_pieces`, vit_prompt_VK.py:236-250).
-    public func setRewindMasks(tokens: [Int], pieces: [String: [Int]]) throws {
-        let p = config.NUM_TOKENS_P, s = config.CLS_TOKEN_P_PIECES_NUM
-        if let tm = tokenMask {
-            tm.value.fill(1)
-            for t in tokens {
-                guard (0..<p).contains(t) else { throw MethodError("e2vpt: masked token \(t) outside 0..<\(p)") }
-                tm.value.data[t] = 0
-            }
-            tm.trainable = false
-        }
-        if let pm = pieceMask {
-            pm.value.fill(1)
-            for (key, list) in pieces {
-                guard let t = Int(key), (0..<p).contains(t) else { throw MethodError("e2vpt: masked-piece token '\(key)' outside 0..<\(p)") }
-                for j in list {
-                    guard (0..<s).contains(j) else { throw MethodError("e2vpt: piece \(j) outside 0..<\(s)") }
-                    pm.value.data[t * s + j] = 0
-                }
-            }
-            pm.trainable = false
-        }
-    }
-
     /// Mask counts per pruning step (`determine_mask_sequence`): n = ⌊N·pct/100⌋, capped at N − min (and the list
     /// stops after the first cap); returns the cumulative counts, sorted (the official increments are their differences).
     public static func maskCounts(total: Int, percents: [Int], minimum: Int) -> [Int] {
@@ -380,6 +349,61 @@ public final class E2VPT: BackboneWithHead {
             scores[a] != scores[b] ? (reverse ? scores[a] > scores[b] : scores[a] < scores[b]) : a < b
         }
         for i in order.filter({ !masked.contains($0) }).prefix(n) { masked.insert(i) }
+    }
+
+    public override func checkpointState() -> [String: Tensor] { maskCheckpointState() }
+    public override func restore(checkpointState s: [String: Tensor]) throws { try restoreMasks(s) }
+}
+
+// MARK: - The mask side of E2VPT, shared by its ViT (`E2VPT`) and Swin (`E2VPTSwin`) models
+
+/// An E2VPT model with token / piece masks on its first prompts: rewind masks, importance scores and the mask schedule
+/// of the official pruning (`src/engine/trainer.py:359-555`).
+public protocol E2VPTMasking: PromptMethod {
+    var config: E2VPTConfig { get }
+    /// `prompt_soft_tokens_mask_cls_token` [P] and `prompt_soft_tokens_pieces_mask_cls_token` [P, S].
+    var tokenMask: Parameter? { get }
+    var pieceMask: Parameter? { get }
+}
+
+extension E2VPTMasking {
+    /// REWIND_STATUS: the masks from REWIND_MASKED_* and the official mask files under REWIND_OUTPUT_DIR, fixed.
+    func applyRewindStatus() throws {
+        guard config.MASK_CLS_TOKEN && config.REWIND_STATUS else { return }
+        var tokens = config.REWIND_MASKED_TOKENS, pieces = config.REWIND_MASKED_PIECES
+        if !config.REWIND_OUTPUT_DIR.isEmpty {
+            let files = try E2VPT.readMaskFiles(dir: URL(fileURLWithPath: config.REWIND_OUTPUT_DIR),
+                                                tokens: config.CLS_TOKEN_MASK ? config.REWIND_MASK_CLS_TOKEN_NUM : nil,
+                                                pieces: config.CLS_TOKEN_MASK_PIECES ? config.REWIND_MASK_CLS_TOKEN_PIECE_NUM : nil)
+            tokens += files.tokens
+            for (k, v) in files.pieces { pieces[k, default: []] += v }
+        }
+        try setRewindMasks(tokens: tokens, pieces: pieces)
+    }
+
+    /// Sets the rewind masks: listed tokens / pieces to 0, the rest 1, and freezes both mask tensors
+    /// (`mask_soft_tokens`, `mask_soft_tokens_pieces`, vit_prompt_VK.py:236-250).
+    public func setRewindMasks(tokens: [Int], pieces: [String: [Int]]) throws {
+        let p = config.NUM_TOKENS_P, s = config.CLS_TOKEN_P_PIECES_NUM
+        if let tm = tokenMask {
+            tm.value.fill(1)
+            for t in tokens {
+                guard (0..<p).contains(t) else { throw MethodError("e2vpt: masked token \(t) outside 0..<\(p)") }
+                tm.value.data[t] = 0
+            }
+            tm.trainable = false
+        }
+        if let pm = pieceMask {
+            pm.value.fill(1)
+            for (key, list) in pieces {
+                guard let t = Int(key), (0..<p).contains(t) else { throw MethodError("e2vpt: masked-piece token '\(key)' outside 0..<\(p)") }
+                for j in list {
+                    guard (0..<s).contains(j) else { throw MethodError("e2vpt: piece \(j) outside 0..<\(s)") }
+                    pm.value.data[t * s + j] = 0
+                }
+            }
+            pm.trainable = false
+        }
     }
 
     /// Importance scores: the mean over batches of ∂L/∂Mtok and ∂L/∂Mpiece (signed, no abs — spec §7.2), optionally
@@ -414,16 +438,16 @@ public final class E2VPT: BackboneWithHead {
     /// to `mask_tokens/{n}_soft_tokens_to_mask.json` and `mask_tokens_pieces/{n}_…json`), keyed by cumulative count.
     public func maskSchedule(tokens: [Float], pieces: [[Float]]) -> (tokens: [(Int, Set<Int>)], pieces: [(Int, [Int: Set<Int>])]) {
         let p = config.NUM_TOKENS_P, s = config.CLS_TOKEN_P_PIECES_NUM
-        let tc = Self.maskCounts(total: p, percents: config.CLS_TOKEN_MASK_PERCENT, minimum: config.MIN_NUMBER_CLS_TOKEN)
+        let tc = E2VPT.maskCounts(total: p, percents: config.CLS_TOKEN_MASK_PERCENT, minimum: config.MIN_NUMBER_CLS_TOKEN)
         var masked = Set<Int>(), tOut: [(Int, Set<Int>)] = []
-        for (n, inc) in zip(tc, Self.maskSequence(tc)) {
-            Self.extendMask(scores: tokens, count: inc, masked: &masked, reverse: config.MASK_RESERVE)
+        for (n, inc) in zip(tc, E2VPT.maskSequence(tc)) {
+            E2VPT.extendMask(scores: tokens, count: inc, masked: &masked, reverse: config.MASK_RESERVE)
             tOut.append((n, masked))
         }
-        let pc = Self.maskCounts(total: s, percents: config.CLS_TOKEN_PIECE_MASK_PERCENT, minimum: config.MIN_NUMBER_CLS_TOKEN_PIECE)
+        let pc = E2VPT.maskCounts(total: s, percents: config.CLS_TOKEN_PIECE_MASK_PERCENT, minimum: config.MIN_NUMBER_CLS_TOKEN_PIECE)
         var pm = [Int: Set<Int>](), pOut: [(Int, [Int: Set<Int>])] = []
-        for (n, inc) in zip(pc, Self.maskSequence(pc)) {
-            for t in 0..<p { Self.extendMask(scores: pieces[t], count: inc, masked: &pm[t, default: []], reverse: config.MASK_RESERVE) }
+        for (n, inc) in zip(pc, E2VPT.maskSequence(pc)) {
+            for t in 0..<p { E2VPT.extendMask(scores: pieces[t], count: inc, masked: &pm[t, default: []], reverse: config.MASK_RESERVE) }
             pOut.append((n, pm))
         }
         return (tOut, pOut)
@@ -431,14 +455,14 @@ public final class E2VPT: BackboneWithHead {
 
     // Masks are trainable state before pruning and fixed afterwards; either way they travel with the checkpoint
     // (trainable ones as parameters, fixed ones here).
-    public override func checkpointState() -> [String: Tensor] {
+    func maskCheckpointState() -> [String: Tensor] {
         var out: [String: Tensor] = [:]
         if let t = tokenMask, !t.trainable { out[t.name] = t.value }
         if let t = pieceMask, !t.trainable { out[t.name] = t.value }
         return out
     }
 
-    public override func restore(checkpointState s: [String: Tensor]) throws {
+    func restoreMasks(_ s: [String: Tensor]) throws {
         for m in [tokenMask, pieceMask].compactMap({ $0 }) {
             if let v = s[m.name] {
                 guard v.count == m.count else { throw MethodError("e2vpt: checkpoint mask \(m.name) has \(v.count) values, expected \(m.count)") }

@@ -16,7 +16,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "partial-4": { try PartialFinetune(k: 4, setup: $0) },
     "mlp-3": { try MLPProbe(id: "mlp-3", setup: $0, defaultLayers: 2) },
     "adapter": { try Adapter(setup: $0) },
-    "e2vpt": { try E2VPT(setup: $0) },
+    "e2vpt": { $0.backbone.swin != nil ? try E2VPTSwin(setup: $0) as PromptMethod : try E2VPT(setup: $0) },
     "da-vpt": { try DAVPT(id: "da-vpt", variant: .plain, setup: $0) },
     "da-vpt-plus": { try DAVPT(id: "da-vpt-plus", variant: .plus, setup: $0) },
     "dam-vp": { try DAMVP(setup: $0) },

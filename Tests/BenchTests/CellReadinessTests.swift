@@ -147,4 +147,26 @@ final class CellReadinessTests: XCTestCase {
             .sorted()
         XCTAssertEqual(wrong, [], wrong.joined(separator: "\n"))
     }
+
+    /// A recipe in a backbone folder (`recipes/<b>/<m>/<backbone>/<d>.yaml`) wins for that backbone only, and must name it.
+    func testBackboneFolderRecipes() throws {
+        let key = { (b: String) in CellKey(benchmark: "vtab1k", dataset: "dtd", method: "e2vpt", backbone: b) }
+        let c = CellClassifier(root: Self.root)
+        XCTAssertEqual(c.classify(key("swin-b-in22k")).recipeFile?.path.hasSuffix("recipes/vtab1k/e2vpt/swin-b-in22k/dtd.yaml"), true)
+        XCTAssertEqual(c.classify(key("vit-b16-in21k")).recipeFile?.path.hasSuffix("recipes/vtab1k/e2vpt/dtd.yaml"), true)
+        XCTAssertEqual(CellCatalog.recipeFile(benchmark: "fgvc", method: "e2vpt", dataset: "cub200", backbone: "vit-b16-mae", root: Self.root)?
+            .path.hasSuffix("recipes/fgvc/e2vpt/vit-b16-mae/cub200.yaml"), true)
+        XCTAssertEqual(CellCatalog.recipeFile(benchmark: "fgvc", method: "e2vpt", dataset: "cub200", backbone: "vit-b16-in21k", root: Self.root)?
+            .path.hasSuffix("recipes/fgvc/e2vpt/cub200.yaml"), true)
+        XCTAssertTrue(c.classify(key("swin-b-in22k")).runnable)
+        // The Swin recipe copied to the ViT's place is written for another backbone: a recipe problem, named.
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cr-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp.appendingPathComponent("recipes/vtab1k/e2vpt/vit-b16-in21k"), withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: tmp) }
+        try FileManager.default.copyItem(at: Self.root.appendingPathComponent("recipes/vtab1k/e2vpt/swin-b-in22k/dtd.yaml"),
+                                         to: tmp.appendingPathComponent("recipes/vtab1k/e2vpt/vit-b16-in21k/dtd.yaml"))
+        let wrong = CellClassifier(root: tmp).classify(key("vit-b16-in21k"))
+        XCTAssertEqual(wrong.status, .needsRecipe, wrong.message)
+        XCTAssertTrue(wrong.message.contains("is written for backbone 'swin-b-in22k'"), wrong.message)
+    }
 }

@@ -36,10 +36,15 @@ enum Golden {
 
     /// Loads `weights`, runs the probe on `io`'s batch and compares everything; returns (logits, loss, worst grad) errors.
     @discardableResult
-    static func check(_ method: PromptMethod, dir: String, weights: String, io: String,
+    /// `shared`: a file of tensors common to several cases (a frozen backbone), merged with `weights`.
+    static func check(_ method: PromptMethod, dir: String, weights: String, io: String, shared: String? = nil,
                       file: StaticString = #filePath, line: UInt = #line) throws -> (Float, Float, Float) {
         let base = root.appendingPathComponent(dir)
-        let ck = try loadCheckpoint(base.appendingPathComponent(weights))
+        var ck = try loadCheckpoint(base.appendingPathComponent(weights))
+        if let shared {
+            let s = try loadCheckpoint(base.appendingPathComponent(shared))
+            for n in s.names where ck.tensors[n] == nil { ck.names.append(n); ck.tensors[n] = s.tensors[n] }
+        }
         let report = try Probe.loadOfficialWeights(method, from: ck)
         XCTAssertTrue(report.unexpected.isEmpty, "\(weights): official tensors the method does not have: \(report.unexpected)", file: file, line: line)
         XCTAssertTrue(report.missing.isEmpty, "\(weights): missing \(report.missing)", file: file, line: line)

@@ -110,9 +110,14 @@ final class RecipeCoverageTests: XCTestCase {
         for f in files {
             let r = try Recipe.load(f)
             XCTAssertNotNil(methodRegistry[r.method], "\(f.path): method \(r.method) is not registered")
-            // recipes/<b>/<method>.yaml or recipes/<b>/<method>/<dataset>.yaml
+            // recipes/<b>/<method>.yaml, recipes/<b>/<method>/<dataset>.yaml or recipes/<b>/<method>/<backbone>/<dataset>.yaml
+            // (the last one names its backbone, which must be the folder's).
             let name = f.deletingPathExtension().lastPathComponent, parent = f.deletingLastPathComponent().lastPathComponent
-            XCTAssertTrue(r.method == name || r.method == parent, "\(f.path): method \(r.method) does not match its path")
+            let grandparent = f.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+            let backboneFolder = BackboneZoo.specs[parent] != nil
+            XCTAssertTrue(r.method == name || r.method == parent || (backboneFolder && r.method == grandparent),
+                          "\(f.path): method \(r.method) does not match its path")
+            if backboneFolder { XCTAssertEqual(r.backbone, parent, "\(f.path): a recipe in a backbone folder names that backbone") }
             // ILM-VP pads an input_size image: the loader must prepare that size, else the method's shape check stops the run.
             if ["ilm-vp", "flm-vp", "rlm-vp"].contains(r.method), case .int(let s)? = r.options["input_size"] {
                 XCTAssertEqual(r.imageSize, s, "\(f.path): image_size must equal options.input_size")

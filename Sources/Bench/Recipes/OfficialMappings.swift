@@ -183,6 +183,14 @@ extension OfficialMapping {
 
     // MARK: E2VPT (the KMnP/vpt code base with MODEL.P_VK; its own src/configs/config.py defaults)
 
+    /// E2VPT's DATA.FEATURE values the tables use → (MODEL.TYPE that builds it, our backbone id when not the default
+    /// ViT-B/16 IN-21k). build_vit_backbone.py: sup_* (ViT), mae_vitb16 / mocov3_vitb (SSLViT), swinb_imagenet22k_224 (Swin).
+    static let e2vptFeatures: [String: (type: String, backbone: String?)] = [
+        "sup_vitb16_224": ("vit", nil), "sup_vitb16_imagenet21k": ("vit", nil),
+        "mae_vitb16": ("ssl-vit", "vit-b16-mae"), "mocov3_vitb": ("ssl-vit", "vit-b16-mocov3"),
+        "swinb_imagenet22k_224": ("swin", "swin-b-in22k"),
+    ]
+
     static var e2vpt: OfficialMapping {
         var r = kmnpVPT("vpt-deep").rules
         let vpt = r
@@ -220,7 +228,24 @@ extension OfficialMapping {
         }
         // The commands keep base-prompt_changed_P_VK.yaml's sup_vitb16_224 (build_vit_backbone.py:38 ViT-B_16-224.npz); README:110
         // has users download the IN-21k ViT-B_16.npz: both stand for the tables' IN-21k ViT-B/16 here.
-        r["DATA.FEATURE"] = .only([.string("sup_vitb16_224"), .string("sup_vitb16_imagenet21k")], "the tables' ViT-B/16 IN-21k (README:110)")
+        // The other backbones' base configs (base-prompt_changed_P_VK_{ssl_mae,ssl_moco,swin}.yaml) name theirs, which the
+        // recipe says with `backbone:` (recipes/<b>/e2vpt/<backbone>/<dataset>.yaml); MODEL.TYPE must be the model class
+        // that builds that FEATURE (src/models/build_model.py:14-20), else the official run stops.
+        r["DATA.FEATURE"] = .map { v, _ in
+            guard case .string(let f)? = v, let b = Self.e2vptFeatures[f] else {
+                throw MappingError("one of \(Self.e2vptFeatures.keys.sorted().joined(separator: ", "))")
+            }
+            return b.backbone.map { [("backbone", .string($0))] } ?? []
+        }
+        r["MODEL.TYPE"] = .map { v, s in
+            guard case .string(let t)? = v, case .string(let f)? = s["DATA.FEATURE"]?.value, let b = Self.e2vptFeatures[f] else {
+                throw MappingError("needs a DATA.FEATURE of \(Self.e2vptFeatures.keys.sorted().joined(separator: ", "))")
+            }
+            guard t == b.type else {
+                throw MappingError("MODEL.TYPE \(t) cannot build DATA.FEATURE \(f) (its model class is \(b.type), src/models/build_model.py:14-20)")
+            }
+            return []
+        }
         // The head is sized by the yaml's NUMBER_CLASSES (tune_vtab_CVK.py defines DATA2CLS but never applies it).
         r["DATA.NUMBER_CLASSES"] = R.to("options.NUMBER_CLASSES")
         return OfficialMapping(method: "e2vpt", rules: r, codeValues: [
