@@ -18,6 +18,14 @@ final class OfficialRecipeTests: XCTestCase {
         "recipes/hta/adaptformer.yaml": "no official AdaptFormer run on HTA exists: ShoufaChen/AdaptFormer has no HTA/FGVC configs (its model options are main_image.py's defaults) and the training values are KMnP/vpt's finetune protocol with VPT's grid, searched on val",
         "recipes/hta/vp.yaml": "no official VP command for HTA exists: DAM-VP's head-tuning path with one prompter and VPT's grid (hjbahng/visual_prompting's main_vision.py prompts CNNs — rn50, instagram_resnext101_32x8d, bit_m_rn50 — with lr 40 for 1000 epochs, main_vision.py:33-51; main_clip.py prompts CLIP: neither is this row's ViT-B/16 run)",
         // An official source exists but has no importer yet (its recipe cites file:line per value).
+        "recipes/vtab1k/fact/": "follow JieShibo/PETL-ViT FacT/fact_tk.py's parser + configs/tk/<task>.yaml (written by Tests/Fixtures/methods/fact/make_fact_recipes.py, each value citing file:line): no importer for that format yet",
+        "recipes/vtab1k/repadapter/": "follow luogen1996/RepAdapter train.py's parser + configs/repblock/<task>.yaml (written by Tests/Fixtures/methods/repadapter/make_repadapter_recipes.py, each value citing file:line): no importer for that format yet",
+        "recipes/vtab1k/hydra/": "follow extremebird/Hydra vtab1k/train.py's parser + configs/hydra_both/<task>.yaml (written by Tests/Fixtures/methods/hydra/make_hydra_recipes.py, each value citing file:line): no importer for that format yet",
+        // GatedPromptTuning publishes one example command (README.md:37) and run.sh's fixed values; per-dataset values are
+        // searched on val, so there is no per-dataset configuration to import.
+        "recipes/vtab1k/gatevpt.yaml": "ryongithub/GatedPromptTuning publishes no per-dataset configuration (README.md:37 is one example; run.sh:141-163 fixed values): lr searched on val",
+        "recipes/fgvc/gatevpt.yaml": "ryongithub/GatedPromptTuning publishes no per-dataset configuration (README.md:37 is one example; run.sh:141-163 fixed values): lr searched on val",
+        "recipes/hta/gatevpt.yaml": "no official GateVPT run on HTA exists (InsVP's 'Yoo et al' row does not say how it trained): GatedPromptTuning's run.sh values with the lr searched on val",
         "recipes/vtab1k/lora.yaml": "follows ZhangYuanhan-AI/NOAH's configs/LoRA/VTAB/slurm_train_lora_vtab.sh + supernet_train_prompt.py's parser + experiments/LoRA/ViT-B_prompt_lora_8.yaml: no importer for NOAH's format yet",
     ]
 
