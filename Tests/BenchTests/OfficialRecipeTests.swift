@@ -25,6 +25,7 @@ final class OfficialRecipeTests: XCTestCase {
         "recipes/fgvc/lora/": "follows V-PETL Bench's run_vit_lora.sh + configs/model_lora (no importer for its scripts)",
         "recipes/hta/vp.yaml": "DAM-VP's head-tuning path with one prompter and VPT's grid: no official VP command for HTA exists",
         "recipes/hta/mlp-3.yaml": "KMnP/vpt configs/linear with MODEL.MLP_NUM 2 (demo.ipynb) and the linear grid: the importer has no mlp-3 mapping yet",
+        "recipes/hta/sidetune.yaml": "KMnP/vpt configs/linear with MODEL.TRANSFER_TYPE side (demo.ipynb) and the linear grid: the importer has no sidetune mapping yet",
     ]
 
     func recipeFiles() -> [URL] {

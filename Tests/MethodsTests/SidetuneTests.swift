@@ -1,0 +1,102 @@
+import XCTest
+import Backbones
+import Bench
+import Checkpoints
+import Engine
+import Methods
+import Random
+
+/// Sidetune against KMnP/vpt's own model class (Tests/Fixtures/methods/sidetune/make_sidetune_golden.py): TRANSFER_TYPE
+/// "side" on a tiny ViT with a narrow AlexNet side network at 224 px → same logits, loss, trainable set, gradients and
+/// the official trainable count; the side network loads from a torchvision-named .pth; the cached forward equals the
+/// recomputed one.
+final class SidetuneTests: XCTestCase {
+    override func setUp() { Threads.set(1) }
+
+    /// The golden's shapes (meta.json "config").
+    static let vit = ViTConfig(imageSize: 224, patchSize: 32, dim: 16, depth: 2, heads: 2, mlpDim: 32)
+    static let narrow: MethodOptions = ["side_widths": .list([8, 16, 16, 16, 256].map { .int($0) })]
+
+    func make(_ options: MethodOptions = narrow, vit: ViTConfig = vit) throws -> Sidetune {
+        try XCTUnwrap(try makeMethod("sidetune", setup: MethodSetup(backbone: .vit(ViT(vit, seed: 7)), numClasses: 5, options: options,
+                                                                    rng: RandomStream(3))) as? Sidetune)
+    }
+
+    func meta() throws -> [String: Any] {
+        let url = Golden.root.appendingPathComponent("sidetune/meta.json")
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    }
+
+    func testParity() throws {
+        let m = try make()
+        try Golden.check(m, dir: "sidetune", weights: "sidetune.safetensors", io: "sidetune_io.safetensors")
+        XCTAssertEqual(m.trainable.map(\.count).reduce(0, +), try meta()["trainable_count"] as? Int, "trainable count")
+        XCTAssertEqual(m.alpha.value.scalars, [0.3], "side_alpha comes from the file (the golden sets 0.3)")
+    }
+
+    /// The side network alone loads from the torchvision-named state dict torch.save wrote.
+    func testSideNetworkLoadsTorchvisionPth() throws {
+        var rng = RandomStream(0)
+        let narrow = AlexNetConfig(widths: [8, 16, 16, 16, 256])
+        let net = AlexNetFeatures(narrow, rng: &rng)
+        let report = try net.load(StateDict(try loadCheckpoint(Golden.root.appendingPathComponent("sidetune/alexnet_narrow_features.pth"))))
+        XCTAssertEqual(report.loaded.count, 10)
+        XCTAssertTrue(report.unexpected.isEmpty, "\(report)")
+        let all = try loadCheckpoint(Golden.root.appendingPathComponent("sidetune/sidetune.safetensors"))
+        for p in net.parameters { XCTAssertEqual(p.value.scalars, try all.tensor("side." + p.name).floats(), p.name) }
+    }
+
+    /// Official shapes: a 0-dim side_alpha at 0, a bias-free 9216 → D projection, the side network trainable, the ViT frozen.
+    func testStructureAndInit() throws {
+        let m = try make()
+        XCTAssertEqual(m.alpha.shape, [])
+        XCTAssertEqual(m.alpha.value.scalars, [0])
+        XCTAssertEqual(m.projection.weight.shape, [16, 9216])
+        XCTAssertNil(m.projection.bias)
+        XCTAssertTrue(m.side.parameters.allSatisfy(\.trainable))
+        XCTAssertFalse(m.vit.parameters.contains(where: \.trainable))
+        XCTAssertEqual(Set(m.trainable.map(\.name)), Set((try meta()["trainable_tensors"] as? [String]) ?? []))
+        // Full-size AlexNet: 2,469,696 convolution values (torchvision's features) + 9216·768 + 1 + head.
+        XCTAssertEqual(AlexNetConfig.alexnet.stateDictSpec().prefix(10).map(\.count).reduce(0, +), 2_469_696)
+        XCTAssertEqual(AlexNetConfig.alexnet.featureDim, 9216)
+        XCTAssertEqual(AlexNetConfig.alexnet.mapSize(imageSize: 224), 6)
+        XCTAssertEqual(AlexNetConfig.alexnet.minimumImageSize, 63)
+        XCTAssertEqual(AlexNetConfig.mini.mapSize(imageSize: 32), 3)
+    }
+
+    func testRejectsWhatCannotRun() throws {
+        let small = ViTConfig(imageSize: 32, patchSize: 8, dim: 16, depth: 1, heads: 2, mlpDim: 32)
+        XCTAssertThrowsError(try make([:], vit: small)) { error in
+            XCTAssertTrue("\(error)".contains("cannot take 32-px images") && "\(error)".contains("63"), "\(error)")
+        }
+        XCTAssertNoThrow(try make(["side_network": .string("alexnet-mini")], vit: small))
+        XCTAssertThrowsError(try make(["side_network": .string("vgg")]))
+        XCTAssertThrowsError(try make(["side_widths": .list([.int(8)])]))
+        XCTAssertThrowsError(try make(["SIDE": .bool(true)]))
+        XCTAssertThrowsError(try makeMethod("sidetune", setup: MethodSetup(backbone: .resnet(ResNet(BackboneZoo.miniResNetConfig)), numClasses: 3, rng: RandomStream(0))))
+    }
+
+    /// Logits from the cached [ViT feature | image] rows equal the full forward, and their gradients agree.
+    func testCachedForwardEqualsRecomputed() throws {
+        let small = ViTConfig(imageSize: 32, patchSize: 8, dim: 16, depth: 2, heads: 2, mlpDim: 32)
+        let m = try make(["side_network": .string("alexnet-mini")], vit: small)
+        m.alpha.value.data[0] = 0.4
+        var rng = RandomStream(9)
+        let x = Tensor((0..<(3 * 3 * 32 * 32)).map { _ in rng.normal() }, shape: [3, 3, 32, 32])
+        let f = m.frozenFeatures(x)
+        XCTAssertEqual(f.shape, [3, m.featureWidth])
+        XCTAssertEqual(m.featureWidth, 16 + 3 * 32 * 32)
+        var ctx = ForwardContext.eval
+        let direct = m.logits(x, context: &ctx)
+        let cached = m.logits(fromFeatures: f)
+        XCTAssertLessThan(Golden.relError(cached.scalars, direct.scalars), 1e-6)
+        func grads(_ logits: Tensor) -> [[Float]] {
+            for p in m.trainable { p.value.grad = nil }
+            Tensor.crossEntropy(logits, labels: [0, 1, 2]).backward()
+            return m.trainable.map { $0.grad?.scalars ?? [] }
+        }
+        var c2 = ForwardContext.eval
+        let a = grads(m.logits(x, context: &c2)), b = grads(m.logits(fromFeatures: f))
+        for (u, v) in zip(a, b) { XCTAssertLessThan(Golden.relError(v, u), 1e-5) }
+    }
+}
