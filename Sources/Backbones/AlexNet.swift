@@ -107,7 +107,7 @@ public final class AlexNetFeatures: ParameterContainer {
         self.config = config
         self.prefix = prefix
         var inC = 3
-        var convs: [(Parameter, Parameter)] = []
+        var convs: [(weight: Parameter, bias: Parameter)] = []
         for (i, idx) in AlexNetConfig.convIndices.enumerated() {
             let k = config.geometry(i).0, shape = [config.widths[i], inC, k, k]
             let bound = 1 / Float(inC * k * k).squareRoot()

@@ -19,7 +19,7 @@ struct PretrainCommand: ParsableCommand {
         guard Pretrain.recipes.contains(recipe) else {
             throw ValidationError("unknown pretraining recipe '\(recipe)'; known: \(Pretrain.recipes.joined(separator: ", "))")
         }
-        var r = PretrainRecipe.mini
+        var r = recipe == "mini-alexnet" ? PretrainRecipe.miniAlexNet : PretrainRecipe.mini
         if let epochs { r.epochs = epochs }
         if let images { r.images = images }
         let out = self.out ?? ["mini": "weights/vit-mini.safetensors", "mini-resnet": "weights/resnet-mini.safetensors",

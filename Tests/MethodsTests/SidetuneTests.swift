@@ -18,8 +18,8 @@ final class SidetuneTests: XCTestCase {
     static let narrow: MethodOptions = ["side_widths": .list([8, 16, 16, 16, 256].map { .int($0) })]
 
     func make(_ options: MethodOptions = narrow, vit: ViTConfig = vit) throws -> Sidetune {
-        try XCTUnwrap(try makeMethod("sidetune", setup: MethodSetup(backbone: .vit(ViT(vit, seed: 7)), numClasses: 5, options: options,
-                                                                    rng: RandomStream(3))) as? Sidetune)
+        let m = try makeMethod("sidetune", setup: MethodSetup(backbone: .vit(ViT(vit, seed: 7)), numClasses: 5, options: options, rng: RandomStream(3)))
+        return try XCTUnwrap(m as? Sidetune)
     }
 
     func meta() throws -> [String: Any] {
