@@ -17,7 +17,7 @@ public enum SideNetworks {
         public var backboneID: BackboneID?
     }
 
-    public static let miniSHA256 = "PENDING"
+    public static let miniSHA256 = "25b0d424de792b34346bfc6839bae02ed437355b100c6d7df0d6be43defa58b8"
 
     public static let specs: [String: Spec] = [
         "alexnet-in1k": Spec(fileName: "alexnet-owt-7be5be79.pth",

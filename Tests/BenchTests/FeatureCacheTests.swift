@@ -27,6 +27,7 @@ final class FeatureCacheTests: XCTestCase {
         func ds(_ s: VTABSplit) -> BuiltinDataset { BuiltinDataset(task: .scenes, split: s, seed: 0, size: 32, testCount: 300) }
         func ev(_ d: BuiltinDataset) -> DataLoader { DataLoader(dataset: d, pipeline: p, options: LoaderOptions(batchSize: 250, shuffle: false, train: false, seed: 1)) }
         let method = try makeMethod(id, setup: MethodSetup(backbone: .vit(vit), numClasses: 8, options: r.options, rng: RandomStream(1, 0x1A17)))
+        if let st = method as? Sidetune { try SideNetworks.load(into: st, weights: Self.root.appendingPathComponent("weights"), checkHash: true) }
         let t = try Trainer(method: method, recipe: r, data: RunData(
             train: DataLoader(dataset: ds(.train800), pipeline: p, options: LoaderOptions(batchSize: r.batchSize, shuffle: true, train: true, seed: 1)),
             val: ev(ds(.val200)), test: ev(ds(.test))), seed: 1, folder: nil)

@@ -76,6 +76,30 @@ final class SidetuneTests: XCTestCase {
         XCTAssertThrowsError(try makeMethod("sidetune", setup: MethodSetup(backbone: .resnet(ResNet(BackboneZoo.miniResNetConfig)), numClasses: 3, rng: RandomStream(0))))
     }
 
+    /// The runner's side-network loading: the file is looked up beside the ViT, a missing file names what to put there, a
+    /// wrong file is refused by its hash (torchvision's file-name prefix) or, with hash checks off, by its tensors.
+    func testSideNetworkFileChecks() throws {
+        let m = try make([:])
+        XCTAssertEqual(m.sideNetworkID, "alexnet-in1k")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sidetune-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        XCTAssertThrowsError(try SideNetworks.load(into: m, weights: dir, checkHash: true)) { error in
+            XCTAssertTrue("\(error)".contains("alexnet-owt-7be5be79.pth") && "\(error)".contains("not found"), "\(error)")
+        }
+        // The narrow features file under the torchvision name: wrong hash, and (unchecked) not AlexNet's tensors.
+        let wrong = dir.appendingPathComponent("alexnet-owt-7be5be79.pth")
+        try FileManager.default.copyItem(at: Golden.root.appendingPathComponent("sidetune/alexnet_narrow_features.pth"), to: wrong)
+        // A --weights path naming the ViT file finds the side network beside it.
+        XCTAssertEqual(try SideNetworks.file("alexnet-in1k", weights: dir.appendingPathComponent("imagenet21k_ViT-B_16.npz")).path, wrong.path)
+        XCTAssertThrowsError(try SideNetworks.load(into: m, weights: dir, checkHash: true)) { error in
+            XCTAssertTrue("\(error)".contains("SHA-256") && "\(error)".contains("7be5be79"), "\(error)")
+        }
+        XCTAssertThrowsError(try SideNetworks.load(into: m, weights: dir, checkHash: false)) { error in
+            XCTAssertTrue("\(error)".contains("expected backbone 'alexnet-in1k'") && "\(error)".contains(wrong.path), "\(error)")
+        }
+    }
+
     /// Logits from the cached [ViT feature | image] rows equal the full forward, and their gradients agree.
     func testCachedForwardEqualsRecomputed() throws {
         let small = ViTConfig(imageSize: 32, patchSize: 8, dim: 16, depth: 2, heads: 2, mlpDim: 32)
