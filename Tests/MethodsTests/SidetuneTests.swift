@@ -100,6 +100,17 @@ final class SidetuneTests: XCTestCase {
         }
     }
 
+    /// The committed mini side network is the recorded file and loads into the mini layout (what the mini recipe runs).
+    func testCommittedMiniSideNetwork() throws {
+        let weights = Golden.recipes.deletingLastPathComponent().appendingPathComponent("weights")
+        XCTAssertEqual(try SHA256.hex(file: weights.appendingPathComponent("alexnet-mini.safetensors")), SideNetworks.miniSHA256)
+        let m = try make(["side_network": .string("alexnet-mini")], vit: BackboneZoo.miniConfig)
+        let before = m.side.parameters.map(\.value.scalars)
+        try SideNetworks.load(into: m, weights: weights, checkHash: true)
+        XCTAssertTrue(zip(before, m.side.parameters.map(\.value.scalars)).allSatisfy { $0 != $1 }, "every convolution replaced")
+        XCTAssertEqual(m.projection.weight.shape, [96, 576])
+    }
+
     /// Logits from the cached [ViT feature | image] rows equal the full forward, and their gradients agree.
     func testCachedForwardEqualsRecomputed() throws {
         let small = ViTConfig(imageSize: 32, patchSize: 8, dim: 16, depth: 2, heads: 2, mlpDim: 32)
