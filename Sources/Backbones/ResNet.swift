@@ -295,12 +295,13 @@ public final class ResNet: ParameterContainer {
     }
 
     /// Loads from a state dict that may hold more than this ResNet (a probe's file: the ResNet plus a method's
-    /// tensors); what it reads is marked used in `dict`.
+    /// tensors); what it reads is marked used in `dict`. Names in `skipping` belong to the method (a linear probe's
+    /// replaced `fc`) and are left for it.
     @discardableResult
-    public func load(_ dict: StateDict, strict: Bool) throws -> LoadReport {
+    public func load(_ dict: StateDict, strict: Bool, skipping: Set<String> = []) throws -> LoadReport {
         var byName: [String: Parameter] = [:]
         for p in parameters + buffers { byName[p.name] = p }
-        return try loadTensors(config.stateDictSpec(), into: byName, from: dict, strict: strict)
+        return try loadTensors(config.stateDictSpec().filter { !skipping.contains($0.name) }, into: byName, from: dict, strict: strict)
     }
 
     /// The torchvision state dict (parameters and BN running statistics, `num_batches_tracked` left out: torch's

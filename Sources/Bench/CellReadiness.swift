@@ -71,11 +71,45 @@ public final class CellClassifier: @unchecked Sendable {
 
     public init(root: URL = CellCatalog.root()) { self.root = root }
 
+    /// Method id → what paper-tables/method-ids.csv says about its authors' code (`codeEvidence` of its notes, distinct,
+    /// `; `-joined), for the message of a method the suite lacks. An unreadable file gives none: the paper-tables checks
+    /// report it themselves.
+    private lazy var methodCodeNotes: [String: String] = {
+        let file = root.appendingPathComponent("paper-tables/method-ids.csv").path
+        guard let ids = try? MethodId.load(path: file) else { return [:] }
+        var notes: [String: [String]] = [:]
+        for m in ids.values.sorted(by: { ($0.paper, $0.label) < ($1.paper, $1.label) }) {
+            guard let e = Self.codeEvidence(m.notes), !notes[m.id, default: []].contains(e) else { continue }
+            notes[m.id, default: []].append(e)
+        }
+        return notes.mapValues { $0.joined(separator: "; ") }
+    }()
+
+    /// The part of a method-ids.csv note about the authors' code: from "no official code" or "official code" to the end
+    /// (e.g. "official code: owner/repo@commit files; see paper-tables/README.md"); nil for a note that says neither.
+    static func codeEvidence(_ note: String) -> String? {
+        guard let r = note.range(of: "no official code") ?? note.range(of: "official code") else { return nil }
+        return String(note[r.lowerBound...])
+    }
+
+    /// Datasets of a paper table that no reader takes yet, with what stands in the way.
+    static let readerGaps: [String: String] = [
+        // OPTML-Group/ILM-VP @ 84ca042 data/abide.py:7-24, data/prepare_data.py:192-210; the file comes from
+        // lsa-pucrs/acerta-abide prepare_data.py:96-128 (h5py, `patients/<FILE_ID>/cc200`).
+        "ilm13/abide": "ILM-VP reads acerta-abide's abide.hdf5 with h5py: patients/<FILE_ID>/cc200 holds 19,900 float64 "
+            + "correlations, made a 200×200 upper-triangular matrix, min-max normalised and repeated to 3 float channels, labels "
+            + "2 − DX_GROUP from Phenotypic_V1_0b_preprocessed1.csv, split by sklearn's stratified train_test_split(test_size=0.1, "
+            + "random_state=1); there is no HDF5 reader (libhdf5 is not an allowed library, none of our own yet) and the loaders "
+            + "take 8-bit images, not float matrices",
+    ]
+
     public func classify(_ key: CellKey) -> CellReadiness {
         var needs: [CellNeed] = []
         let hasMethod = methodRegistry[key.method] != nil
         if !hasMethod {
-            needs.append(.method("method '\(key.method)' is not implemented"))
+            // method-ids.csv says where the authors' code is, or that none was found (issue 24's evidence).
+            let note = methodCodeNotes[key.method].map { " (method-ids.csv: \($0))" } ?? ""
+            needs.append(.method("method '\(key.method)' is not implemented\(note)"))
         }
         let spec = BackboneZoo.specs[key.backbone]
         if spec == nil {
@@ -87,15 +121,17 @@ public final class CellClassifier: @unchecked Sendable {
             }
         } else {
             let id = CellCatalog.registryId(benchmark: key.benchmark, dataset: key.dataset)
-            if datasetRegistry[id] == nil { needs.append(.reader("no dataset reader for '\(id)'")) }
+            if datasetRegistry[id] == nil {
+                needs.append(.reader("no dataset reader for '\(id)'" + (Self.readerGaps[id].map { " (\($0))" } ?? "")))
+            }
         }
-        let recipeURL = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, root: root)
+        let recipeURL = CellCatalog.recipeFile(benchmark: key.benchmark, method: key.method, dataset: key.dataset, backbone: key.backbone, root: root)
         if recipeURL == nil {
             // Without a recipe, the method's defaults still tell whether it runs on this architecture at all.
             if hasMethod, let spec, let failure = build(key.method, spec, [:]), bareFailureIsArchitecture(key.method, spec) {
                 needs.append(.backbone("method '\(key.method)' does not run on \(key.backbone): \(failure)"))
             }
-            needs.append(.recipe("no recipe at recipes/\(key.benchmark)/\(key.method).yaml or recipes/\(key.benchmark)/\(key.method)/\(key.dataset).yaml"))
+            needs.append(.recipe("no recipe at recipes/\(key.benchmark)/\(key.method).yaml or recipes/\(key.benchmark)/\(key.method)/\(key.dataset).yaml (or .../\(key.method)/\(key.backbone)/\(key.dataset).yaml)"))
         } else if let url = recipeURL {
             do {
                 let recipe = try Recipe.load(url)
@@ -142,13 +178,15 @@ public final class CellClassifier: @unchecked Sendable {
     /// Builds the method on a small backbone of the spec's architecture (same depth and structure, narrow widths,
     /// random weights); returns the error text or nil.
     private func build(_ method: String, _ spec: BackboneSpec, _ options: MethodOptions) -> String? {
-        // Backbones of one architecture (IN-21k, MAE and MoCo v3 ViT-B/16) share their builds.
-        let key = "\(method)|\(spec.architecture)|\(options.keys.sorted().map { "\($0)=\(options[$0]!)" }.joined(separator: ","))"
+        // Backbones of one architecture (IN-21k, MAE and MoCo v3 ViT-B/16) share their builds; a method that reads the
+        // backbone id (GateVPT's pre-training family) builds once per backbone.
+        let family = method == "gatevpt" ? "|\(spec.id)" : ""
+        let key = "\(method)\(family)|\(spec.architecture)|\(options.keys.sorted().map { "\($0)=\(options[$0]!)" }.joined(separator: ","))"
         if let cached = builds[key] { return cached }
         var failure: String?
         do {
             _ = try makeMethod(method, setup: MethodSetup(backbone: probe(spec), numClasses: 10, options: options,
-                                                          rng: RandomStream(0, 0xC311)))
+                                                          rng: RandomStream(0, 0xC311), backboneId: spec.id))
         } catch { failure = "\(error)" }
         builds[key] = failure
         return failure

@@ -63,12 +63,24 @@ public enum CellCatalog {
         return nil
     }
 
-    /// Recipe for (benchmark, method, dataset): `recipes/<b>/<m>/<d>.yaml`, else `recipes/<b>/<m>.yaml`.
-    public static func recipeFile(benchmark: String, method: String, dataset: String, root: URL = root()) -> URL? {
+    /// Recipe for (benchmark, method, dataset, backbone): `recipes/<b>/<m>/<backbone>/<d>.yaml` (papers that publish
+    /// other hyper-parameters per backbone, e.g. DA-VPT's `mae_*` configs), else `recipes/<b>/<m>/<d>.yaml`, else
+    /// `recipes/<b>/<m>.yaml`.
+    public static func recipeFile(benchmark: String, method: String, dataset: String, backbone: String? = nil, root: URL = root()) -> URL? {
+        recipeCandidates(benchmark: benchmark, method: method, dataset: dataset, backbone: backbone, root: root)
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// The paths `recipeFile` tries, most specific first.
+    public static func recipeCandidates(benchmark: String, method: String, dataset: String, backbone: String? = nil, root: URL = root()) -> [URL] {
         let base = root.appendingPathComponent("recipes").appendingPathComponent(benchmark)
-        for u in [base.appendingPathComponent(method).appendingPathComponent(dataset + ".yaml"), base.appendingPathComponent(method + ".yaml")]
-        where FileManager.default.fileExists(atPath: u.path) { return u }
-        return nil
+        var out: [URL] = []
+        if let backbone, !backbone.isEmpty, !dataset.isEmpty {
+            out.append(base.appendingPathComponent(method).appendingPathComponent(backbone).appendingPathComponent(dataset + ".yaml"))
+        }
+        out.append(base.appendingPathComponent(method).appendingPathComponent(dataset + ".yaml"))
+        out.append(base.appendingPathComponent(method + ".yaml"))
+        return out
     }
 
     static func splits(for benchmark: String) -> SplitPlan {

@@ -51,7 +51,9 @@ public enum Probe {
             return report
         } else if let resnet = method.backboneResNet {
             // torchvision names at the top level, BatchNorm running statistics included (buffers, not parameters).
-            let r = try resnet.load(dict, strict: false)
+            // A tensor the method owns under a torchvision name (the linear probe's new `fc`) is the method's to load.
+            let owned = Set(method.parameters.filter { p in !resnet.parameters.contains { $0 === p } }.map(\.name))
+            let r = try resnet.load(dict, strict: false, skipping: owned)
             guard r.missing.isEmpty else {
                 throw BackboneError(file: ck.file, "ResNet tensors missing: \(r.missing.prefix(5).joined(separator: ", "))")
             }

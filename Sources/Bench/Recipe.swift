@@ -146,6 +146,14 @@ public struct Recipe: Codable, Sendable, Equatable {
     /// implemented, so a recipe holding one is rejected (declare the difference instead).
     public var earlyStopThr: Double?
     public var vptLossStopThr: Double?
+    /// Official settings `bench recipe import` writes as recipe keys but the trainer does not implement: a recipe holding
+    /// one is rejected naming it (remove it and declare the difference instead), so none is ignored silently.
+    public static let notImplemented: [String: String] = [
+        "train_aug": "V-PETL Bench's train_aug: RandAugment + flip on VTAB (dataloader/vtab.py:54-65)",
+        "model_ema_decay": "an EMA of the weights, whose accuracy the official run reports (timm train.py --model-ema)",
+        "random_erasing": "timm random erasing on the training batch (--reprob, applied by the prefetcher)",
+        "train_interpolation": "a random bilinear/bicubic choice per training crop (timm --train-interpolation random)",
+    ]
 
     /// The Mixup settings when the recipe mixes, else nil.
     public var mixupConfig: MixupConfig? {
@@ -185,6 +193,11 @@ public struct Recipe: Codable, Sendable, Equatable {
             }
             for (key, v) in [("early_stop_thr", r.earlyStopThr), ("vpt_loss_stop_thr", r.vptLossStopThr)] where (v ?? -1) > 0 {
                 throw RecipeError(file: url.path, message: "\(key) (the official DA-VPT early stop) is not implemented: remove it and list it under declared_differences with the reason")
+            }
+            if let top = try Yams.compose(yaml: text)?.mapping {
+                for (key, what) in notImplemented.sorted(by: { $0.key < $1.key }) where top[key] != nil {
+                    throw RecipeError(file: url.path, message: "\(key) (\(what)) is not implemented: remove it and list it under declared_differences with the reason")
+                }
             }
             if let g = r.grid {
                 if g.lr.isEmpty || g.weightDecay.isEmpty { throw RecipeError(file: url.path, message: "grid: lr and weight_decay must each list at least one value") }

@@ -48,15 +48,18 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var variant: String
     /// Data pipeline id (e.g. `vpt-vtab`, `builtin`).
     public var pipeline: String
+    /// The recipe's declared differences from its official source, one line each (`key: official X, ours Y — reason`);
+    /// nil in summaries written before they were recorded. Shown in report footers.
+    public var declaredDifferences: [String]?
 
     public init(cell: String, benchmark: String, dataset: String, method: String, backbone: String, seed: Int,
                 official: SelectedAccuracy, clean: SelectedAccuracy, epochs: Int, params: ParameterCounts,
                 trainImagesPerSecond: Double, wallSeconds: Double, selected: [String: Double] = [:],
-                variant: String = "official", pipeline: String) {
+                variant: String = "official", pipeline: String, declaredDifferences: [String]? = nil) {
         self.cell = cell; self.benchmark = benchmark; self.dataset = dataset; self.method = method; self.backbone = backbone
         self.seed = seed; self.official = official; self.clean = clean; self.epochs = epochs; self.params = params
         self.trainImagesPerSecond = trainImagesPerSecond; self.wallSeconds = wallSeconds; self.selected = selected
-        self.variant = variant; self.pipeline = pipeline
+        self.variant = variant; self.pipeline = pipeline; self.declaredDifferences = declaredDifferences
     }
 }
 

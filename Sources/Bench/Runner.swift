@@ -150,7 +150,8 @@ public enum Runner {
             DataLoader(dataset: d, pipeline: pipeline, options: LoaderOptions(batchSize: recipe.evalBatchSize ?? 256, shuffle: false, train: false, seed: s))
         }
         let method = try makeMethod(cell.key.method, setup: MethodSetup(
-            backbone: backbone, numClasses: train.numClasses, options: recipe.options, rng: RandomStream(s, 0x1A17)))
+            backbone: backbone, numClasses: train.numClasses, options: recipe.options, rng: RandomStream(s, 0x1A17),
+            backboneId: cell.key.backbone))
         // Sidetune's pretrained side network comes from its own file beside the backbone's.
         if let st = method as? Sidetune { try SideNetworks.load(into: st, weights: options.weights, checkHash: options.checkWeightsHash) }
         let split = method.trainableSplit
@@ -181,7 +182,8 @@ public enum Runner {
             epochs: recipe.epochs, params: ParameterCounts(prompts: split.prompts, head: split.head, other: split.other, model: split.model),
             trainImagesPerSecond: ips, wallSeconds: Date().timeIntervalSince(t0), selected: overrides,
             variant: recipe.options.contains { $0.key.hasPrefix("FIXED_") && $0.value == .bool(true) } || dataRecord?.labelMapping == "fixed"
-                ? "fixed" : "official", pipeline: recipe.pipeline)
+                ? "fixed" : "official", pipeline: recipe.pipeline,
+            declaredDifferences: recipe.declaredDifferences.map { $0.map(\.footerText) })
         meta.finished = ISO8601DateFormatter().string(from: Date())
         try RunStore.writeJSON(meta, to: folder.appendingPathComponent("metadata.json"))
         try RunStore.writeJSON(summary, to: summaryURL)  // last: its presence marks the run finished

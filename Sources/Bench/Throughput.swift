@@ -106,7 +106,7 @@ public enum Throughput {
     public static func measure(method id: String, backbone backboneID: String, batch: Int, steps: Int, warmup: Int = 1,
                                classes: Int = 100, seed: UInt64 = 0) throws -> ThroughputResult {
         let model = try backbone(backboneID, seed: seed)
-        let m = try makeMethod(id, setup: MethodSetup(backbone: model, numClasses: classes, rng: RandomStream(seed, 1)))
+        let m = try makeMethod(id, setup: MethodSetup(backbone: model, numClasses: classes, rng: RandomStream(seed, 1), backboneId: backboneID))
         var rng = RandomStream(seed, 2)
         let size = m.inputImageSize ?? model.vit?.config.imageSize ?? 224
         let shape = [batch, 3, size, size]

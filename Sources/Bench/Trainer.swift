@@ -75,7 +75,9 @@ public final class Trainer {
     func evaluate(_ split: EvaluationSplit, _ loader: DataLoader, epoch: Int) throws -> Double {
         method.willEvaluate(split, epoch: epoch)
         let cached = split == .val ? featureCache?.val : featureCache?.test
-        let acc = try cached.map { featureCache!.accuracy($0) } ?? evaluate(loader)
+        // The epoch picks each image's random draws where an evaluation pipeline augments (ILM-VP's full fine-tuning
+        // crops and flips its test images at random, fresh every epoch); deterministic pipelines ignore it.
+        let acc = try cached.map { featureCache!.accuracy($0) } ?? evaluate(loader, epoch: epoch)
         method.didEvaluate(split, epoch: epoch, accuracy: acc)
         return acc
     }

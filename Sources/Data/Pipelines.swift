@@ -12,20 +12,22 @@ public enum PipelineStep: Codable, Equatable, Sendable {
     case pilSquash(PILFilter)
     /// torchvision `Resize(size)` (shorter side → size), size = round(S * numerator / 224).
     case pilShorterSide(numerator: Int, filter: PILFilter)
+    /// PIL `Resize((n, n), filter)`, n = round(S * numerator / 224), aspect ratio not kept (ILM-VP full_finetune.py:33).
+    case pilSquashScaled(numerator: Int, filter: PILFilter)
     /// torchvision `CenterCrop(S)`.
     case centerCrop
-    /// torchvision `RandomCrop(S)` (train only; center crop at eval).
+    /// torchvision `RandomCrop(S)` (most pipelines put it in train only and center-crop at eval).
     case randomCrop
     /// torchvision `RandomResizedCrop(S, scale, interpolation)` (train only).
     case randomResizedCrop(scaleLo: Double, scaleHi: Double, filter: PILFilter)
-    /// torchvision `RandomHorizontalFlip(p)` (train only).
+    /// torchvision `RandomHorizontalFlip(p)` (train only, except ILM-VP's full fine-tuning).
     case horizontalFlip(p: Float)
 
     /// Whether the step draws random numbers (its output differs between epochs).
     public var isRandom: Bool {
         switch self {
         case .randomCrop, .randomResizedCrop, .horizontalFlip: return true
-        case .tfBilinearSquash, .pilSquash, .pilShorterSide, .centerCrop: return false
+        case .tfBilinearSquash, .pilSquash, .pilShorterSide, .pilSquashScaled, .centerCrop: return false
         }
     }
 }
@@ -80,6 +82,16 @@ public struct Pipeline: Codable, Equatable, Sendable {
         // no augmentation, no normalisation (ImageNet stats are applied after the prompt, inside the method).
         "ilm-vp": { s in Pipeline(name: "ilm-vp", size: s, train: [.pilSquash(.bilinear)], eval: [.pilSquash(.bilinear)],
                                   normalization: Normalization(mean: [0, 0, 0], std: [1, 1, 1])) },
+        // ILM-VP's linear probing (experiments/cnn/linear_probing.py:32-37): Resize((224, 224)) (PIL bilinear) + ToTensor +
+        // ImageNet normalisation, train = test, no augmentation.
+        "ilm-lp": { s in Pipeline(name: "ilm-lp", size: s, train: [.pilSquash(.bilinear)], eval: [.pilSquash(.bilinear)], normalization: .imagenet) },
+        // ILM-VP's full fine-tuning (experiments/cnn/full_finetune.py:32-40): Resize((256, 256)) + RandomCrop(224) +
+        // RandomHorizontalFlip + ImageNet normalisation — one `preprocess` for the training AND the test loader
+        // (prepare_additive_data, data/prepare_data.py:142-214), so the test images are cropped and flipped at random too.
+        "ilm-ff": { s in
+            let steps: [PipelineStep] = [.pilSquashScaled(numerator: 256, filter: .bilinear), .randomCrop, .horizontalFlip(p: 0.5)]
+            return Pipeline(name: "ilm-ff", size: s, train: steps, eval: steps, normalization: .imagenet)
+        },
         // Built-in synthetic sets: already S×S; squash only if not, no augmentation (flips would change
         // position/orientation labels), inputs in [−1, 1].
         "builtin": { s in Pipeline(name: "builtin", size: s, train: [.pilSquash(.bilinear)], eval: [.pilSquash(.bilinear)], normalization: .half) },
@@ -109,7 +121,7 @@ public struct Pipeline: Codable, Equatable, Sendable {
         var n = 0
         for s in steps(train: isTrain) {
             switch s {
-            case .pilSquash, .pilShorterSide, .centerCrop: n += 1
+            case .pilSquash, .pilShorterSide, .pilSquashScaled, .centerCrop: n += 1
             default: return n
             }
         }
@@ -155,6 +167,9 @@ public struct Pipeline: Codable, Equatable, Sendable {
             let target = Int((Double(size) * Double(num) / 224).rounded())
             let (w, h) = shorterSideSize(width: cur.width, height: cur.height, size: target)
             cur = pilResize(cur, width: w, height: h, filter: f)
+        case let .pilSquashScaled(num, f):
+            let n = Int((Double(size) * Double(num) / 224).rounded())
+            if cur.width != n || cur.height != n { cur = pilResize(cur, width: n, height: n, filter: f) }
         case .centerCrop:
             cur = crop(cur, centerCropBox(height: cur.height, width: cur.width, cropHeight: size, cropWidth: size))
         case .randomCrop:

@@ -112,9 +112,34 @@ public struct DAVPTConfig: Codable, Sendable, Equatable {
     }
 }
 
+/// The two rows DA-VPT's tables print (paper Sec. 5.1 "Method Variants"): DA-VPT = VPT-Deep + the two metric-learning
+/// losses; DA-VPT+ = DA-VPT + "efficient bias tuning" (Sec. 3.5; Table 4 counts the learnable [CLS] token with it).
+/// In the official code the two differ only in the learnable list (model_creator.py:134-169), whose flags all default
+/// to off (params.py:56-69) — so `plain` (da-vpt) has every flag off, `plus` (da-vpt-plus) at least one on. Every
+/// config the repository publishes (configs/{fgvc,vtab}/*.yaml @ 1a5ac60) turns flags on: all are DA-VPT+ runs.
+public enum DAVPTVariant: Sendable {
+    case plain, plus
+
+    /// The flags every ViT-B config sets (configs/{fgvc,vtab}/vitb_*.yaml; smallnorb_ele leaves train_cls off):
+    /// da-vpt-plus's defaults when its options name none of the efficient-bias flags.
+    static let configFlags = ["train_cls", "norm_norm1", "bias_k", "bias_v", "bias_proj", "bias_fc2", "bias_norm2"]
+}
+
+extension DAVPTConfig {
+    /// The efficient-bias flags (model_creator.py:134-169).
+    static let efficientBiasKeys = ["learn_bias", "train_cls", "bias_fc1", "bias_fc2", "bias_proj", "bias_norm1", "bias_norm2", "bias_norm",
+                                    "norm_norm1", "norm_norm2", "norm_norm", "bias_q", "bias_k", "bias_v"]
+    /// The efficient-bias flags that are on.
+    var efficientBiasOn: [String] {
+        let on = [learn_bias, train_cls, bias_fc1, bias_fc2, bias_proj, bias_norm1, bias_norm2, bias_norm, norm_norm1, norm_norm2, norm_norm,
+                  bias_q, bias_k, bias_v]
+        return zip(Self.efficientBiasKeys, on).filter { $0.1 }.map { $0.0 }
+    }
+}
+
 /// DA-VPT on a timm ViT.
 public final class DAVPT: PromptMethod {
-    public let id = "da-vpt"
+    public let id: String
     public let config: DAVPTConfig
     public let vit: ViT
     public let numClasses: Int
@@ -142,14 +167,30 @@ public final class DAVPT: PromptMethod {
     var classMeans: [[Float]], classCounts: [Int]
     let seed: UInt64
 
-    public init(setup: MethodSetup) throws {
-        var config = try DAVPTConfig.decode(setup.options)
-        guard let vit = setup.backbone.vit else { throw MethodError("da-vpt needs a ViT backbone") }
-        guard config.criterion == "proxyanchor" else { throw MethodError("da-vpt: only criterion proxyanchor is implemented (every config uses it)") }
-        guard config.cls_type == "query" && config.vpt_type_for_cls_ml == "vpt" && config.vpt_type_for_patch_ml == "vpt" else {
-            throw MethodError("da-vpt: only cls_type query and vpt_type_for_*_ml vpt are implemented (every config uses them)")
+    /// `variant` nil: any flags (the implementation itself, used by the parity tests); `.plain` / `.plus`: the
+    /// registry's `da-vpt` / `da-vpt-plus`, which check the efficient-bias flags against the row they stand for.
+    public init(id: String = "da-vpt", variant: DAVPTVariant? = nil, setup: MethodSetup) throws {
+        self.id = id
+        var options = setup.options
+        if variant == .plus && !DAVPTConfig.efficientBiasKeys.contains(where: { options[$0] != nil }) {
+            for k in DAVPTVariant.configFlags { options[k] = .bool(true) }
         }
-        guard ["none", "l2"].contains(config.vpt_norm) else { throw MethodError("da-vpt: vpt_norm must be none or l2") }
+        var config = try DAVPTConfig.decode(options)
+        switch variant {
+        case .plain? where !config.efficientBiasOn.isEmpty:
+            throw MethodError("\(id) is DA-VPT without efficient bias tuning (paper Sec. 5.1); \(config.efficientBiasOn.joined(separator: ", ")) "
+                              + "tune backbone biases / norms / cls_token, which is DA-VPT+: use method da-vpt-plus")
+        case .plus? where config.efficientBiasOn.isEmpty:
+            throw MethodError("\(id) is DA-VPT + efficient bias tuning (paper Sec. 3.5, 5.1), but every efficient-bias flag "
+                              + "(\(DAVPTConfig.efficientBiasKeys.joined(separator: ", "))) is off: that is method da-vpt")
+        default: break
+        }
+        guard let vit = setup.backbone.vit else { throw MethodError("\(id) needs a ViT backbone") }
+        guard config.criterion == "proxyanchor" else { throw MethodError("\(id): only criterion proxyanchor is implemented (every config uses it)") }
+        guard config.cls_type == "query" && config.vpt_type_for_cls_ml == "vpt" && config.vpt_type_for_patch_ml == "vpt" else {
+            throw MethodError("\(id): only cls_type query and vpt_type_for_*_ml vpt are implemented (every config uses them)")
+        }
+        guard ["none", "l2"].contains(config.vpt_norm) else { throw MethodError("\(id): vpt_norm must be none or l2") }
         if config.FIXED_CONFIG_KEYS {
             // NOTE: fixed variant — what the configs that set these ignored keys intend (spec §7.1).
             if let w = config.vpt_and_cls_loss_weight { config.vpt_loss_weight = w; config.cls_loss_weight = w }
@@ -419,6 +460,19 @@ public final class DAVPT: PromptMethod {
         }
         var rng = RandomStream(seed, 0x1417)
         initializeMapping(batches: batches, rng: &rng)
+    }
+
+    /// A probe's class → proxy mapping: the official model keeps it in its criterion (`VPTCriterion.update_mapping`,
+    /// models/vpt.py:275-279), not in the state dict, so a probe file may carry it as `mapping` [C] (ints as floats).
+    public func loadProbeState(from weights: StateDict) throws -> [String] {
+        guard weights.contains("mapping") else { return [] }
+        let (shape, values) = try weights.raw("mapping")
+        let m = values.map { Int($0) }
+        guard shape == [numClasses], m.allSatisfy({ $0 >= 0 && $0 < proxyLen }) else {
+            throw MethodError("\(id): probe mapping has shape \(shape) or entries outside 0..<\(proxyLen); expected \(numClasses) classes")
+        }
+        mapping = m
+        return ["mapping"]
     }
 
     /// Sets the mapping directly (parity probes replay a given mapping).

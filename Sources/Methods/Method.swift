@@ -89,8 +89,11 @@ public struct MethodSetup {
     public var options: MethodOptions
     /// Initialisation stream for the method's own parameters.
     public var rng: RandomStream
-    public init(backbone: BackboneModel, numClasses: Int, options: MethodOptions = [:], rng: RandomStream) {
-        self.backbone = backbone; self.numClasses = numClasses; self.options = options; self.rng = rng
+    /// The zoo id of the backbone (`vit-b16-mae`), when known: methods whose official code differs by pre-training
+    /// family (GateVPT's MAE / MoCo v3 pooling) read it; nil for probes and hand-built backbones.
+    public var backboneId: String?
+    public init(backbone: BackboneModel, numClasses: Int, options: MethodOptions = [:], rng: RandomStream, backboneId: String? = nil) {
+        self.backbone = backbone; self.numClasses = numClasses; self.options = options; self.rng = rng; self.backboneId = backboneId
     }
 }
 

@@ -8,8 +8,8 @@ public typealias MethodFactory = (MethodSetup) throws -> PromptMethod
 public let methodRegistry: [String: MethodFactory] = [
     "vpt-shallow": { try VPT(id: "vpt-shallow", setup: $0, deepDefault: false) },
     "vpt-deep": { try VPT(id: "vpt-deep", setup: $0, deepDefault: true) },
-    "linear": { try LinearProbe(setup: $0) },
-    "full": { try FullFinetune(setup: $0) },
+    "linear": { $0.backbone.resnet != nil ? try ResNetLinearProbe(setup: $0) as PromptMethod : try LinearProbe(setup: $0) },
+    "full": { $0.backbone.resnet != nil ? try ResNetFullFinetune(setup: $0) as PromptMethod : try FullFinetune(setup: $0) },
     "bias": { try BiasTuning(setup: $0) },
     "partial-1": { try PartialFinetune(k: 1, setup: $0) },
     "partial-2": { try PartialFinetune(k: 2, setup: $0) },
@@ -17,7 +17,8 @@ public let methodRegistry: [String: MethodFactory] = [
     "mlp-3": { try MLPProbe(id: "mlp-3", setup: $0, defaultLayers: 2) },
     "adapter": { try Adapter(setup: $0) },
     "e2vpt": { try E2VPT(setup: $0) },
-    "da-vpt": { try DAVPT(setup: $0) },
+    "da-vpt": { try DAVPT(id: "da-vpt", variant: .plain, setup: $0) },
+    "da-vpt-plus": { try DAVPT(id: "da-vpt-plus", variant: .plus, setup: $0) },
     "dam-vp": { try DAMVP(setup: $0) },
     "ilm-vp": { try ILMVP(id: "ilm-vp", setup: $0, mapping: .iterative) },
     "flm-vp": { try ILMVP(id: "flm-vp", setup: $0, mapping: .frequency) },
@@ -30,6 +31,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "lora": { try LoRA(setup: $0) },
     "vp": { try VP(setup: $0) },
     "sidetune": { try Sidetune(setup: $0) },
+    "gatevpt": { try GateVPT(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.

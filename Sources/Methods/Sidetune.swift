@@ -39,6 +39,10 @@ public final class Sidetune: BackboneWithHead {
     public init(setup: MethodSetup) throws {
         let o = try setup.options.decode(Options.self, method: "sidetune", known: ["side_network", "side_widths"])
         guard let vit = setup.backbone.vit else { throw MethodError("sidetune needs a ViT backbone") }
+        if let b = setup.backboneId, b.contains("mae") || b.contains("moco") {
+            // vit_models.py:300 SSLViT.build_backbone knows only "sidetune", setup_side only "side": no side network runs there.
+            throw MethodError("sidetune: KMnP/vpt runs the side network on the supervised ViT only (its MAE/MoCo class has no side network), not on \(b)")
+        }
         let sideID = o.side_network ?? "alexnet-in1k"
         guard var config = Self.sideNetworks[sideID] else {
             throw MethodError("sidetune: unknown side_network '\(sideID)'; known: \(Self.sideNetworks.keys.sorted().joined(separator: ", "))")

@@ -29,7 +29,8 @@ final class CellReadinessTests: XCTestCase {
             // One build per (method, architecture, recipe file): the expensive part.
             if built.insert("\(key.method)|\(spec.architecture)|\(cell.recipeFile.path)").inserted {
                 XCTAssertNoThrow(try makeMethod(key.method, setup: MethodSetup(
-                    backbone: classifier.probe(spec), numClasses: 10, options: recipe.options, rng: RandomStream(1))), key.id)
+                    backbone: classifier.probe(spec), numClasses: 10, options: recipe.options, rng: RandomStream(1),
+                    backboneId: key.backbone)), key.id)  // as Runner builds it (GateVPT reads the family)
             }
             if runnable % 97 == 1 {  // a sample runs for real up to the data: the error is about the data root only
                 let options = RunOptions(runs: FileManager.default.temporaryDirectory.appendingPathComponent("rt-\(UUID().uuidString)"),
@@ -56,6 +57,56 @@ final class CellReadinessTests: XCTestCase {
                 XCTAssertTrue(m.contains(part), m)
             }
         }
+    }
+
+    /// A method the suite lacks names, in its needs-method message, what paper-tables/method-ids.csv says about its
+    /// authors' code: where it is, or what was searched without finding any (issue 24). Other notes (transcription
+    /// remarks) stay out of the message. Planted in a scratch root.
+    func testMissingMethodShowsItsCodeNote() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp.appendingPathComponent("paper-tables"), withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: tmp) }
+        try """
+            paper,label,method_id,implemented,notes
+            p1,None,planted-none,no,"no official code found: searched a, b; see paper-tables/README.md"
+            p2,Code again,planted-code,no,official code: o/r@abc f.py
+            p1,Code,planted-code,no,"CLIP per caption; official code: o/r@abc f.py"
+            p3,Code elsewhere,planted-code,no,official code: o/s@def g.py
+            p1,Other,planted-other,no,"Table 1; printed with a citation"
+            p1,Bare,bare-method,no,
+            p1,Adapter,adapter,yes,official code: o/adapter@123 a.py
+
+            """.write(to: tmp.appendingPathComponent("paper-tables/method-ids.csv"), atomically: true, encoding: .utf8)
+        let c = CellClassifier(root: tmp)
+        func need(_ method: String) -> CellReadiness {
+            c.classify(CellKey(benchmark: "vtab1k", dataset: "dtd", method: method, backbone: "vit-b16-in21k"))
+        }
+        XCTAssertEqual(need("planted-none").status, .needsMethod)
+        XCTAssertEqual(need("planted-none").needs.first,
+                       .method("method 'planted-none' is not implemented (method-ids.csv: no official code found: searched a, b; see paper-tables/README.md)"))
+        // From "official code" on, distinct, in (paper, label) order.
+        XCTAssertEqual(need("planted-code").needs.first,
+                       .method("method 'planted-code' is not implemented (method-ids.csv: official code: o/r@abc f.py; official code: o/s@def g.py)"))
+        XCTAssertEqual(need("planted-other").needs.first, .method("method 'planted-other' is not implemented"))
+        XCTAssertEqual(need("bare-method").needs.first, .method("method 'bare-method' is not implemented"))
+        XCTAssertFalse(need("adapter").message.contains("o/adapter"), need("adapter").message)
+    }
+
+    /// In the repository's own tables: every needs-method cell of a method whose method-ids.csv notes speak of its code
+    /// shows that part (the evidence `bench list` prints for the methods without an implementation).
+    func testNeedsMethodCellsShowTheirCodeNotes() throws {
+        let bundle = try PaperTablesBundle(directory: Self.root.appendingPathComponent("paper-tables").path)
+        let c = CellClassifier(root: Self.root)
+        var checked = Set<String>()
+        for key in bundle.registry.keys() where methodRegistry[key.method] == nil && !checked.contains(key.method) {
+            let evidence = bundle.registry.methodIds.values.filter { $0.id == key.method }.compactMap { CellClassifier.codeEvidence($0.notes) }
+            guard !evidence.isEmpty else { continue }
+            checked.insert(key.method)
+            let r = c.classify(key)
+            XCTAssertEqual(r.status, .needsMethod, key.id)
+            for e in evidence { XCTAssertTrue(r.message.contains(e), "\(key.id): \(r.message) lacks '\(e)'") }
+        }
+        XCTAssertFalse(checked.isEmpty, "no unimplemented method with code evidence in method-ids.csv; the test checked nothing")
     }
 
     /// Planted in a copy of the recipes: a recipe the method rejects is `needs-recipe`; a method on an architecture it

@@ -30,18 +30,19 @@ final class EvalAfterTests: XCTestCase {
     }
 
     func testRecipeFieldAndOfficialValues() throws {
-        // Every DA-VPT VTAB/FGVC recipe carries the official config's eval_after (60–90 of 100 epochs).
+        // Every DA-VPT / DA-VPT+ VTAB/FGVC recipe carries the official config's eval_after (60–90 of 100 epochs; the
+        // tasks without a config, that of the analogous task their recipe names).
         var seen = 0
-        for bench in ["vtab1k", "fgvc"] {
-            let d = Self.root.appendingPathComponent("recipes/\(bench)/da-vpt")
+        for bench in ["vtab1k", "fgvc"] { for method in ["da-vpt", "da-vpt-plus"] {
+            let d = Self.root.appendingPathComponent("recipes/\(bench)/\(method)")
             for f in try FileManager.default.contentsOfDirectory(atPath: d.path) where f.hasSuffix(".yaml") {
                 let r = try Recipe.load(d.appendingPathComponent(f))
                 let e = try XCTUnwrap(r.evalAfter, "\(bench)/\(f)")
                 XCTAssertTrue((60...90).contains(e) && e < r.epochs, "\(bench)/\(f): eval_after \(e)")
                 seen += 1
             }
-        }
-        XCTAssertEqual(seen, 21)
+        } }
+        XCTAssertEqual(seen, 2 * 24)
         XCTAssertEqual(try Recipe.load(Self.root.appendingPathComponent("recipes/vtab1k/da-vpt/dtd.yaml")).evalAfter, 90)  // vitb_dtd.yaml:16
         XCTAssertEqual(try Recipe.load(Self.root.appendingPathComponent("recipes/fgvc/da-vpt/cub200.yaml")).evalAfter, 80)  // vitb_cub200.yaml:17
         XCTAssertNil(try Recipe.load(Self.root.appendingPathComponent("recipes/mini/da-vpt.yaml")).evalAfter)

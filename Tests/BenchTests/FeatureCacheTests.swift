@@ -53,6 +53,47 @@ final class FeatureCacheTests: XCTestCase {
         XCTAssertGreaterThan(a.last!.testAccuracy!, 25, "learns (chance 12.5%)")
     }
 
+    /// The linear probe on a frozen ResNet (ILM-VP's linear_probing.py recipe: Adam lr 0.1, MultiStepLR) caches the
+    /// pooled features: training on them equals running the ResNet every epoch.
+    func testCachedResNetLinearProbeMatchesRecomputation() throws {
+        func resnetTrainer(cache: Bool) throws -> Trainer {
+            Threads.set(2)
+            var r = try Recipe.load(Self.root.appendingPathComponent("recipes/ilm13/linear/cifar10.yaml"))
+            r.epochs = 3; r.batchSize = 64; r.pipeline = "builtin-imagenet"; r.lr = 0.01
+            r.schedule.milestones = [1, 2]
+            let model = try BackboneZoo.loadModel("resnet-mini", weights: Self.root.appendingPathComponent("weights/resnet-mini.safetensors"))
+            let p = try Pipeline.make(r.pipeline, size: 32)
+            func ds(_ s: VTABSplit) -> BuiltinDataset { BuiltinDataset(task: .scenes, split: s, seed: 0, size: 32, testCount: 300) }
+            func ev(_ d: BuiltinDataset) -> DataLoader { DataLoader(dataset: d, pipeline: p, options: LoaderOptions(batchSize: 250, shuffle: false, train: false, seed: 1)) }
+            let method = try makeMethod("linear", setup: MethodSetup(backbone: model, numClasses: 8, options: r.options, rng: RandomStream(1, 0x1A17)))
+            XCTAssert(method is ResNetLinearProbe)
+            let t = try Trainer(method: method, recipe: r, data: RunData(
+                train: DataLoader(dataset: ds(.train800), pipeline: p, options: LoaderOptions(batchSize: r.batchSize, shuffle: true, train: true, seed: 1)),
+                val: ev(ds(.val200)), test: ev(ds(.test))), seed: 1, folder: nil)
+            t.progress.quiet = true
+            t.allowFeatureCache = cache
+            return t
+        }
+        let cached = try resnetTrainer(cache: true)
+        let a = try cached.run()
+        let cache = try XCTUnwrap(cached.featureCache, "the ResNet linear probe on a deterministic pipeline caches")
+        XCTAssertEqual(cache.train.features.shape[0], 800)
+        let plain = try resnetTrainer(cache: false)
+        let b = try plain.run()
+        XCTAssertNil(plain.featureCache)
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x.trainLoss, y.trainLoss, accuracy: 1e-4 * max(1, abs(y.trainLoss)), "epoch \(x.epoch)")
+            XCTAssertEqual(x.valAccuracy!, y.valAccuracy!, accuracy: 1.0)
+        }
+        XCTAssertEqual(a.last!.testAccuracy!, b.last!.testAccuracy!, accuracy: 1.0)
+        XCTAssertNotEqual(a.first!.trainLoss, a.last!.trainLoss, "the fc trains")
+        print("linear (mini ResNet, scenes, 3 epochs, cached): losses \(a.map(\.trainLoss)), test \(a.last!.testAccuracy!)")
+        XCTAssertGreaterThan(a.last!.testAccuracy!, 25, "learns (chance 12.5%)")
+        // Full fine-tuning trains the whole ResNet: never cached.
+        XCTAssertFalse(try makeMethod("full", setup: MethodSetup(backbone: BackboneZoo.loadModel("resnet-mini", weights: Self.root.appendingPathComponent("weights/resnet-mini.safetensors")),
+                                                                  numClasses: 8, rng: RandomStream(0))) is CachesFrozenFeatures)
+    }
+
     /// Partial-1 caches the tokens entering its last block; training on them equals recomputing the 11 frozen blocks.
     func testCachedPartialOneMatchesRecomputation() throws {
         let cached = try trainer(try recipe("partial-1"), method: "partial-1")

@@ -18,13 +18,15 @@ final class RunSet {
     @discardableResult
     func add(benchmark: String = "toy", dataset: String, method: String, backbone: String = "bb", seed: Int,
              official: Double, clean: Double? = nil, params: Int = 500_000, selected: [String: Double] = [:],
-             variant: String = "official", metrics: [EpochMetrics]? = nil, machine: [String: Any]? = nil) throws -> URL {
+             variant: String = "official", metrics: [EpochMetrics]? = nil, machine: [String: Any]? = nil,
+             declared: [String]? = nil) throws -> URL {
         let cell = "\(benchmark)/\(dataset)/\(method)/\(backbone)"
         let s = RunSummary(cell: cell, benchmark: benchmark, dataset: dataset, method: method, backbone: backbone, seed: seed,
                            official: SelectedAccuracy(accuracy: official, rule: "best-test-over-epochs", epoch: 3),
                            clean: SelectedAccuracy(accuracy: clean ?? official - 1, rule: "last-epoch-test", epoch: 4),
                            epochs: 5, params: ParameterCounts(prompts: params - 100_000, head: 100_000, other: 0, model: 86_000_000),
-                           trainImagesPerSecond: 100, wallSeconds: 10, selected: selected, variant: variant, pipeline: "builtin")
+                           trainImagesPerSecond: 100, wallSeconds: 10, selected: selected, variant: variant, pipeline: "builtin",
+                           declaredDifferences: declared)
         let folder = RunStore.folder(runs: runs, cell: cell, seed: seed)
         try RunStore.writeJSON(s, to: folder.appendingPathComponent("summary.json"))
         if let ms = metrics {

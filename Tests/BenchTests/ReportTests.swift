@@ -65,6 +65,22 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(r.markdown.contains("`last-epoch-test` (7 runs)"))
     }
 
+    func testDeclaredDifferencesAreNamedInTheFooter() throws {
+        let set = try toyRuns()
+        // m2 ran only `a`; m1 ran `a` and `b`, with a difference declared in one of them.
+        let d = "options.bias_k: official true, ours false — DA-VPT's own values are not published"
+        try set.add(dataset: "b", method: "m2", seed: 0, official: 60, declared: [d])
+        try set.add(dataset: "a", method: "m3", seed: 0, official: 60, declared: [d])
+        try set.add(dataset: "b", method: "m3", seed: 0, official: 60, declared: [d])
+        let r = try Report.build(spec: toySpec(), summaries: try set.summaries(), runs: set.runs, options: ReportOptions())
+        XCTAssertTrue(r.markdown.contains("- M2: recipes differ from the official configuration on purpose: \(d) (1 of 2 cells).\n"), r.markdown)
+        XCTAssertTrue(r.markdown.contains("- M3: recipes differ from the official configuration on purpose: \(d).\n"), r.markdown)
+        XCTAssertFalse(r.markdown.contains("M1: recipes differ"), r.markdown)
+        // Summaries written before the field existed still decode (nil).
+        let old = #"{"cell":"toy/a/m9/bb","benchmark":"toy","dataset":"a","method":"m9","backbone":"bb","seed":0,"official":{"accuracy":1,"rule":"r","epoch":0},"clean":{"accuracy":1,"rule":"r","epoch":0},"epochs":1,"params":{"prompts":0,"head":0,"other":0,"model":0},"trainImagesPerSecond":1,"wallSeconds":1,"selected":{},"variant":"official","pipeline":"builtin"}"#
+        XCTAssertNil(try JSONDecoder().decode(RunSummary.self, from: Data(old.utf8)).declaredDifferences)
+    }
+
     func testMarkdownGolden() throws {
         let (r, _) = try toyReport()
         XCTAssertEqual(r.markdown, toyGolden)

@@ -180,24 +180,48 @@ final class DAVPTTests: XCTestCase {
     }
 }
 
-/// Every DA-VPT recipe parses and builds the method.
+/// Every DA-VPT and DA-VPT+ recipe parses and builds its method; the two rows differ exactly in the efficient-bias
+/// flags (DA-VPT+ = the official config; DA-VPT = the same with them off), and the tasks without an official config
+/// search lr × weight decay.
 final class DAVPTRecipeTests: XCTestCase {
+    static let flags = ["learn_bias", "train_cls", "bias_fc1", "bias_fc2", "bias_proj", "bias_norm1", "bias_norm2", "bias_norm",
+                        "norm_norm1", "norm_norm2", "norm_norm", "bias_q", "bias_k", "bias_v"]
+
+    /// The dataset ids the DA-VPT tables use (PaperTables KnownIds).
+    static let vtab = ["caltech101", "cifar100", "dtd", "oxford_flowers102", "oxford_pet", "svhn", "sun397", "patch_camelyon", "eurosat",
+                       "resisc45", "retinopathy", "clevr_count", "clevr_dist", "dmlab", "kitti_dist", "dsprites_loc", "dsprites_ori",
+                       "smallnorb_azi", "smallnorb_ele"]
+    static let fgvc = ["cub200", "nabirds", "oxford_flowers", "stanford_dogs", "stanford_cars"]
+
     func testRecipesLoadAndBuild() throws {
         let root = DAVPTTests.root.appendingPathComponent("recipes")
         var n = 0
-        for bench in ["vtab1k", "fgvc"] {
-            let dir = root.appendingPathComponent("\(bench)/da-vpt")
-            for f in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where f.hasSuffix(".yaml") {
-                let r = try Recipe.load(dir.appendingPathComponent(f))
-                XCTAssertEqual(r.method, "da-vpt")
-                XCTAssertEqual(r.officialSelection, .bestTestOverEpochs)
-                XCTAssertEqual(r.cleanSelection, .lastEpochTest)
-                XCTAssertEqual(r.gradClipValue, 10)
-                let vit = ViT(ViTConfig(imageSize: 32, patchSize: 16, dim: 16, depth: 12, heads: 2, mlpDim: 16))
-                XCTAssertNoThrow(try makeMethod("da-vpt", setup: MethodSetup(backbone: .vit(vit), numClasses: 100, options: r.options, rng: RandomStream(0))), f)
-                n += 1
+        for method in ["da-vpt", "da-vpt-plus"] {
+            for bench in ["vtab1k", "fgvc"] {
+                let dir = root.appendingPathComponent("\(bench)/\(method)")
+                let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
+                let tasks = (bench == "vtab1k" ? Self.vtab : Self.fgvc).map { $0 + ".yaml" }
+                XCTAssertEqual(files, tasks.sorted(), "\(bench)/\(method): one recipe per table dataset id")
+                for f in files {
+                    let r = try Recipe.load(dir.appendingPathComponent(f))
+                    XCTAssertEqual(r.method, method)
+                    XCTAssertEqual(r.officialSelection, .bestTestOverEpochs)
+                    XCTAssertEqual(r.cleanSelection, .lastEpochTest)
+                    XCTAssertEqual(r.gradClipValue, 10)
+                    XCTAssertEqual(r.grid != nil, ["svhn.yaml", "sun397.yaml", "kitti_dist.yaml"].contains(f), f)
+                    let vit = ViT(ViTConfig(imageSize: 32, patchSize: 16, dim: 16, depth: 12, heads: 2, mlpDim: 16))
+                    XCTAssertNoThrow(try makeMethod(method, setup: MethodSetup(backbone: .vit(vit), numClasses: 100, options: r.options, rng: RandomStream(0))), f)
+                    if method == "da-vpt" {
+                        // Everything but the flags equals the DA-VPT+ recipe of the same task.
+                        let plus = try Recipe.load(root.appendingPathComponent("\(bench)/da-vpt-plus/\(f)"))
+                        XCTAssertEqual(r.options.filter { !Self.flags.contains($0.key) }, plus.options.filter { !Self.flags.contains($0.key) }, f)
+                        XCTAssertTrue(plus.options.contains { Self.flags.contains($0.key) && $0.value == .bool(true) }, f)
+                        XCTAssertEqual(r.lr, plus.lr, f); XCTAssertEqual(r.weightDecay, plus.weightDecay, f); XCTAssertEqual(r.grid, plus.grid, f)
+                    }
+                    n += 1
+                }
             }
         }
-        XCTAssertEqual(n, 21)
+        XCTAssertEqual(n, 48)
     }
 }

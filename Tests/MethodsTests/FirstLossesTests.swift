@@ -120,7 +120,8 @@ final class FirstLossesTests: XCTestCase {
         var opts = DAVPTTests.goldenOptions
         opts["wd_head"] = .double(num("wd_head"))
         let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 4, heads: 2, mlpDim: 128), seed: 3)
-        let m = try DAVPT(setup: MethodSetup(backbone: .vit(vit), numClasses: 6, options: opts, rng: RandomStream(5)))
+        // The golden's learnable list is the ViT-B configs' efficient-bias set: a DA-VPT+ run (registry id da-vpt-plus).
+        let m = try makeMethod("da-vpt-plus", setup: MethodSetup(backbone: .vit(vit), numClasses: 6, options: opts, rng: RandomStream(5))) as! DAVPT
         _ = try Probe.loadOfficialWeights(m, from: try loadCheckpoint(Golden.root.appendingPathComponent("da_vpt/weights.safetensors")))
         m.setMapping(meta["mapping"] as! [Int])
         let expected = (f["losses"] as! [NSNumber]).map(\.floatValue)
@@ -130,6 +131,6 @@ final class FirstLossesTests: XCTestCase {
                                 epochs: Int(num("epochs")), itersPerEpoch: Int(num("iters_per_epoch")), steps: expected.count,
                                 clipValue: Float(num("clip_value")), training: true)
         for (a, e) in zip(r.lrs, (f["lrs"] as! [NSNumber]).map(\.doubleValue)) { XCTAssertEqual(a, e, accuracy: 1e-9, "lr") }
-        Self.compare(r.losses, expected, "da-vpt")
+        Self.compare(r.losses, expected, "da-vpt-plus")
     }
 }

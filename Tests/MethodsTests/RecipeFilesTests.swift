@@ -90,11 +90,11 @@ final class RecipeCoverageTests: XCTestCase {
         XCTAssertGreaterThan(found.count, 0, "the ratchet compares a non-empty set (the tables hold cells that cannot start yet)")
     }
 
-    /// ILM-VP's three label mappings have a recipe on every ilm13 dataset the suite can read.
+    /// ILM-VP's three label mappings and its LP / FF baselines have a recipe on every ilm13 dataset the suite can read.
     func testILM13RecipesCoverEveryReadableDataset() throws {
         let datasets = datasetRegistry.keys.filter { $0.hasPrefix("ilm13/") }.map { String($0.dropFirst(6)) }.sorted()
         XCTAssertGreaterThanOrEqual(datasets.count, 12)
-        for m in ["ilm-vp", "flm-vp", "rlm-vp"] {
+        for m in ["ilm-vp", "flm-vp", "rlm-vp", "linear", "full"] {
             for d in datasets {
                 let f = CellCatalog.recipeFile(benchmark: "ilm13", method: m, dataset: d, root: root)
                 XCTAssertNotNil(f, "ilm13/\(d)/\(m)")

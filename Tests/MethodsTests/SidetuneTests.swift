@@ -73,6 +73,8 @@ final class SidetuneTests: XCTestCase {
         XCTAssertThrowsError(try make(["side_network": .string("vgg")]))
         XCTAssertThrowsError(try make(["side_widths": .list([.int(8)])]))
         XCTAssertThrowsError(try make(["SIDE": .bool(true)]))
+        XCTAssertThrowsError(try makeMethod("sidetune", setup: MethodSetup(backbone: .vit(ViT(Self.vit)), numClasses: 3, options: Self.narrow,
+                                                                  rng: RandomStream(0), backboneId: "vit-b16-mae")))
         XCTAssertThrowsError(try makeMethod("sidetune", setup: MethodSetup(backbone: .resnet(ResNet(BackboneZoo.miniResNetConfig)), numClasses: 3, rng: RandomStream(0))))
     }
 

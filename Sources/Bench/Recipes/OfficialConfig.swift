@@ -11,7 +11,8 @@ public struct OfficialSource: Codable, Sendable, Equatable {
     /// `owner/name` on GitHub.
     public var repo: String
     public var commit: String
-    /// `yacs` (KMnP/vpt, E2VPT), `colon` (DA-VPT `key: value`), `argparse` (InsVP `sh/*.sh` or a command).
+    /// `yacs` (KMnP/vpt, E2VPT), `colon` (DA-VPT `key: value`), `argparse` (InsVP `sh/*.sh` or a command), `vpetl`
+    /// (V-PETL Bench's run_vit_*.sh + configs/model_lora yaml), `timm` (SSF's timm train.py under torch.distributed.launch).
     public var format: String
     public var file: String
     public var args: [String]?
@@ -29,6 +30,9 @@ public struct DeclaredDifference: Codable, Sendable, Equatable {
     public var official: OptionValue
     public var ours: OptionValue
     public var reason: String
+
+    /// One line for report footers.
+    public var footerText: String { "\(key): official \(official), ours \(ours) — \(reason)" }
 }
 
 /// One official key's value (nil = Python `None`) and where it was set: a file line, a command-line argument or a

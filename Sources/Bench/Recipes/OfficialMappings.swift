@@ -32,12 +32,19 @@ extension OfficialMapping {
         switch (method, format) {
         case ("vpt-deep", "yacs"), ("vpt-shallow", "yacs"): return kmnpVPT(method)
         case ("da-vpt", "colon"): return davpt
+        case ("da-vpt-plus", "colon"):   // the same reader; the configs' efficient-bias flags are what make a run DA-VPT+
+            var m = davpt
+            m.method = "da-vpt-plus"
+            return m
         case ("insvp", "argparse"): return insvp
         case ("e2vpt", "yacs"): return e2vpt
-        case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"): return kmnpBaseline(method)
+        case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"), ("mlp-3", "yacs"), ("sidetune", "yacs"): return kmnpBaseline(method)
         case ("ilm-vp", "argparse"), ("flm-vp", "argparse"), ("rlm-vp", "argparse"): return ilmFamily(method)
+        case ("linear", "argparse"), ("full", "argparse"): return ilmBaseline(method)
         case ("dam-vp", "argparse"): return damvp
         case ("sa2vp", "argparse"): return sa2vp
+        case ("adaptformer", "vpetl"), ("lora", "vpetl"), ("bias", "vpetl"): return vpetl(method)
+        case ("ssf", "timm"): return ssf
         case ("sa2vp-swin", "argparse"):
             var m = sa2vp
             m.method = "sa2vp-swin"
@@ -45,14 +52,15 @@ extension OfficialMapping {
             m.codeValues = [R.code("drop_last", .bool(true), "vit_train_swin.py:318 drop_last=True")]
             return m
         default:
-            throw MappingError("no importer for method '\(method)' from format '\(format)' (known: vpt-deep/vpt-shallow yacs, da-vpt colon, insvp argparse)")
+            throw MappingError("no importer for method '\(method)' from format '\(format)' (known: \(OfficialImporter.pinned.keys.sorted().joined(separator: ", ")), bias also from V-PETL Bench)")
         }
     }
 
     /// The official parser/defaults a method's format reads with.
     public static func formatOf(_ method: String) -> String? {
-        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "full": "yacs", "bias": "yacs",
-         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "insvp": "argparse", "ilm-vp": "argparse", "flm-vp": "argparse", "rlm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse"][method]
+        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "mlp-3": "yacs", "sidetune": "yacs", "full": "yacs", "bias": "yacs",
+         "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "da-vpt-plus": "colon", "insvp": "argparse", "ilm-vp": "argparse", "flm-vp": "argparse", "rlm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse",
+         "adaptformer": "vpetl", "lora": "vpetl", "ssf": "timm"][method]
     }
 
     // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
@@ -148,14 +156,23 @@ extension OfficialMapping {
     }
 
     /// The VPT paper's baselines in the same code base: linear (configs/linear), full (end2end), bias (tinytl-bias),
-    /// partial-1 and adapter (configs/finetune + MODEL.TRANSFER_TYPE, demo.ipynb cell 2).
+    /// partial-1 and adapter (configs/finetune + MODEL.TRANSFER_TYPE, demo.ipynb cell 2); Sidetune is configs/linear with
+    /// MODEL.TRANSFER_TYPE "side" (demo.ipynb cell 2).
     static func kmnpBaseline(_ method: String) -> OfficialMapping {
         var r = kmnpVPT("vpt-deep").rules
         for k in YacsDefaults.kmnpVPT.entries.map(\.key) where k.hasPrefix("MODEL.PROMPT.") {
             r[k] = R.noEffect("read only with TRANSFER_TYPE prompt")
         }
-        let type = ["linear": "linear", "full": "end2end", "bias": "tinytl-bias", "partial-1": "partial-1", "adapter": "adapter"][method]!
+        let type = ["linear": "linear", "full": "end2end", "bias": "tinytl-bias", "partial-1": "partial-1", "adapter": "adapter", "mlp-3": "linear", "sidetune": "side"][method]!
         r["MODEL.TRANSFER_TYPE"] = R.only(.string(type), "src/models/vit_models.py transfer type of \(method)")
+        if method == "mlp-3" {
+            // demo.ipynb cell 2 "MLP-3 (3 layer MLP): --config-file configs/linear/*.yaml MODEL.MLP_NUM "2"": the head is
+            // MLP([feat_dim] × MLP_NUM + [classes]) (src/models/vit_models.py:159-165).
+            r["MODEL.MLP_NUM"] = .map { v, _ in
+                guard case .int(let n)? = v, n >= 1 else { throw MappingError("MLP-k needs MLP_NUM ≥ 1 (0 is the linear probe: --method linear)") }
+                return [("options.MLP_NUM", .int(n))]
+            }
+        }
         if method == "adapter" {
             r["MODEL.ADAPTER.REDUCATION_FACTOR"] = R.to("options.REDUCATION_FACTOR")
             r["MODEL.ADAPTER.STYLE"] = R.to("options.STYLE")
@@ -258,6 +275,56 @@ extension OfficialMapping {
             R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
             R.code("pipeline", .string("ilm-vp"), "data/prepare_data.py: Resize + ToTensor, no augmentation"),
         ])
+    }
+
+    // MARK: ILM-VP's CNN baselines (experiments/cnn/linear_probing.py, full_finetune.py argparse; batch size per dataset
+    // fixed in data/prepare_data.py prepare_additive_data).
+
+    static func ilmBaseline(_ method: String) -> OfficialMapping {
+        let lp = method == "linear"
+        let py = lp ? "linear_probing.py" : "full_finetune.py"
+        /// data/prepare_data.py `prepare_additive_data`: (train batch size, lines).
+        let data: [String: (Int, String)] = [
+            "cifar10": (128, "148-151"), "cifar100": (128, "156-159"), "svhn": (128, "164-167"),
+            "food101": (128, "172-175"), "sun397": (128, "172-175"), "eurosat": (128, "172-175"), "ucf101": (128, "172-175"),
+            "stanfordcars": (128, "172-175"), "flowers102": (128, "172-175"), "dtd": (64, "180-183"), "oxfordpets": (64, "180-183"),
+            "gtsrb": (128, "188-191"), "abide": (64, "206-209"),
+        ]
+        var r: [String: KeyRule] = [:]
+        r["network"] = .map { v, _ in
+            guard case .string(let n)? = v, ["resnet18", "resnet50", "instagram"].contains(n) else { throw MappingError("required: resnet18, resnet50 or instagram") }
+            return []   // the network is the cell's backbone (script lines 41-51: resnet18 IMAGENET1K_V1, resnet50 IMAGENET1K_V2, ResNeXt-101-32x8d WSL)
+        }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["dataset"] = .map { v, _ in
+            guard case .string(let d)? = v, let (batch, _) = data[d] else { throw MappingError("required; one of \(data.keys.sorted().joined(separator: ", "))") }
+            return [("batch_size", .int(batch))]   // data/prepare_data.py prepare_additive_data DataLoader batch
+        }
+        r["epoch"] = .map { v, _ in
+            guard case .int(let e)? = v else { throw MappingError("needs an int") }
+            // linear: MultiStepLR(milestones=[int(0.5·E), int(0.72·E)]); full: CosineAnnealingLR(T_max=E), both per epoch.
+            return lp ? [("epochs", .int(e)), ("schedule.milestones", .list([.int(Int(0.5 * Double(e))), .int(Int(0.72 * Double(e)))]))]
+                : [("epochs", .int(e))]
+        }
+        r["lr"] = R.double("lr")
+        var code = [
+            R.code("image_size", .int(224), lp ? "\(py):33 Resize((224,224))" : "\(py):34 RandomCrop(224)"),
+            R.code("optimizer.kind", .string("adam"), lp ? "\(py):59 Adam(network.fc.parameters(), lr=args.lr)" : "\(py):58 Adam(network.parameters(), lr=args.lr, weight_decay=5e-4)"),
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch defaults"),
+            R.code("weight_decay", .double(lp ? 0 : 0.0005), lp ? "\(py):59 (no weight decay)" : "\(py):58 weight_decay=5e-4"),
+            R.code("official_selection", .string("best-test-over-epochs"), "best.pth saved on test-accuracy improvement (\(py):\(lp ? "116-119" : "115-118"))"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+        ]
+        if lp {
+            code += [R.code("schedule.kind", .string("multistep"), "\(py):60 MultiStepLR, stepped per epoch (:90)"),
+                     R.code("schedule.gamma", .double(0.1), "\(py):60"),
+                     R.code("pipeline", .string("ilm-lp"), "\(py):32-37 Resize((224,224)) + ToTensor + ImageNet Normalize")]
+        } else {
+            code += [R.code("schedule.kind", .string("warmup-cosine-epoch"), "\(py):59 CosineAnnealingLR(T_max=E), stepped per epoch (:89)"),
+                     R.code("schedule.warmupEpochs", .int(0), "\(py):59 (no warmup)"),
+                     R.code("pipeline", .string("ilm-ff"), "\(py):32-39 Resize((256,256)) + RandomCrop(224) + RandomHorizontalFlip, train and test")]
+        }
+        return OfficialMapping(method: method, rules: r, codeValues: code)
     }
 
     // MARK: DAM-VP (task_adapting/main.py, arguments.py stage task_adapting)
@@ -528,6 +595,221 @@ extension OfficialMapping {
             R.code("drop_last", .bool(false), "data_utils/loader.py:157"),
             R.code("official_selection", .string("best-test-over-epochs"), "train/trainer.py:133-146 (max test accuracy over epochs)"),
             R.code("pipeline", .string("vpt-fgvc"), "data_utils/transforms.py:7-69 Resize(256)→RandomCrop(224)→HFlip / Resize(256)→CenterCrop(224)"),
+        ])
+    }
+}
+
+extension OfficialMapping {
+    // MARK: V-PETL Bench (train/train_model_{adapter,lora,bitfit}.py argparse ← scripts/run_vit_*.sh; configs/model_lora/<task>/<dataset>.yaml)
+
+    static func vpetl(_ method: String) -> OfficialMapping {
+        let py = OfficialImporter.vpetlScripts[method]!
+        /// Lines of each script: scheduler.step, the test condition, best_acc, exp_base_path, create_model, reset_classifier, AdamW, CosineLRScheduler.
+        let L: [String: (step: Int, test: Int, best: String, exp: Int, create: Int, reset: Int, adamw: Int, cosine: String)] = [
+            "adaptformer": (52, 58, "61-62", 120, 154, 156, 172, "180-181"), "lora": (54, 60, "63-64", 121, 155, 157, 172, "180-181"),
+            "bias": (53, 59, "62-63", 121, 155, 157, 173, "181-182"),
+        ]
+        let l = L[method]!
+        let mode = ["adaptformer": "adaptformer", "lora": "lora", "bias": "bitfit"][method]!
+        var r: [String: KeyRule] = [:]
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["lr"] = R.double("lr"); r["wd"] = R.double("weight_decay")
+        r["eval"] = R.only(.string("True"), "VTAB: train800val200 → test (dataloader/vtab.py get_data evaluate=True); FGVC does not read it")
+        // BitFit's model takes no drop_path option here (the suite's `bias`); the value is still a recipe value, so a
+        // recipe that cannot apply it must declare the difference.
+        r["dpr"] = R.double("options.drop_path")
+        let rank: String? = ["adaptformer": "options.ffn_num", "lora": "options.LORA_DIM"][method]
+        r["topN"] = .map { v, _ in
+            guard let v else { return [] }   // None: config['topN'] (train_model_*.py:115-119)
+            guard let rank else { return [] }
+            return [(rank, v)]
+        }
+        r["config['topN']"] = .map { v, s in
+            guard s["topN"]?.value == nil, let rank, let v else { return [] }   // read only when --topN is not given
+            return [(rank, v)]
+        }
+        if method == "bias" {
+            r["topN"] = R.noEffect("not passed to the BitFit model (train_model_bitfit.py:155 create_model without topN); names the output folder only")
+            r["config['topN']"] = R.noEffect("not passed to the BitFit model (train_model_bitfit.py:155); names the output folder only")
+        }
+        r["model"] = R.only(.string("vit_base_patch16_224_in21k_\(mode)"), "the \(mode) ViT-B/16 of models/vision_transformer_\(mode).py")
+        r["model_checkpoint"] = R.noEffect("the backbone weights file (released_models/ViT-B_16.npz, the tables' ViT-B/16 IN-21k)")
+        r["model_type"] = R.noEffect("names the output folder only (\(py):\(l.exp))")
+        r["tuning_mode"] = R.only(.string(mode), "the \(mode) blocks of models/vision_transformer_\(mode).py")
+        r["dataset"] = R.noEffect("dataset name (the cell names the dataset); picks configs/model_lora/<task>/<dataset>.yaml")
+        r["task"] = .map { v, _ in
+            switch v {
+            case .string("vtab")?: return [("pipeline", .string("vpetl-vtab"))]   // dataloader/vtab.py:71-74 Resize((224, 224)), ImageNet mean/std
+            case .string("fgvc")?: return [("pipeline", .string("vpt-fgvc"))]    // dataloader/transforms.py (VPT's): Resize256→RandomCrop224→HFlip
+            default: throw MappingError("vtab or fgvc")
+            }
+        }
+        r["config['name']"] = R.noEffect("names the output folder only (\(py):\(l.exp))")
+        r["config['class_num']"] = R.noEffect("head size (reset_classifier); the cell's dataset gives it")
+        r["config['train_aug']"] = .map { v, _ in
+            // dataloader/vtab.py:54-65 RandAugment + flip: a recipe value the trainer rejects as not implemented (declare it)
+            guard case .bool(let b)? = v else { throw MappingError("True or False") }
+            return b ? [("train_aug", .bool(true))] : []
+        }
+        r["config['labelsmoothing']"] = R.double("label_smoothing")
+        r["config['batch_size']"] = R.to("batch_size"); r["config['epochs']"] = R.to("epochs")
+        r["config['warmup_epochs']"] = R.to("schedule.warmupEpochs")
+        r["config['cycle_decay']"] = R.noEffect("one cosine cycle (t_initial = epochs): the decay between cycles never applies")
+        var code: [ImportedValue] = [
+            R.code("optimizer.kind", .string("adamw"), "\(py):\(l.adamw) AdamW(trainable, lr, weight_decay): one group, decay on every trainable tensor"),
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch AdamW defaults"),
+            R.code("optimizer.eps", .double(1e-8), "torch AdamW default"),
+            R.code("schedule.kind", .string("timm-cosine-epoch"), "\(py):\(l.cosine) CosineLRScheduler(t_initial=epochs), stepped per epoch"),
+            R.code("schedule.warmupLRInit", .double(1e-6), "\(py):\(l.cosine) warmup_lr_init"),
+            R.code("schedule.minLR", .double(1e-5), "\(py):\(l.cosine) lr_min"),
+            R.code("schedule.epochLag", .int(1), "\(py):\(l.step) scheduler.step(ep) after epoch ep: epoch e trains at the lr of e − 1"),
+            R.code("eval_every", .int(10), "\(py):\(l.test) test only when ep % 10 == 9"),
+            R.code("drop_last", .bool(false), "dataloader/vtab.py:86-87 (evaluate=True), dataloader/loader.py:53 drop_last=False"),
+            R.code("official_selection", .string("best-test-over-epochs"), "\(py):\(l.best) best_acc over its test evaluations"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+        ]
+        if method != "lora" {
+            code.append(R.code("eval_after", .int(81), "\(py):\(l.test) `ep % 10 == 9 and ep > 80`: tests after epochs 89 and 99 only"))
+        }
+        switch method {
+        case "adaptformer":
+            let m = "models/vision_transformer_adaptformer.py"
+            code += [R.code("options.ffn_adapter_scalar", .string("1.0"), "\(m):202 default (Block passes none)"),
+                     R.code("options.ffn_adapter_layernorm_option", .string("in"), "\(m):203 default"),
+                     R.code("options.ffn_adapter_init_option", .string("lora"), "\(m):201 default"),
+                     R.code("options.ffn_option", .string("parallel"), "\(m):283-288 adapter beside the MLP"),
+                     R.code("options.adapter_dropout", .double(0.1), "\(m):200 default"),
+                     R.code("options.head", .string("linear"), "\(py):\(l.reset) reset_classifier → nn.Linear")]
+        case "lora":
+            code.append(R.code("options.VARIANT", .string("v-petl"), "models/vision_transformer_lora.py:83-136 (q and v only)"))
+        default: break
+        }
+        return OfficialMapping(method: method, rules: r, codeValues: code)
+    }
+}
+
+extension OfficialMapping {
+    // MARK: SSF (dongzelian/SSF train.py = timm 0.6.5's train.py + --tuning-mode ssf, --simple-aug, --direct-resize)
+
+    static var ssf: OfficialMapping {
+        var r: [String: KeyRule] = [:]
+        let out = "output, logging or checkpoint location"
+        let device = "device / data-loading / distributed setup"
+        r.merge(R.all(["output", "experiment", "log-interval", "recovery-interval", "checkpoint-hist", "save-images", "log-wandb",
+                       "master_port", "master_addr"], R.noEffect(out))) { $1 }
+        r.merge(R.all(["workers", "pin-mem", "no-prefetcher", "channels-last", "use-multi-epochs-loader", "local_rank", "no-ddp-bb",
+                       "dist-bn", "fuser", "torchscript", "grad-checkpointing", "worker-seeding", "validation-batch-size"], R.noEffect(device))) { $1 }
+        r["amp"] = R.noEffect("CUDA mixed precision (train.py:308, torch.cuda.amp); computed here in float32 — rounding only, same training")
+        r["apex-amp"] = R.only(.bool(false), "no NVIDIA apex"); r["native-amp"] = R.noEffect("CUDA mixed precision (--amp's native path)")
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["data_dir"] = R.noEffect("dataset folder (the cell names the dataset)")
+        r["dataset"] = R.noEffect("dataset name (the cell names the dataset)")
+        r["num-classes"] = R.noEffect("head size; the cell's dataset gives it")
+        r["val-split"] = R.noEffect("the split SSF's dataset classes evaluate: the test set (data/vtab.py:13; fgvc: test / ImageFolder val)")
+        r["train-split"] = R.only(.string("train"), "the training split")
+        r["dataset-download"] = R.noEffect("downloads torchvision datasets only"); r["class-map"] = R.only(.string(""), "the dataset's own labels")
+        r["config"] = R.only(.string(""), "no YAML defaults file (train.py:336-341 would change the parser's defaults)")
+        r["model"] = R.only(.string("vit_base_patch16_224_in21k"), "timm 0.6.5's ViT-B/16 IN-21k (models/vision_transformer.py:121-123)")
+        r["pretrained"] = R.only(.bool(true), "from the pre-trained backbone")
+        r["tuning-mode"] = R.only(.string("ssf"), "SSF's scale and shift factors (models/vision_transformer.py)")
+        r["initial-checkpoint"] = R.only(.string(""), "from the pre-trained backbone"); r["resume"] = R.only(.string(""), "from the pre-trained backbone")
+        r["no-resume-opt"] = R.noEffect("read only with --resume"); r["start-epoch"] = R.only(nil, "from epoch 0")
+        r["evaluate"] = R.only(.bool(false), "training")
+        r["gp"] = R.only(nil, "the model's own pooling ([CLS])"); r["input-size"] = R.only(nil, "224-pixel inputs (--img-size)")
+        r["img-size"] = .only([.int(224), nil], "224-pixel inputs")
+        r["crop-pct"] = R.only(nil, "the model's crop_pct 0.9 (eval Resize 248 → CenterCrop 224 without --direct-resize)")
+        r["mean"] = R.only(nil, "the model's mean 0.5"); r["std"] = R.only(nil, "the model's std 0.5")
+        r["interpolation"] = R.only(.string(""), "the model's bicubic")
+        r["batch-size"] = .map { v, s in
+            guard case .int(let b)? = v, case .int(let n)? = s["nproc_per_node"]?.value else { throw MappingError("needs an int") }
+            return [("batch_size", .int(b * n))]   // per process; DDP averages the gradients of nproc_per_node processes
+        }
+        r["nproc_per_node"] = .map { _, _ in [] }   // read by batch-size
+        r["opt"] = .map { v, _ in
+            guard case .string("adamw")? = v else { throw MappingError("only adamw (optim_factory.py:372-373) is implemented") }
+            return [("optimizer.kind", .string("adamw"))]
+        }
+        r["opt-eps"] = .map { v, _ in [("optimizer.eps", .double(v?.number ?? 1e-8))] }   // None → torch default
+        r["opt-betas"] = .map { v, _ in
+            guard case .list(let b)? = v else { return [("optimizer.betas", .list([.double(0.9), .double(0.999)]))] }   // None → torch defaults
+            return [("optimizer.betas", .list(b))]
+        }
+        r["momentum"] = R.noEffect("read only by SGD-type optimizers; --opt is adamw")
+        r["weight-decay"] = R.double("weight_decay")
+        r["clip-grad"] = R.only(nil, "no gradient clipping"); r["clip-mode"] = R.noEffect("read only with --clip-grad")
+        r["layer-decay"] = R.only(nil, "one lr for every layer")
+        r["sched"] = .map { v, _ in
+            guard case .string("cosine")? = v else { throw MappingError("only cosine (timm CosineLRScheduler) is implemented") }
+            return [("schedule.kind", .string("timm-cosine-epoch"))]
+        }
+        r["lr"] = R.double("lr"); r["min-lr"] = R.double("schedule.minLR"); r["warmup-lr"] = R.double("schedule.warmupLRInit")
+        r["warmup-epochs"] = R.to("schedule.warmupEpochs")
+        r["epochs"] = .map { v, s in
+            // timm create_scheduler returns epochs + cooldown-epochs for cosine (train.py:522): the run trains them all.
+            guard case .int(let e)? = v, case .int(let c)? = s["cooldown-epochs"]?.value else { throw MappingError("needs an int") }
+            return [("epochs", .int(e + c))]
+        }
+        r["cooldown-epochs"] = R.to("schedule.cooldownEpochs")
+        r["lr-noise"] = R.only(nil, "no lr noise")
+        r.merge(R.all(["lr-noise-pct", "lr-noise-std"], R.noEffect("read only with --lr-noise"))) { $1 }
+        r["lr-cycle-mul"] = R.only(.double(1.0), "one cosine cycle"); r["lr-cycle-limit"] = R.only(.int(1), "one cosine cycle")
+        r["lr-cycle-decay"] = R.noEffect("one cosine cycle: the decay between cycles never applies")
+        r["lr-k-decay"] = R.only(.double(1.0), "plain cosine")
+        r["epoch-repeats"] = R.only(.double(0.0), "one pass over the data per epoch")
+        r.merge(R.all(["decay-milestones", "decay-epochs", "decay-rate", "patience-epochs"], R.noEffect("read only by the step / multistep / plateau schedulers; --sched is cosine"))) { $1 }
+        r["drop-path"] = .map { v, _ in v.map { [("options.drop_path", .double($0.number ?? 0))] } ?? [] }
+        r["drop"] = R.only(.double(0.0), "no dropout"); r["drop-connect"] = R.only(nil, "no drop-connect"); r["drop-block"] = R.only(nil, "no drop-block")
+        r.merge(R.all(["bn-momentum", "bn-eps", "sync-bn", "split-bn"], R.noEffect("the ViT has no BatchNorm"))) { $1 }
+        r["model-ema"] = .map { v, s in
+            guard case .bool(true)? = v else { return [] }
+            return [("model_ema_decay", s["model-ema-decay"]?.value ?? .double(0.9998))]   // the EMA's accuracy is reported (train.py:670-675)
+        }
+        r["model-ema-decay"] = .map { _, _ in [] }   // read by model-ema
+        r["model-ema-force-cpu"] = R.noEffect("where the EMA lives")
+        // Augmentation: --no-aug --direct-resize (VTAB) or --simple-aug (FGVC); timm's full ImageNet augmentation is not implemented.
+        r["no-aug"] = .map { v, s in
+            let noAug = v == .bool(true), simple = s["simple-aug"]?.value == .bool(true), direct = s["direct-resize"]?.value == .bool(true)
+            if noAug && direct { return [("pipeline", .string("ssf-vtab"))] }   // data/transforms_factory.py:17-41 Resize((224, 224)) bicubic
+            if simple && !noAug && !direct { return [("pipeline", .string("ssf-fgvc"))] }  // :43-69 RandomResizedCrop + HFlip; eval Resize 248 → CenterCrop
+            throw MappingError("only --no-aug --direct-resize (VTAB) or --simple-aug (FGVC) are implemented, not timm's ImageNet augmentation")
+        }
+        r["simple-aug"] = .map { _, _ in [] }; r["direct-resize"] = .map { _, _ in [] }   // read by no-aug
+        let simpleOnly = "read only by --simple-aug's RandomResizedCrop + flip"
+        r["scale"] = .map { v, s in
+            guard s["simple-aug"]?.value == .bool(true), s["no-aug"]?.value != .bool(true) else { return [] }
+            guard let v, OptionValue.same(v, .list([.double(0.08), .double(1.0)])) else { throw MappingError("only 0.08 1.0 (ssf-fgvc)") }
+            return []
+        }
+        r["ratio"] = .only([.list([.double(0.75), .double(4.0 / 3.0)])], "\(simpleOnly): 3/4 to 4/3")
+        r["hflip"] = .only([.double(0.5)], "\(simpleOnly): p 0.5")
+        r["train-interpolation"] = .map { v, s in
+            // train.py:568-570: with --no-aug the model's bicubic; otherwise this value ('random': bilinear or bicubic per crop).
+            guard s["no-aug"]?.value != .bool(true), let v, v != .string(""), v != .string("bicubic") else { return [] }
+            return [("train_interpolation", v)]
+        }
+        r["reprob"] = .map { v, s in
+            // data/loader.py:267 the prefetcher erases with re_prob when training without --no-aug (and with the prefetcher on).
+            guard s["no-aug"]?.value != .bool(true), s["no-prefetcher"]?.value != .bool(true), let p = v?.number, p > 0 else { return [] }
+            return [("random_erasing", .double(p))]
+        }
+        r.merge(R.all(["remode", "recount", "resplit"], R.noEffect("random-erasing details, read only with --reprob (see random_erasing)"))) { $1 }
+        r.merge(R.all(["vflip", "color-jitter", "aa"], R.noEffect("read only by timm's ImageNet augmentation (transforms_imagenet_train); --no-aug / --simple-aug do not"))) { $1 }
+        r["aug-repeats"] = R.only(.double(0), "no repeated augmentation"); r["aug-splits"] = R.only(.int(0), "no AugMix splits")
+        r["jsd-loss"] = R.only(.bool(false), "cross-entropy"); r["bce-loss"] = R.only(.bool(false), "cross-entropy")
+        r["bce-target-thresh"] = R.noEffect("read only with --bce-loss")
+        let mixing: @Sendable (OfficialSettings) -> Bool = { s in (s["mixup"]?.value?.number ?? 0) > 0 || (s["cutmix"]?.value?.number ?? 0) > 0 }
+        r["mixup"] = .map { v, s in mixing(s) ? [("mixup", .double(v?.number ?? 0))] : [] }
+        r["cutmix"] = .map { v, s in mixing(s) ? [("cutmix", .double(v?.number ?? 0))] : [] }
+        r["mixup-prob"] = .map { v, s in mixing(s) ? [("mix_prob", .double(v?.number ?? 1))] : [] }
+        r["mixup-switch-prob"] = .map { v, s in mixing(s) ? [("switch_prob", .double(v?.number ?? 0.5))] : [] }
+        r["cutmix-minmax"] = R.only(nil, "cutmix boxes from alpha"); r["mixup-mode"] = R.only(.string("batch"), "timm Mixup mode batch")
+        r["mixup-off-epoch"] = R.only(.int(0), "mixing in every epoch")
+        r["smoothing"] = R.double("label_smoothing")   // Mixup's soft targets, or LabelSmoothingCrossEntropy (train.py:623-633)
+        r["eval-metric"] = R.only(.string("top1"), "top-1 accuracy"); r["tta"] = R.only(.int(0), "no test-time augmentation")
+        return OfficialMapping(method: "ssf", rules: r, codeValues: [
+            R.code("drop_last", .bool(true), "data/loader.py:257 drop_last=is_training"),
+            R.code("official_selection", .string("best-test-over-epochs"), "the eval split is the test set, evaluated every epoch; CheckpointSaver keeps the best top-1 (train.py:718-719)"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
         ])
     }
 }

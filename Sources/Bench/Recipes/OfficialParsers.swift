@@ -4,6 +4,7 @@
 // after argparse, so the file wins over the command line).
 import Foundation
 import Methods
+import Yams
 
 /// One argparse flag: `store_true` or a typed value (`int`, `float`, `str`, `bool` — Python's `bool(str)`, true for
 /// any non-empty string).
@@ -18,8 +19,10 @@ public struct ArgSpec: Sendable {
     public var file: String?
     /// argparse `dest` when it is not the flag's name (`--no_pin_mem` → `pin_mem`); such a flag has no default of its own.
     public var dest: String?
-    public init(_ name: String, _ d: OptionValue?, _ kind: Kind, _ line: Int, file: String? = nil, dest: String? = nil) {
-        self.name = name; defaultValue = d; self.kind = kind; self.line = line; self.file = file; self.dest = dest
+    /// Other spellings of the flag (`-b` for `--batch-size`), without the leading dashes.
+    public var aliases: [String] = []
+    public init(_ name: String, _ d: OptionValue?, _ kind: Kind, _ line: Int, file: String? = nil, dest: String? = nil, aliases: [String] = []) {
+        self.name = name; defaultValue = d; self.kind = kind; self.line = line; self.file = file; self.dest = dest; self.aliases = aliases
     }
 }
 
@@ -27,6 +30,8 @@ public struct ArgSpec: Sendable {
 public struct ArgParser: Sendable {
     public var file: String
     public var specs: [ArgSpec]
+    /// Positional arguments (name, line), filled in order by words that are not flags (timm's `data_dir`).
+    public var positionals: [(name: String, line: Int)] = []
 
     public init(file: String, _ entries: [(String, OptionValue?, ArgSpec.Kind, Int)]) {
         self.file = file; specs = entries.map { ArgSpec($0.0, $0.1, $0.2, $0.3) }
@@ -38,12 +43,20 @@ public struct ArgParser: Sendable {
         var s = OfficialSettings()
         for a in specs where a.dest == nil { s.set(a.name, a.defaultValue, source: "\(a.file ?? file):\(a.line) (default)") }
         var problems: [String] = []
-        var i = 0
+        var i = 0, nextPositional = 0
         while i < args.count {
             let a = args[i]; i += 1
-            guard a.hasPrefix("--") else { problems.append("'\(a)': not a --flag (argparse: unrecognized arguments)"); continue }
-            var name = String(a.dropFirst(2)), value: String?
+            let short = !a.hasPrefix("--") && a.hasPrefix("-") && a.count > 1 && !a.dropFirst().first!.isNumber
+            guard a.hasPrefix("--") || short else {
+                if nextPositional < positionals.count {
+                    let p = positionals[nextPositional]; nextPositional += 1
+                    s.set(p.name, .string(a), source: "\(source) `\(a)`"); continue
+                }
+                problems.append("'\(a)': not a --flag (argparse: unrecognized arguments)"); continue
+            }
+            var name = String(a.dropFirst(short ? 1 : 2)), value: String?
             if let eq = name.firstIndex(of: "=") { value = String(name[name.index(after: eq)...]); name = String(name[..<eq]) }
+            if let spec = specs.first(where: { $0.aliases.contains(name) }) { name = spec.name }
             guard let spec = specs.first(where: { $0.name == name }) else {
                 problems.append("'--\(name)': not an option of the official parser \(file) (argparse: unrecognized arguments)")
                 if value == nil, i < args.count, !args[i].hasPrefix("--") { i += 1 }
@@ -68,6 +81,7 @@ public struct ArgParser: Sendable {
                 s.set(name, v, source: "\(source) `--\(name)=\(value!)`")
             }
         }
+        for p in positionals.dropFirst(nextPositional) { problems.append("the positional argument \(p.name) (\(file):\(p.line)) is missing (argparse: required)") }
         if !problems.isEmpty { throw ImportError(file: source, problems: problems) }
         return s
     }
@@ -330,6 +344,15 @@ extension ArgParser {
         ("mapping-interval", .int(1), .typed("int"), 30), ("epoch", .int(200), .typed("int"), 31), ("lr", .double(0.01), .typed("float"), 32),
     ])
 
+    /// experiments/cnn/linear_probing.py:20-24 and full_finetune.py:20-24 (ILM-VP's CNN baselines): the same flags,
+    /// --lr default 0.1 and 0.0001.
+    public static let ilmLinearProbing = ilmBaseline("experiments/cnn/linear_probing.py", lr: 0.1)
+    public static let ilmFullFinetune = ilmBaseline("experiments/cnn/full_finetune.py", lr: 0.0001)
+    static func ilmBaseline(_ file: String, lr: Double) -> ArgParser {
+        ArgParser(file: file, [("network", nil, .typed("str"), 20), ("seed", .int(7), .typed("int"), 21), ("dataset", nil, .typed("str"), 22),
+                               ("epoch", .int(200), .typed("int"), 23), ("lr", .double(lr), .typed("float"), 24)])
+    }
+
     /// experiments/cnn/flm_vp.py:27-31 and rlm_vp.py:27-31: ilm_vp.py's flags without --mapping-interval.
     public static let flmvp = ilmFamily("experiments/cnn/flm_vp.py")
     public static let rlmvp = ilmFamily("experiments/cnn/rlm_vp.py")
@@ -535,4 +558,169 @@ extension ArgParser {
         ArgSpec("enable_deepspeed", .bool(false), .flag, 242),
         ArgSpec("aa", .string("rand-m9-mstd0.5-inc1"), .typed("str"), 145),
     ])
+}
+
+extension ArgParser {
+    /// synbol/Parameter-Efficient-Transfer-Learning-Benchmark (V-PETL Bench) @ c188fad ImageClassification/train/
+    /// train_model_{adapter,lora,bitfit}.py: the same twelve flags (lines 96-107 in train_model_adapter.py, one lower in
+    /// the other two, which import one more module).
+    public static func vpetl(_ script: String) -> ArgParser {
+        let first = script.hasSuffix("train_model_adapter.py") ? 96 : 97
+        let flags: [(String, OptionValue?, ArgSpec.Kind)] = [
+            ("seed", .int(42), .typed("int")), ("lr", .double(1e-3), .typed("float")), ("wd", .double(1e-4), .typed("float")),
+            ("eval", .string("True"), .typed("str")), ("dpr", .double(0.1), .typed("float")), ("topN", nil, .typed("int")),
+            ("model", .string("vit_base_patch16_224_in21k_lora"), .typed("str")), ("model_checkpoint", .string("./released_models/ViT-B_16.npz"), .typed("str")),
+            ("model_type", .string("vit_lora"), .typed("str")), ("task", .string("vtab"), .typed("str")), ("dataset", .string("cifar"), .typed("str")),
+            ("tuning_mode", .string("lora"), .typed("str")),
+        ]
+        return ArgParser(file: script, flags.enumerated().map { ($0.element.0, $0.element.1, $0.element.2, first + $0.offset) })
+    }
+}
+
+/// V-PETL Bench's per-dataset config, `configs/model_lora/<task>/<dataset>.yaml` (read by `get_config('model_lora', …)`,
+/// utils.py:40-43, in all three training scripts — BitFit's included, although configs/model_bitfit exists): flat
+/// `key: value` lines loaded by yaml.FullLoader, each read as `config['key']`.
+public enum VPETLConfig {
+    public static func apply(file: URL, displayPath: String, to s: inout OfficialSettings) throws {
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw ImportError(file: displayPath, problems: ["file missing or unreadable (\(file.path)): train_model_*.py reads configs/model_lora/<task>/<dataset>.yaml for the command's --task and --dataset"])
+        }
+        var problems: [String] = []
+        for (n, raw) in text.components(separatedBy: "\n").enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let colon = line.firstIndex(of: ":") else { problems.append("line \(n + 1): not a `key: value` line"); continue }
+            let key = String(line[..<colon]).trimmingCharacters(in: .whitespaces)
+            let raw = String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            let v = (try? Yams.compose(yaml: raw)).flatMap { $0 }.flatMap { RecipeValues.value($0) }
+            s.set("config['\(key)']", v, source: "\(displayPath):\(n + 1)")
+        }
+        if !problems.isEmpty { throw ImportError(file: displayPath, problems: problems) }
+    }
+}
+
+extension ArgParser {
+    /// dongzelian/SSF @ e94e0e7 train.py (timm 0.6.5's train.py with SSF's --tuning-mode, --simple-aug, --direct-resize):
+    /// the positional data_dir (line 86) and every flag, with its short aliases.
+    public static let ssf: ArgParser = {
+        var p = ArgParser(file: "train.py", specs: [
+        ArgSpec("config", .string(""), .typed("str"), 79, aliases: ["c"]),
+        ArgSpec("dataset", .string(""), .typed("str"), 88, aliases: ["d"]),
+        ArgSpec("train-split", .string("train"), .typed("str"), 90),
+        ArgSpec("val-split", .string("validation"), .typed("str"), 92),
+        ArgSpec("dataset-download", .bool(false), .flag, 94),
+        ArgSpec("class-map", .string(""), .typed("str"), 96),
+        ArgSpec("model", .string("resnet50"), .typed("str"), 100),
+        ArgSpec("pretrained", .bool(false), .flag, 102),
+        ArgSpec("initial-checkpoint", .string(""), .typed("str"), 104),
+        ArgSpec("resume", .string(""), .typed("str"), 106),
+        ArgSpec("no-resume-opt", .bool(false), .flag, 108),
+        ArgSpec("num-classes", nil, .typed("int"), 110),
+        ArgSpec("gp", nil, .typed("str"), 112),
+        ArgSpec("img-size", nil, .typed("int"), 114),
+        ArgSpec("input-size", nil, .list("int"), 116),
+        ArgSpec("crop-pct", nil, .typed("float"), 118),
+        ArgSpec("mean", nil, .list("float"), 120),
+        ArgSpec("std", nil, .list("float"), 122),
+        ArgSpec("interpolation", .string(""), .typed("str"), 124),
+        ArgSpec("batch-size", .int(128), .typed("int"), 126, aliases: ["b"]),
+        ArgSpec("validation-batch-size", nil, .typed("int"), 128, aliases: ["vb"]),
+        ArgSpec("channels-last", .bool(false), .flag, 130),
+        ArgSpec("torchscript", .bool(false), .flag, 132),
+        ArgSpec("fuser", .string(""), .typed("str"), 134),
+        ArgSpec("grad-checkpointing", .bool(false), .flag, 136),
+        ArgSpec("tuning-mode", nil, .typed("str"), 141),
+        ArgSpec("evaluate", .bool(false), .flag, 145),
+        ArgSpec("opt", .string("sgd"), .typed("str"), 150),
+        ArgSpec("opt-eps", nil, .typed("float"), 152),
+        ArgSpec("opt-betas", nil, .list("float"), 154),
+        ArgSpec("momentum", .double(0.9), .typed("float"), 156),
+        ArgSpec("weight-decay", .double(2e-05), .typed("float"), 158),
+        ArgSpec("clip-grad", nil, .typed("float"), 160),
+        ArgSpec("clip-mode", .string("norm"), .typed("str"), 162),
+        ArgSpec("layer-decay", nil, .typed("float"), 164),
+        ArgSpec("sched", .string("cosine"), .typed("str"), 168),
+        ArgSpec("lr", .double(0.05), .typed("float"), 170),
+        ArgSpec("lr-noise", nil, .list("float"), 172),
+        ArgSpec("lr-noise-pct", .double(0.67), .typed("float"), 174),
+        ArgSpec("lr-noise-std", .double(1.0), .typed("float"), 176),
+        ArgSpec("lr-cycle-mul", .double(1.0), .typed("float"), 178),
+        ArgSpec("lr-cycle-decay", .double(0.5), .typed("float"), 180),
+        ArgSpec("lr-cycle-limit", .int(1), .typed("int"), 182),
+        ArgSpec("lr-k-decay", .double(1.0), .typed("float"), 184),
+        ArgSpec("warmup-lr", .double(0.0001), .typed("float"), 186),
+        ArgSpec("min-lr", .double(1e-06), .typed("float"), 188),
+        ArgSpec("epochs", .int(300), .typed("int"), 190),
+        ArgSpec("epoch-repeats", .double(0.0), .typed("float"), 192),
+        ArgSpec("start-epoch", nil, .typed("int"), 194),
+        ArgSpec("decay-milestones", .list([.int(30), .int(60)]), .list("int"), 196),
+        ArgSpec("decay-epochs", .double(100.0), .typed("float"), 198),
+        ArgSpec("warmup-epochs", .int(3), .typed("int"), 200),
+        ArgSpec("cooldown-epochs", .int(10), .typed("int"), 202),
+        ArgSpec("patience-epochs", .int(10), .typed("int"), 204),
+        ArgSpec("decay-rate", .double(0.1), .typed("float"), 206, aliases: ["dr"]),
+        ArgSpec("no-aug", .bool(false), .flag, 210),
+        ArgSpec("simple-aug", .bool(false), .flag, 212),
+        ArgSpec("direct-resize", .bool(false), .flag, 214),
+        ArgSpec("scale", .list([.double(0.08), .double(1.0)]), .list("float"), 216),
+        ArgSpec("ratio", .list([.double(0.75), .double(1.3333333333333333)]), .list("float"), 218),
+        ArgSpec("hflip", .double(0.5), .typed("float"), 220),
+        ArgSpec("vflip", .double(0.0), .typed("float"), 222),
+        ArgSpec("color-jitter", .double(0.4), .typed("float"), 224),
+        ArgSpec("aa", .string("rand-m9-mstd0.5-inc1"), .typed("str"), 226),
+        ArgSpec("aug-repeats", .double(0.0), .typed("float"), 228),
+        ArgSpec("aug-splits", .int(0), .typed("int"), 230),
+        ArgSpec("jsd-loss", .bool(false), .flag, 232),
+        ArgSpec("bce-loss", .bool(false), .flag, 234),
+        ArgSpec("bce-target-thresh", nil, .typed("float"), 236),
+        ArgSpec("reprob", .double(0.25), .typed("float"), 238),
+        ArgSpec("remode", .string("pixel"), .typed("str"), 240),
+        ArgSpec("recount", .int(1), .typed("int"), 242),
+        ArgSpec("resplit", .bool(false), .flag, 244),
+        ArgSpec("mixup", .double(0.8), .typed("float"), 246),
+        ArgSpec("cutmix", .double(1.0), .typed("float"), 248),
+        ArgSpec("cutmix-minmax", nil, .list("float"), 250),
+        ArgSpec("mixup-prob", .double(1.0), .typed("float"), 252),
+        ArgSpec("mixup-switch-prob", .double(0.5), .typed("float"), 254),
+        ArgSpec("mixup-mode", .string("batch"), .typed("str"), 256),
+        ArgSpec("mixup-off-epoch", .int(0), .typed("int"), 258),
+        ArgSpec("smoothing", .double(0.1), .typed("float"), 260),
+        ArgSpec("train-interpolation", .string("random"), .typed("str"), 262),
+        ArgSpec("drop", .double(0.0), .typed("float"), 264),
+        ArgSpec("drop-connect", nil, .typed("float"), 266),
+        ArgSpec("drop-path", nil, .typed("float"), 268),
+        ArgSpec("drop-block", nil, .typed("float"), 270),
+        ArgSpec("bn-momentum", nil, .typed("float"), 274),
+        ArgSpec("bn-eps", nil, .typed("float"), 276),
+        ArgSpec("sync-bn", .bool(false), .flag, 278),
+        ArgSpec("dist-bn", .string("reduce"), .typed("str"), 280),
+        ArgSpec("split-bn", .bool(false), .flag, 282),
+        ArgSpec("model-ema", .bool(false), .flag, 286),
+        ArgSpec("model-ema-force-cpu", .bool(false), .flag, 288),
+        ArgSpec("model-ema-decay", .double(0.9998), .typed("float"), 290),
+        ArgSpec("seed", .int(42), .typed("int"), 294),
+        ArgSpec("worker-seeding", .string("all"), .typed("str"), 296),
+        ArgSpec("log-interval", .int(50), .typed("int"), 298),
+        ArgSpec("recovery-interval", .int(0), .typed("int"), 300),
+        ArgSpec("checkpoint-hist", .int(10), .typed("int"), 302),
+        ArgSpec("workers", .int(8), .typed("int"), 304, aliases: ["j"]),
+        ArgSpec("save-images", .bool(false), .flag, 306),
+        ArgSpec("amp", .bool(false), .flag, 308),
+        ArgSpec("apex-amp", .bool(false), .flag, 310),
+        ArgSpec("native-amp", .bool(false), .flag, 312),
+        ArgSpec("no-ddp-bb", .bool(false), .flag, 314),
+        ArgSpec("pin-mem", .bool(false), .flag, 316),
+        ArgSpec("no-prefetcher", .bool(false), .flag, 318),
+        ArgSpec("output", .string(""), .typed("str"), 320),
+        ArgSpec("experiment", .string(""), .typed("str"), 322),
+        ArgSpec("eval-metric", .string("top1"), .typed("str"), 324),
+        ArgSpec("tta", .int(0), .typed("int"), 326),
+        ArgSpec("local_rank", .int(0), .typed("int"), 328),
+        ArgSpec("use-multi-epochs-loader", .bool(false), .flag, 329),
+        ArgSpec("log-wandb", .bool(false), .flag, 331),
+        ])
+        p.positionals = [("data_dir", 86)]
+        return p
+    }()
+
 }

@@ -8,6 +8,47 @@ public enum ShellCommand {
     /// The arguments after `python <script>.py` in `text` (the first python command). `file` names errors.
     /// `bindings` pick one value of a loop variable (`seed=2` for `for seed in 0 1 2 …`).
     public static func pythonArgs(_ text: String, file: String, bindings: [String: String] = [:]) throws -> [String] {
+        let all = try pythonCommands(text, file: file, bindings: bindings, all: false)
+        guard let first = all.first else { throw ImportError(file: file, problems: ["no `python … .py` command in the script"]) }
+        return first.args
+    }
+
+    /// The one `python <script>.py` command of `text` a run means. A script holding one command per dataset (V-PETL
+    /// Bench's `run_vit_*.sh`) is picked from by a binding that names no loop variable: `dataset=cifar100` picks the
+    /// command with `--dataset cifar100`; several commands and no pick is an error listing the choices.
+    /// Returns the command's arguments and its line.
+    public static func selectedCommand(_ text: String, file: String, bindings: [String: String]) throws -> (line: Int, launcher: [String], args: [String]) {
+        let loopVars = Set(text.components(separatedBy: "\n").compactMap { l -> String? in
+            let t = l.trimmingCharacters(in: .whitespaces)
+            guard t.hasPrefix("for ") else { return nil }
+            return t.dropFirst(4).split(separator: " ").first.map(String.init)
+        })
+        let cmds = try pythonCommands(text, file: file, bindings: bindings.filter { loopVars.contains($0.key) }, all: true)
+        guard !cmds.isEmpty else { throw ImportError(file: file, problems: ["no `python … .py` command in the script"]) }
+        let picks = bindings.filter { !loopVars.contains($0.key) }
+        var chosen = cmds
+        for (k, v) in picks.sorted(by: { $0.key < $1.key }) {
+            chosen = chosen.filter { c in
+                zip(c.args, c.args.dropFirst()).contains { $0 == "--\(k)" && $1 == v } || c.args.contains("--\(k)=\(v)")
+            }
+            if chosen.isEmpty {
+                let values = cmds.compactMap { c in c.args.firstIndex(of: "--\(k)").flatMap { $0 + 1 < c.args.count ? c.args[$0 + 1] : nil } }
+                throw ImportError(file: file, problems: ["\(k)=\(v): no command of the script has --\(k) \(v)" + (values.isEmpty ? "" : " (its values: \(values.joined(separator: ", ")))")])
+            }
+        }
+        guard chosen.count == 1 else {
+            let firstFlag = cmds[0].args.first { $0.hasPrefix("--") }.map { String($0.dropFirst(2)) } ?? "flag"
+            let values = cmds.compactMap { c in c.args.firstIndex(of: "--\(firstFlag)").flatMap { $0 + 1 < c.args.count ? c.args[$0 + 1] : nil } }
+            throw ImportError(file: file, problems: ["the script runs \(chosen.count) python commands (lines \(chosen.map { String($0.line) }.joined(separator: ", "))); one recipe is one run — pick one with FLAG=VALUE after the script, e.g. \(firstFlag)=\(values.first ?? "…") (values: \(values.joined(separator: ", ")))"])
+        }
+        return chosen[0]
+    }
+
+    /// Every `python <script>.py` command of `text` (just the first unless `all`), with its line. A leading environment
+    /// assignment (`CUDA_VISIBLE_DEVICES=0 python …`) only picks the GPU.
+    /// `launcher`: the words between `python` and the script (`-m torch.distributed.launch --nproc_per_node=2 …`).
+    static func pythonCommands(_ text: String, file: String, bindings: [String: String], all: Bool) throws -> [(line: Int, launcher: [String], args: [String])] {
+        var found: [(line: Int, launcher: [String], args: [String])] = []
         var vars: [String: [String]] = [:]
         var lines: [(Int, String)] = []
         var pending = "", start = 0
@@ -17,10 +58,14 @@ public enum ShellCommand {
             if l.hasSuffix("\\") { l.removeLast(); pending += l + " "; continue }
             lines.append((start, pending + l)); pending = ""
         }
+        if !pending.isEmpty { lines.append((start, pending)) }   // a last line ending in `\` (SSF's train_ssf.sh)
         for (n, line) in lines {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            let t = trimmed.hasPrefix("declare -a ") ? String(trimmed.dropFirst(11)).trimmingCharacters(in: .whitespaces) : trimmed
+            var t = trimmed.hasPrefix("declare -a ") ? String(trimmed.dropFirst(11)).trimmingCharacters(in: .whitespaces) : trimmed
+            if let env = t.range(of: #"^([A-Za-z_][A-Za-z0-9_]*=[^ \t]*[ \t]+)+python"#, options: .regularExpression) {
+                t = "python" + t[env.upperBound...]
+            }
             if let m = t.range(of: #"^[A-Za-z_][A-Za-z0-9_]*="#, options: .regularExpression) {
                 let name = String(t[m].dropLast()), rhs = String(t[m.upperBound...])
                 if rhs.hasPrefix("(") && rhs.hasSuffix(")") {
@@ -47,10 +92,11 @@ public enum ShellCommand {
             } else if t.hasPrefix("python") {
                 let w = try words(t, vars: vars, at: "\(file):\(n)")
                 guard let i = w.firstIndex(where: { $0.hasSuffix(".py") }) else { throw ImportError(file: file, problems: ["line \(n): python command without a script"]) }
-                return Array(w[(i + 1)...])
+                found.append((n, Array(w[1..<i]), Array(w[(i + 1)...])))
+                if !all { return found }
             }
         }
-        throw ImportError(file: file, problems: ["no `python … .py` command in the script"])
+        return found
     }
 
     /// Shell words of `s` with quotes removed and variables expanded (`"${xs[@]}"` → the array's elements).

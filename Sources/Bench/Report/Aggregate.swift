@@ -24,6 +24,8 @@ public struct CellAggregate: Sendable, Equatable {
     public var rules: [String] { Array(Set(seedRules)).sorted() }
     /// Run variants (`official`, `fixed`), distinct, sorted.
     public var variants: [String]
+    /// The recipes' declared differences from their official sources (RunSummary.declaredDifferences), distinct, sorted.
+    public var declaredDifferences: [String] = []
     /// Trainable parameters (prompts + head + other) in millions, mean over seeds.
     public var paramsM: Double
     /// Selected hyper-parameters per seed, only seeds whose summary carries some.
@@ -66,6 +68,7 @@ public enum RunAggregator {
                 key: k, benchmark: sorted[0].benchmark, seeds: sorted.map { $0.seed }, accuracies: accs, mean: m, std: sd,
                 seedRules: sorted.map { show.accuracy($0).rule },
                 variants: Array(Set(sorted.map { $0.variant })).sorted(),
+                declaredDifferences: Array(Set(sorted.flatMap { $0.declaredDifferences ?? [] })).sorted(),
                 paramsM: sorted.map { Double($0.params.total) / 1e6 }.reduce(0, +) / Double(sorted.count),
                 selected: selected, selection: show)
         }

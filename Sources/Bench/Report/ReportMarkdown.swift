@@ -138,6 +138,20 @@ extension Report {
             }
             if searched { n.append("\(r.row.label): hyper-parameters searched on val, not published.") }
         }
+        // One line per row whose recipes differ from their official configurations on purpose (declared in the recipe,
+        // accepted by OfficialRecipeTests): e.g. DA-VPT's rows run DA-VPT+'s configs with the bias flags off.
+        for r in rows where r.ran {
+            var cellsPer: [String: Int] = [:]
+            var ranCells = 0
+            for d in spec.datasetColumns {
+                guard let a = aggregates[RunKey(method: r.row.method, dataset: d, backbone: r.row.backbone)] else { continue }
+                ranCells += 1
+                for t in a.declaredDifferences { cellsPer[t, default: 0] += 1 }
+            }
+            guard !cellsPer.isEmpty else { continue }
+            let parts = cellsPer.keys.sorted().map { t in cellsPer[t]! == ranCells ? t : "\(t) (\(cellsPer[t]!) of \(ranCells) cells)" }
+            n.append("\(r.row.label): recipes differ from the official configuration on purpose: " + parts.joined(separator: "; ") + ".")
+        }
         // Other papers' numbers for the cells the suite ran (baselines drift between papers).
         var others: [String] = []
         for r in rows where r.ran {

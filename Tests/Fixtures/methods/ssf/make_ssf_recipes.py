@@ -56,7 +56,7 @@ def recipe(bench, ds, folder):
             "# Backbone: the script loads timm 0.6.5 `vit_base_patch16_224_in21k --pretrained`, i.e. the AugReg in21k checkpoint",
             "#   (models/vision_transformer.py:121-123), not the original imagenet21k/ViT-B_16.npz of the suite's vit-b16-in21k.",
             "# --amp (mixed precision) is not modelled."]
-    body = ["method: ssf", "options:", f"  drop_path: {float(dp):g}   # {file}:{dp_l} --drop-path (train.py:268; linspace over depth, vision_transformer.py:325)",
+    body = ["method: ssf", "official:", "  repo: dongzelian/SSF", f"  commit: \"{COMMIT}\"", "  format: timm", f"  file: {path}", "options:", f"  drop_path: {float(dp):g}   # {file}:{dp_l} --drop-path (train.py:268; linspace over depth, vision_transformer.py:325)",
             "optimizer:", f"  kind: adamw           # {file}:{opt_l} --opt adamw (optim_factory.py:372-373 optim.AdamW; groups :39-56)",
             "  betas: [0.9, 0.999]   # train.py:154 --opt-betas None → torch defaults",
             "  eps: 1.0e-8           # train.py:152 --opt-eps None → torch default",
@@ -74,7 +74,7 @@ def recipe(bench, ds, folder):
     if bench == "vtab1k":
         mix = f(f"mixup"); cut = f("cutmix"); sm = f("smoothing")
         assert mix[0] == "0" and cut[0] == "0" and sm[0] == "0", path
-        body += [f"# {file}:{mix[1]} --mixup 0 --cutmix 0 --smoothing 0: plain cross-entropy",
+        body += [f"label_smoothing: 0.0   # {file}:{mix[1]} --smoothing 0 (with --mixup 0 --cutmix 0: plain cross-entropy, train.py:623-635)",
                  "official_selection: best-test-over-epochs   # the eval split is test.txt (data/vtab.py:13, train.py:542-545), evaluated every epoch; CheckpointSaver keeps the best top-1 (train.py:718-719)",
                  "clean_selection: last-epoch-test",
                  "pipeline: ssf-vtab   # --no-aug --direct-resize: Resize((224, 224), bicubic) train and eval, 0.5/0.5 (data/transforms_factory.py:17-41)"]
@@ -92,6 +92,14 @@ def recipe(bench, ds, folder):
                  "official_selection: best-test-over-epochs   # eval split = test (train.py:92 --val-split; data/dataset_factory.py:156-163 train=False), evaluated every epoch, best top-1 kept (train.py:718-719)",
                  "clean_selection: last-epoch-test",
                  "pipeline: ssf-fgvc   # --simple-aug: RandomResizedCrop(224, bicubic) + HFlip / Resize(248, bicubic) + CenterCrop(224), 0.5/0.5 (data/transforms_factory.py:43-69,158-197)"]
+    if bench == "fgvc":   # checked by OfficialRecipeTests: each difference is declared
+        body += ["declared_differences:   # three parts of SSF's FGVC training the suite does not implement (the run trains without them)",
+                 "  - key: model_ema_decay", f"    official: {ema}", "    ours: absent",
+                 f"    reason: \"train_ssf.sh --model-ema --model-ema-decay {ema}: the official number is the EMA model's (train.py:670-675); the trainer keeps no weight EMA and reports the raw weights\"",
+                 "  - key: random_erasing", "    official: 0.25", "    ours: absent",
+                 "    reason: \"train.py:238 --reprob 0.25 default: without --no-aug the prefetcher erases a random box per training image (data/loader.py:267); no random erasing in the ssf-fgvc pipeline\"",
+                 "  - key: train_interpolation", "    official: random", "    ours: absent",
+                 "    reason: \"train.py:262 --train-interpolation random (train.py:568-570; --simple-aug's RandomResizedCropAndInterpolation picks bilinear or bicubic per crop); the ssf-fgvc pipeline always uses bicubic\""]
     out = os.path.join(ROOT, bench, "ssf", f"{ds}.yaml")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     with open(out, "w") as fh:
