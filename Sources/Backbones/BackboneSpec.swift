@@ -42,6 +42,8 @@ public enum BackboneID: String, CaseIterable, Sendable {
     case resnet18In1k = "resnet18-in1k"
     case resnet50In1k = "resnet50-in1k"
     case resnext101_32x8dIG = "resnext101-32x8d-ig"
+    /// torchvision AlexNet (Sidetune's side network; only its `features` are used).
+    case alexnetIn1k = "alexnet-in1k"
 
     /// Which file this id stands for, for error messages.
     public var fileDescription: String {
@@ -50,6 +52,7 @@ public enum BackboneID: String, CaseIterable, Sendable {
         case .resnet18In1k: return "torchvision resnet18 IMAGENET1K_V1 state dict"
         case .resnet50In1k: return "torchvision resnet50 IMAGENET1K_V2 state dict"
         case .resnext101_32x8dIG: return "WSL-Images resnext101_32x8d_wsl state dict (torchvision naming)"
+        case .alexnetIn1k: return "torchvision alexnet IMAGENET1K_V1 state dict (alexnet-owt-7be5be79.pth)"
         }
     }
 
@@ -60,6 +63,7 @@ public enum BackboneID: String, CaseIterable, Sendable {
         case .resnet18In1k: return ResNetConfig.resnet18.stateDictSpec()
         case .resnet50In1k: return ResNetConfig.resnet50.stateDictSpec()
         case .resnext101_32x8dIG: return ResNetConfig.resnext101_32x8d.stateDictSpec()
+        case .alexnetIn1k: return AlexNetConfig.alexnet.stateDictSpec()
         }
     }
 

@@ -3,6 +3,9 @@
 // in timm naming (head dropped) as safetensors and prints their SHA-256 (recorded in BackboneZoo).
 // `--recipe mini-resnet` does the same for the mini ResNet (ILM-VP's backbone in the mini table), keeping
 // its source head: ILM-VP reads target classes off the source classifier.
+// `--recipe mini-alexnet` pretrains Sidetune's mini side network (AlexNet's layout for 32-px images,
+// AlexNetConfig.mini) with a linear 100-class head on its flattened features, on the mini ViT's pipeline (the side
+// network sees the ViT's input, as in KMnP/vpt); only the convolutions are written (torchvision `features.*` names).
 import Backbones
 import Checkpoints
 import Data
@@ -21,11 +24,14 @@ public struct PretrainRecipe: Sendable {
     public var warmupEpochs: Int = 1
     public var labelSmoothing: Float = 0.1
     public static let mini = PretrainRecipe()
+    /// The mini AlexNet's: half the images and 5 epochs (a side network only needs generic low-level filters, and its
+    /// convolutions at full 32-px resolution cost ~4× the mini ViT's step on this 2-core machine).
+    public static let miniAlexNet = PretrainRecipe(images: 10_000, epochs: 5)
 }
 
 public enum Pretrain {
     /// Recipe names `bench pretrain --recipe` accepts.
-    public static let recipes = ["mini", "mini-resnet"]
+    public static let recipes = ["mini", "mini-resnet", "mini-alexnet"]
 
     /// Trains and returns the mini ViT (with its 100-class head) and the held-out source accuracy.
     public static func run(_ r: PretrainRecipe, config: ViTConfig = BackboneZoo.miniConfig, log: (String) -> Void) throws -> (ViT, Double) {
@@ -47,6 +53,18 @@ public enum Pretrain {
         let acc = try train(net.parameters, r, imageSize: imageSize, pipeline: "builtin-imagenet", log: log,
                             forward: { x, _ in net.trainsBatchNorm = true; return net.forward(x) },
                             predict: { net.trainsBatchNorm = false; return net.forward($0) })
+        return (net, acc)
+    }
+
+    /// Trains and returns the mini AlexNet features (torchvision init) and the held-out source accuracy of the
+    /// pretraining head (nn.Linear on the flattened features, dropped afterwards).
+    public static func runAlexNet(_ r: PretrainRecipe, config: AlexNetConfig = .mini, imageSize: Int = 32,
+                                  log: (String) -> Void) throws -> (AlexNetFeatures, Double) {
+        var rng = RandomStream(r.seed, 0xA1E)
+        let net = AlexNetFeatures(config, rng: &rng)
+        let head = Linear("fc", config.featureDim, BuiltinTask.source_patterns.numClasses, rng: &rng)
+        let acc = try train(net.parameters + head.parameters, r, imageSize: imageSize, pipeline: "builtin", log: log,
+                            forward: { x, _ in head(net(x)) }, predict: { head(net($0)) })
         return (net, acc)
     }
 
@@ -106,6 +124,13 @@ public enum Pretrain {
     public static func save(_ vit: ViT, to url: URL) throws -> String {
         let tensors = vit.exportTensors(.timm).filter { !$0.name.hasPrefix("head.") }
         let data = try Safetensors.encode(tensors, metadata: ["format": "pt", "vpt-bench": "vit-mini pretrained by `bench pretrain --recipe mini`"], file: url.path)
+        try RunStore.writeAtomically(data, to: url)
+        return SHA256.hex(data)
+    }
+
+    /// Writes the mini AlexNet's convolutions (torchvision `features.*` names); returns the SHA-256.
+    public static func save(_ net: AlexNetFeatures, to url: URL) throws -> String {
+        let data = try Safetensors.encode(net.exportTensors(), metadata: ["format": "pt", "vpt-bench": "alexnet-mini pretrained by `bench pretrain --recipe mini-alexnet`"], file: url.path)
         try RunStore.writeAtomically(data, to: url)
         return SHA256.hex(data)
     }

@@ -152,6 +152,8 @@ public enum Runner {
         let method = try makeMethod(cell.key.method, setup: MethodSetup(
             backbone: backbone, numClasses: train.numClasses, options: recipe.options, rng: RandomStream(s, 0x1A17),
             backboneId: cell.key.backbone))
+        // Sidetune's pretrained side network comes from its own file beside the backbone's.
+        if let st = method as? Sidetune { try SideNetworks.load(into: st, weights: options.weights, checkHash: options.checkWeightsHash) }
         let split = method.trainableSplit
         if !options.quiet {
             log("\(cell.id) seed \(seed): trainable \(split.prompts + split.head + split.other) (prompts \(split.prompts), head \(split.head), other \(split.other)) of \(split.model)")

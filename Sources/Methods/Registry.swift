@@ -30,6 +30,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "ssf": { try SSF(setup: $0) },
     "lora": { try LoRA(setup: $0) },
     "vp": { try VP(setup: $0) },
+    "sidetune": { try Sidetune(setup: $0) },
     "gatevpt": { try GateVPT(setup: $0) },
     "fact": { try FacT(setup: $0) },
     "repadapter": { try RepAdapter(setup: $0) },

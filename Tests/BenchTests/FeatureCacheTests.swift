@@ -13,7 +13,7 @@ final class FeatureCacheTests: XCTestCase {
 
     func recipe(_ method: String = "linear", pipeline: String = "builtin", mixup: Bool = false) throws -> Recipe {
         // Partial-1 on its own recipe (linear's lr 0.5 sends a whole trained block into chaos, where rounding grows).
-        let own = ["partial-1", "partial-2", "partial-4", "mlp-3"].contains(method)
+        let own = ["partial-1", "partial-2", "partial-4", "mlp-3", "sidetune"].contains(method)
         var r = try Recipe.load(Self.root.appendingPathComponent("recipes/mini/\(own ? method : "linear").yaml"))
         r.method = method; r.pipeline = pipeline; r.epochs = 3
         if mixup { r.mixup = 0.8 }
@@ -27,6 +27,7 @@ final class FeatureCacheTests: XCTestCase {
         func ds(_ s: VTABSplit) -> BuiltinDataset { BuiltinDataset(task: .scenes, split: s, seed: 0, size: 32, testCount: 300) }
         func ev(_ d: BuiltinDataset) -> DataLoader { DataLoader(dataset: d, pipeline: p, options: LoaderOptions(batchSize: 250, shuffle: false, train: false, seed: 1)) }
         let method = try makeMethod(id, setup: MethodSetup(backbone: .vit(vit), numClasses: 8, options: r.options, rng: RandomStream(1, 0x1A17)))
+        if let st = method as? Sidetune { try SideNetworks.load(into: st, weights: Self.root.appendingPathComponent("weights"), checkHash: true) }
         let t = try Trainer(method: method, recipe: r, data: RunData(
             train: DataLoader(dataset: ds(.train800), pipeline: p, options: LoaderOptions(batchSize: r.batchSize, shuffle: true, train: true, seed: 1)),
             val: ev(ds(.val200)), test: ev(ds(.test))), seed: 1, folder: nil)
@@ -149,6 +150,26 @@ final class FeatureCacheTests: XCTestCase {
         }
         XCTAssertNotEqual(try XCTUnwrap(sa["head.projection.2.running_var"]).scalars, [Float](repeating: 1, count: 96), "running statistics move")
         XCTAssertGreaterThan(a.last!.testAccuracy!, 25, "learns (chance 12.5%)")
+    }
+
+    /// Sidetune caches the frozen ViT's feature beside the image its side network trains on: training on those rows equals
+    /// running the ViT every epoch, and the side network, projection and gate all move.
+    func testCachedSidetuneMatchesRecomputation() throws {
+        let cached = try trainer(try recipe("sidetune"), method: "sidetune")
+        let a = try cached.run()
+        let cache = try XCTUnwrap(cached.featureCache, "sidetune on the deterministic built-in pipeline caches")
+        XCTAssertEqual(cache.train.features.shape, [800, 96 + 3 * 32 * 32])
+        let plain = try trainer(try recipe("sidetune"), method: "sidetune")
+        plain.allowFeatureCache = false
+        let b = try plain.run()
+        XCTAssertNil(plain.featureCache)
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x.trainLoss, y.trainLoss, accuracy: 1e-4 * max(1, abs(y.trainLoss)), "epoch \(x.epoch)")
+            XCTAssertEqual(x.valAccuracy!, y.valAccuracy!, accuracy: 1.0)
+        }
+        XCTAssertEqual(a.last!.testAccuracy!, b.last!.testAccuracy!, accuracy: 1.0)
+        let m = try XCTUnwrap(cached.method as? Sidetune)
+        XCTAssertNotEqual(m.alpha.value.scalars, [0], "side_alpha trains")
     }
 
     /// Splits past the budget are evaluated from images; a training split past it is not cached at all.

@@ -9,6 +9,7 @@ public enum OfficialImporter {
         "vpt-shallow": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
         "linear": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
         "mlp-3": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
+        "sidetune": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
         "full": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
         "bias": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),
         "partial-1": ("KMnP/vpt", "4410440ec1b489f24f66b9fad3d9b10ff3443567"),

@@ -38,7 +38,7 @@ extension OfficialMapping {
             return m
         case ("insvp", "argparse"): return insvp
         case ("e2vpt", "yacs"): return e2vpt
-        case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"), ("mlp-3", "yacs"): return kmnpBaseline(method)
+        case ("linear", "yacs"), ("full", "yacs"), ("bias", "yacs"), ("partial-1", "yacs"), ("adapter", "yacs"), ("mlp-3", "yacs"), ("sidetune", "yacs"): return kmnpBaseline(method)
         case ("ilm-vp", "argparse"), ("flm-vp", "argparse"), ("rlm-vp", "argparse"): return ilmFamily(method)
         case ("linear", "argparse"), ("full", "argparse"): return ilmBaseline(method)
         case ("dam-vp", "argparse"): return damvp
@@ -58,7 +58,7 @@ extension OfficialMapping {
 
     /// The official parser/defaults a method's format reads with.
     public static func formatOf(_ method: String) -> String? {
-        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "mlp-3": "yacs", "full": "yacs", "bias": "yacs",
+        ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "mlp-3": "yacs", "sidetune": "yacs", "full": "yacs", "bias": "yacs",
          "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "da-vpt-plus": "colon", "insvp": "argparse", "ilm-vp": "argparse", "flm-vp": "argparse", "rlm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse",
          "adaptformer": "vpetl", "lora": "vpetl", "ssf": "timm"][method]
     }
@@ -156,13 +156,14 @@ extension OfficialMapping {
     }
 
     /// The VPT paper's baselines in the same code base: linear (configs/linear), full (end2end), bias (tinytl-bias),
-    /// partial-1 and adapter (configs/finetune + MODEL.TRANSFER_TYPE, demo.ipynb cell 2).
+    /// partial-1 and adapter (configs/finetune + MODEL.TRANSFER_TYPE, demo.ipynb cell 2); Sidetune is configs/linear with
+    /// MODEL.TRANSFER_TYPE "side" (demo.ipynb cell 2).
     static func kmnpBaseline(_ method: String) -> OfficialMapping {
         var r = kmnpVPT("vpt-deep").rules
         for k in YacsDefaults.kmnpVPT.entries.map(\.key) where k.hasPrefix("MODEL.PROMPT.") {
             r[k] = R.noEffect("read only with TRANSFER_TYPE prompt")
         }
-        let type = ["linear": "linear", "full": "end2end", "bias": "tinytl-bias", "partial-1": "partial-1", "adapter": "adapter", "mlp-3": "linear"][method]!
+        let type = ["linear": "linear", "full": "end2end", "bias": "tinytl-bias", "partial-1": "partial-1", "adapter": "adapter", "mlp-3": "linear", "sidetune": "side"][method]!
         r["MODEL.TRANSFER_TYPE"] = R.only(.string(type), "src/models/vit_models.py transfer type of \(method)")
         if method == "mlp-3" {
             // demo.ipynb cell 2 "MLP-3 (3 layer MLP): --config-file configs/linear/*.yaml MODEL.MLP_NUM "2"": the head is
