@@ -110,9 +110,13 @@ final class RecipeCoverageTests: XCTestCase {
         for f in files {
             let r = try Recipe.load(f)
             XCTAssertNotNil(methodRegistry[r.method], "\(f.path): method \(r.method) is not registered")
-            // recipes/<b>/<method>.yaml or recipes/<b>/<method>/<dataset>.yaml
+            // recipes/<b>/<method>.yaml, recipes/<b>/<method>/<dataset>.yaml or recipes/<b>/<method>/<backbone>/<dataset>.yaml
             let name = f.deletingPathExtension().lastPathComponent, parent = f.deletingLastPathComponent().lastPathComponent
-            XCTAssertTrue(r.method == name || r.method == parent, "\(f.path): method \(r.method) does not match its path")
+            let grandparent = f.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
+            let perBackbone = r.method == grandparent && BackboneZoo.specs[parent] != nil
+            XCTAssertTrue(r.method == name || r.method == parent || perBackbone, "\(f.path): method \(r.method) does not match its path")
+            // A per-backbone recipe that names a backbone names its folder's (CellReadiness refuses another).
+            if perBackbone, let b = r.backbone { XCTAssertEqual(b, parent, "\(f.path): backbone \(b) in the folder of \(parent)") }
             // ILM-VP pads an input_size image: the loader must prepare that size, else the method's shape check stops the run.
             if ["ilm-vp", "flm-vp", "rlm-vp"].contains(r.method), case .int(let s)? = r.options["input_size"] {
                 XCTAssertEqual(r.imageSize, s, "\(f.path): image_size must equal options.input_size")
