@@ -2,6 +2,7 @@ import XCTest
 import Backbones
 import Bench
 import Checkpoints
+import Data
 import Engine
 import Methods
 import Random
@@ -119,5 +120,35 @@ final class DAVPTMAETests: XCTestCase {
         let cls = try build(Self.options, backboneId: nil)
         _ = try Probe.loadOfficialWeights(cls, from: try loadCheckpoint(Self.dir.appendingPathComponent("all/weights.safetensors")))
         XCTAssertGreaterThan(relError(cls.plainFeatures(Tensor(try x.floats(), shape: x.shape), context: &ctx2).scalars, e), 1e-2)
+    }
+
+    /// A mini run with the MAE readout (global pool over prompts + image tokens, k-means on the pooled plain feature)
+    /// learns: above chance on the 8-class scenes task, as DAVPTTests' CLS run does.
+    func testMiniTrainingAboveChanceWithMAEReadout() throws {
+        var recipe = try Recipe.load(DAVPTTests.root.appendingPathComponent("recipes/mini/da-vpt.yaml"))
+        recipe.epochs = 10
+        recipe.lr = 5e-3
+        let vit = ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 4, heads: 2, mlpDim: 64), seed: 7)
+        let task = BuiltinTask.scenes
+        let method = try makeMethod("da-vpt", setup: MethodSetup(backbone: .vit(vit), numClasses: task.numClasses, options: recipe.options,
+                                                                 rng: RandomStream(1), backboneId: "vit-b16-mae"))
+        let davpt = try XCTUnwrap(method as? DAVPT)
+        XCTAssertTrue(davpt.globalPool)
+        let pipe = try Pipeline.make(recipe.pipeline, size: 32)
+        let train = DataLoader(dataset: BuiltinDataset(task: task, pool: 0..<320), pipeline: pipe,
+                               options: LoaderOptions(batchSize: recipe.batchSize, train: true, seed: 1, threads: 1, classBalanced: recipe.classBalanced ?? false, cache: true))
+        let test = DataLoader(dataset: BuiltinDataset(task: task, pool: 1000..<1200), pipeline: pipe,
+                              options: LoaderOptions(batchSize: 100, shuffle: false, train: false, seed: 1, threads: 1, cache: true))
+        var byClass = [[Int]](repeating: [], count: task.numClasses)
+        for i in 0..<train.dataset.count where byClass[train.dataset.label(i)].count < 10 { byClass[train.dataset.label(i)].append(i) }
+        let b = try train.makeBatch(byClass.flatMap { $0 }, epoch: 0)
+        var rng = RandomStream(1, 0xA11)
+        davpt.initializeMapping(batches: [(Tensor(b.images, shape: b.shape), b.labels.map { Int($0) })], rng: &rng)
+        XCTAssertGreaterThan(Set(davpt.mapping).count, 1)
+        let trainer = try Trainer(method: method, recipe: recipe, data: RunData(train: train, val: nil, test: test), seed: 1, folder: nil)
+        let h = try trainer.run()
+        let acc = Trainer.select(.lastEpochTest, from: h).accuracy
+        print("DA-VPT mini run, MAE readout (scenes, chance 12.5%): losses \(h.map { $0.trainLoss }), test acc \(h.compactMap { $0.testAccuracy })")
+        XCTAssertGreaterThan(acc, 25)
     }
 }
