@@ -6,6 +6,10 @@
 //   for l: _x = [x[:, :1]; drop(vpt_norm(P_l)); x[:, -N:]]; x = Block_l(_x) (vpt.py:380-403; old prompts discarded)
 //          on proxy layers: Lda += w_vpt·PA(mean(_x[:, 1+Lp:]), P_l) + w_cls·PA(q_CLS, P_l)   (criterion.py:406-426)
 //   Lda /= #p_idxs; logits = head(norm(x)[:, 0]); loss = CE + Lda                      (vpt.py:405-406, train.py:146-154)
+// On MAE (model_name mae-B: global_pool, model_creator.py:115) the readout is mean(norm(x)[:, 1:]) — LayerNorm on
+// every token, then the mean over the prompts of the last block AND the image tokens (mae_pooling "all", params.py:87;
+// "img" averages the image tokens only), vpt.py:383-390 — and the initial k-means reads the plain ViT's
+// norm(mean(x[:, 1:])) (models/vit.py:78-80: mean first, then norm). MoCo v3 and ViT-B read norm(x)[:, 0].
 // The block is timm's pre-norm block with separate q/k/v Linears (attn.py:66-86), an optional additive mask that
 // lets prompt queries see only image tokens (attn.py:89-96), drop-path rate linspace(0, drop_path, depth)[l]
 // (vpt.py:210). The backbone runs in train mode (drop-path on).
@@ -59,6 +63,11 @@ public struct DAVPTConfig: Codable, Sendable, Equatable {
     /// Keys some configs set but the official reader silently ignores (spec §7.1); used only with FIXED_CONFIG_KEYS.
     public var vpt_and_cls_loss_weight: Double? = nil
     public var proxy_prompt_depth: Int? = nil
+    /// Backbone family (params.py:5 `model_name`: vit-B, mae-B, moco-B); nil = from the cell's backbone id
+    /// (`vit-b16-mae` → mae-B: global-pool readout; else the CLS readout).
+    public var model_name: String? = nil
+    /// MAE readout tokens (params.py:87): `all` = every token but CLS (prompts included), `img` = the image tokens.
+    public var mae_pooling: String = "all"
     /// `fixed` variant: honour `vpt_and_cls_loss_weight` and `proxy_prompt_depth` as the configs intend.
     public var FIXED_CONFIG_KEYS: Bool = false
     /// `fixed` variant: `bias_proj` unfreezes only the attention `proj.bias`, not `patch_embed.proj.bias` (spec §7.4).
@@ -72,7 +81,7 @@ public struct DAVPTConfig: Codable, Sendable, Equatable {
         "patch_type", "cls_type", "vpt_type_for_cls_ml", "vpt_type_for_patch_ml", "mask", "drop_path", "wd_head",
         "learn_bias", "train_cls", "bias_fc1", "bias_fc2", "bias_proj", "bias_norm1", "bias_norm2", "bias_norm",
         "norm_norm1", "norm_norm2", "norm_norm", "bias_q", "bias_k", "bias_v", "vpt_and_cls_loss_weight",
-        "proxy_prompt_depth", "FIXED_CONFIG_KEYS", "FIXED_BIAS_PROJ",
+        "proxy_prompt_depth", "FIXED_CONFIG_KEYS", "FIXED_BIAS_PROJ", "model_name", "mae_pooling",
     ]
 
     /// Options over the defaults (absent keys keep the `params.py` defaults; unknown keys are an error).
@@ -158,12 +167,14 @@ public final class DAVPT: PromptMethod {
     /// `head.{weight,bias}`: trunc_normal(.02) / 0 (model_creator.py:173-176).
     public let headWeight: Parameter, headBias: Parameter
     let lossWeightPatch: Float, lossWeightCls: Float
+    /// MAE's global-pool readout (model_creator.py:115 `global_pool = model_name.split('-')[0] == "mae"`).
+    public let globalPool: Bool
 
     /// Class → proxy index (C entries in [0, Lp)).
     public private(set) var mapping: [Int]
     /// Current k-means centroids [Lp][D] (layer-normalised space), warm start of the next refresh.
     public private(set) var centroids: [[Float]]?
-    /// Running per-class means of the training CLS features of the current epoch (criterion.py:62-93).
+    /// Running per-class means of the training features (the readout) of the current epoch (criterion.py:62-93).
     var classMeans: [[Float]], classCounts: [Int]
     let seed: UInt64
 
@@ -191,6 +202,13 @@ public final class DAVPT: PromptMethod {
             throw MethodError("\(id): only cls_type query and vpt_type_for_*_ml vpt are implemented (every config uses them)")
         }
         guard ["none", "l2"].contains(config.vpt_norm) else { throw MethodError("\(id): vpt_norm must be none or l2") }
+        // Family as GateVPT picks it: the official option if given, else the cell's backbone id.
+        let family = config.model_name ?? setup.backboneId.map { $0.contains("mae") ? "mae-B" : $0.contains("moco") ? "moco-B" : "vit-B" } ?? "vit-B"
+        guard ["vit-B", "mae-B", "moco-B"].contains(family) else {
+            throw MethodError("\(id): model_name '\(family)' is not vit-B, mae-B or moco-B (the ViT-B backbones, Dataset/names.py:13-19)")
+        }
+        guard ["all", "img"].contains(config.mae_pooling) else { throw MethodError("\(id): mae_pooling must be all or img (params.py:87)") }
+        globalPool = family == "mae-B"
         if config.FIXED_CONFIG_KEYS {
             // NOTE: fixed variant — what the configs that set these ignored keys intend (spec §7.1).
             if let w = config.vpt_and_cls_loss_weight { config.vpt_loss_weight = w; config.cls_loss_weight = w }
@@ -316,7 +334,7 @@ public final class DAVPT: PromptMethod {
         return (y + m, qCls)
     }
 
-    /// CLS features [B, D] and (when `labels` is given) the metric-learning loss Lda.
+    /// Features [B, D] (CLS, or the MAE global pool) and (when `labels` is given) the metric-learning loss Lda.
     func forward(_ images: Tensor, labels: [Int]?, context: inout ForwardContext) -> (Tensor, Tensor?) {
         var x = vit.embed(images)
         let b = x.shape[0], nImg = vit.config.numPatches
@@ -337,7 +355,7 @@ public final class DAVPT: PromptMethod {
             pieces.append(img)
             let xin = Tensor.concat(pieces, axis: 1)
             let last = l == vit.config.depth - 1
-            let (out, qCls) = block(l, xin, prompts: len, rows: last ? 1 : nil, context: &context)
+            let (out, qCls) = block(l, xin, prompts: len, rows: last && !globalPool ? 1 : nil, context: &context)
             x = out
             if let labels, isProxy, config.proxy_vpt, let p {
                 let term = proxyLoss(xin, prompts: p, qCls: qCls, labels: labels)
@@ -346,6 +364,10 @@ public final class DAVPT: PromptMethod {
         }
         if let l = lda, !proxyLayers.isEmpty { lda = l / Float(proxyLayers.count) }
         let t = vit.norm(x)
+        if globalPool {  // vpt.py:383-390: norm on every token, then the mean over prompts + image tokens ("all") or image tokens
+            let from = config.mae_pooling == "img" ? t.shape[1] - nImg : 1
+            return (t.slice(axis: 1, from, t.shape[1]).mean(axis: 1), lda)
+        }
         return (t.slice(axis: 1, 0, 1).reshaped([b, t.shape[2]]), lda)
     }
 
@@ -421,19 +443,27 @@ public final class DAVPT: PromptMethod {
         if Set(a).count > 1 { mapping = a; centroids = c } else { centroids = nil }
     }
 
-    /// The initial mapping (model_creator.py:519-595): per-class means of the plain backbone's CLS feature
-    /// `norm(x)[:, 0]` (no prompts, eval mode) over the given samples (officially `init_sample_per_class` random
+    /// The initial mapping (model_creator.py:519-595): per-class means of the plain backbone's feature
+    /// (`plainFeatures`: CLS `norm(x)[:, 0]`, on MAE `norm(mean(x[:, 1:]))`; no prompts, eval mode) over the given samples (officially `init_sample_per_class` random
     /// training images per class, with training transforms), then cosine k-means from k random rows.
     public func initializeMapping(batches: [(images: Tensor, labels: [Int])], rng: inout RandomStream) {
         guard !allClasses && config.initial_mapping == "kmeans" && proxyLen > 0 else { return }
         for (x, y) in batches {
             var ctx = ForwardContext.eval
-            let f = withoutGrad { vit.features(x, context: &ctx) }
+            let f = withoutGrad { plainFeatures(x, context: &ctx) }
             accumulateClassMeans(f, y)
         }
         updateMapping(classMeans: classMeans, centroids: nil, rng: &rng)
         classMeans = Array(repeating: Array(repeating: 0, count: vit.config.dim), count: numClasses)
         classCounts = Array(repeating: 0, count: numClasses)
+    }
+
+    /// The plain backbone's feature for the initial mapping (models/vit.py:64-85, eval mode): norm(x)[:, 0], or on MAE
+    /// norm(mean(x[:, 1:])) — the mean of the image tokens first, then the final norm.
+    public func plainFeatures(_ x: Tensor, context: inout ForwardContext) -> Tensor {
+        guard globalPool else { return vit.features(x, context: &context) }
+        let h = vit.encode(vit.embed(x), context: &context)
+        return vit.norm(h.slice(axis: 1, 1, h.shape[1]).mean(axis: 1))
     }
 
     /// Before training: the initial class → proxy mapping from `init_sample_per_class` training images per class,

@@ -487,7 +487,7 @@ extension OfficialMapping {
         let unimplemented = "the params.py default; other values select code paths not implemented here"
         r.merge(R.defaultsOnly(["head_pooling", "local_layer_gradient", "select_type", "pooling_type", "vpt_head_init", "vpt_init",
                                 "init_pooling_type", "init_select_topk", "noise_ratio", "vpt_cls_loss_weight", "vpt_cls_loss", "connection_type",
-                                "fixed_gate_ratio", "connect_last_layer", "attention_scaling_topk", "mae_pooling", "nesterov",
+                                "fixed_gate_ratio", "connect_last_layer", "attention_scaling_topk", "nesterov",
                                 "test_vpt_loss_off", "test_cls_loss_off", "data_cropsize", "load_model", "load_config"], of: p, unimplemented)) { $1 }
         let out = "output, logging or checkpoint location"
         r.merge(R.all(["save_checkpoint", "save_dir", "task_name", "quiet_mode", "config"], R.noEffect(out))) { $1 }
@@ -498,7 +498,22 @@ extension OfficialMapping {
         r["fp16"] = R.noEffect("CUDA mixed precision (torch.cuda.amp); computed here in float32 — rounding only, same training")
         r["open_bias_decay"] = R.noEffect("no effect on this method's training in the official code (create_optimizer, utils/utils.py:125-165)")
         r["open_weight_decay"] = R.noEffect("no effect on this method's training in the official code (create_optimizer, utils/utils.py:125-165)")
-        r["model_name"] = R.only(.string("vit-B"), "the timm ViT-B/16 AugReg IN-21k backbone")
+        // model_creator.py:54-125 + Dataset/names.py:13-19: vit-B = timm AugReg IN-21k; mae-B = timm's MAE ViT-B with the
+        // global-pool readout (global_pool = model_name starts with "mae"); moco-B = the MoCo v3 ViT-B (CLS readout).
+        // The MAE / MoCo v3 configs (configs/*/mae_*, moco_*) thus name the recipe's backbone, and the option selects the
+        // readout (DAVPT also infers it from the cell's backbone; the option carries it into `bench probe`).
+        r["model_name"] = .map { v, _ in
+            switch v {
+            case .string("vit-B")?, nil: return []
+            case .string("mae-B")?: return [("backbone", .string("vit-b16-mae")), ("options.model_name", .string("mae-B"))]
+            case .string("moco-B")?: return [("backbone", .string("vit-b16-mocov3")), ("options.model_name", .string("moco-B"))]
+            default: throw MappingError("vit-B, mae-B or moco-B (the ViT-B backbones of Table 1; Dataset/names.py:13-19)")
+            }
+        }
+        r["mae_pooling"] = .map { v, _ in
+            guard case .string(let m)? = v, ["img", "all"].contains(m) else { throw MappingError("img or all (params.py:87)") }
+            return [("options.mae_pooling", .string(m))]
+        }
         r["tuning_type"] = R.only(.string("prompt"), "prompt tuning")
         r["dataset"] = .map { v, _ in
             guard case .string(let d)? = v else { return [] }
