@@ -29,6 +29,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "ssf": { try SSF(setup: $0) },
     "lora": { try LoRA(setup: $0) },
     "vp": { try VP(setup: $0) },
+    "dtl": { try DTL(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.
