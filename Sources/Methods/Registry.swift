@@ -30,6 +30,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "lora": { try LoRA(setup: $0) },
     "vp": { try VP(setup: $0) },
     "dtl": { try DTL(setup: $0) },
+    "sct": { try SCT(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.
