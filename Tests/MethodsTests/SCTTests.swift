@@ -73,6 +73,19 @@ final class SCTTests: XCTestCase {
         XCTAssertEqual(resumed.channelIndex, m.channelIndex)
     }
 
+    /// The trainer's `wholeTrainingSetEpoch` reader: every training image once, in dataset order, although the
+    /// training loader shuffles and drops its last partial batch (the official calibration sees all images).
+    func testTrainerReaderForTheWholeTrainingSet() throws {
+        let data = BuiltinDataset(task: .scenes, pool: 0..<100)
+        let loader = DataLoader(dataset: data, pipeline: try Pipeline.make("builtin", size: 32),
+                                options: LoaderOptions(batchSize: 32, shuffle: true, dropLast: true, train: true, seed: 1, threads: 1))
+        XCTAssertEqual(loader.plan(epoch: 0).joined().count, 96)
+        let read = Trainer.reader(loader)(wholeTrainingSetEpoch)
+        var labels: [Int] = []
+        while let (x, y) = try read() { XCTAssertEqual(x.shape[0], y.count); labels += y }
+        XCTAssertEqual(labels, (0..<100).map { data.label($0) })
+    }
+
     /// The table's 0.11 M: 12 × (96·96 + 96) adapter values on ViT-B/16 at topN 96.
     func testViTBCount() throws {
         let b16 = ViTConfig(imageSize: 32, patchSize: 16, dim: 768, depth: 12, heads: 12, mlpDim: 8)
