@@ -25,6 +25,8 @@ final class OfficialRecipeTests: XCTestCase {
         "recipes/fgvc/lora/": "follows V-PETL Bench's run_vit_lora.sh + configs/model_lora (no importer for its scripts)",
         "recipes/hta/vp.yaml": "DAM-VP's head-tuning path with one prompter and VPT's grid: no official VP command for HTA exists",
         "recipes/hta/mlp-3.yaml": "KMnP/vpt configs/linear with MODEL.MLP_NUM 2 (demo.ipynb) and the linear grid: the importer has no mlp-3 mapping yet",
+        "recipes/vtab1k/dtl/": "written from heekhero/DTL train_scripts/vit/vtab/*/train_dtl.sh by Tests/Fixtures/methods/dtl/make_dtl_recipes.py (no importer for its argparse)",
+        "recipes/vtab1k/sct/": "written from showlab/SCT run_model_sct.sh + configs/model_sct/vtab by Tests/Fixtures/methods/sct/make_sct_recipes.py (no importer)",
     ]
 
     func recipeFiles() -> [URL] {
