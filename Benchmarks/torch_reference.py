@@ -16,10 +16,10 @@ lines on stdout, appended to `--log` (default results/throughput/torch-reference
 summary.
 
 Methods with a module under Benchmarks/official/ (e2vpt, da-vpt, sa2vp, insvp, dam-vp, ilm-vp, full, fact, repadapter,
-hydra) are timed with
+hydra, dtl, sct) are timed with
 the OFFICIAL PyTorch model code: each module imports the official repository from the checkout its environment
 variable names (E2VPT_SRC, DAVPT_SRC, SA2VP_SRC, INSVP_SRC, DAMVP_SRC, ILMVP_SRC, VPT_SRC, FACT_SRC, REPADAPTER_SRC,
-HYDRA_SRC) and returns the trainable
+HYDRA_SRC, DTL_SRC, SCT_SRC; sct needs timm 0.6.5, e.g. /work/venv-ssf/bin/python) and returns the trainable
 tensors, the loss of one training batch and the inference logits; this script wraps them in the same SGD step as
 ours. ILM-VP runs on ResNet-50 (ours: `--backbone resnet50`). `--like-for-like` sets OFFICIAL_BENCH_FREEZE=1: InsVP's
 and DAM-VP's official code never freezes the backbone, so by default PyTorch also computes gradients for every frozen
@@ -50,7 +50,7 @@ def vit_b16_forward_gflop(tokens=197):
 EVAL_GFLOP = {"vpt-deep": vit_b16_forward_gflop(207), "vpt-shallow": vit_b16_forward_gflop(207)}
 # Methods timed with the official model code: method id → module under Benchmarks/official/.
 OFFICIAL = {"e2vpt": "e2vpt", "da-vpt": "da_vpt", "sa2vp": "sa2vp", "insvp": "insvp", "dam-vp": "dam_vp",
-            "ilm-vp": "ilm_vp", "full": "full", "fact": "fact", "repadapter": "repadapter", "hydra": "hydra"}
+            "ilm-vp": "ilm_vp", "full": "full", "fact": "fact", "repadapter": "repadapter", "hydra": "hydra", "dtl": "dtl", "sct": "sct"}
 # Our backbone for each method (ViT-B/16 unless named).
 BACKBONE = {"ilm-vp": "resnet50"}
 

@@ -66,7 +66,13 @@ public final class Trainer {
     /// The training loader as the methods' `TrainingData`.
     static func reader(_ loader: DataLoader) -> TrainingData {
         { epoch in
-            let it = loader.batches(epoch: epoch)
+            var source = loader
+            if epoch == wholeTrainingSetEpoch {
+                var o = loader.options
+                o.shuffle = false; o.dropLast = false; o.train = false; o.classBalanced = false
+                source = DataLoader(dataset: loader.dataset, pipeline: loader.pipeline, options: o)
+            }
+            let it = source.batches(epoch: max(epoch, 0))
             return { try it.next().map { (Tensor($0.images, shape: $0.shape), $0.labels.map { Int($0) }) } }
         }
     }

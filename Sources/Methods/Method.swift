@@ -114,6 +114,9 @@ public struct TrainingBatch {
 public typealias TrainingBatchReader = () throws -> (images: Tensor, labels: [Int])?
 /// Opens a `TrainingBatchReader` for an epoch.
 public typealias TrainingData = (_ epoch: Int) -> TrainingBatchReader
+/// The `TrainingData` epoch that reads every training image once, in dataset order, with the evaluation transform and no
+/// dropped last batch (calibration passes over the training set, e.g. SCT's salient-channel selection).
+public let wholeTrainingSetEpoch = -1
 
 /// Which split an evaluation pass reads.
 public enum EvaluationSplit: String, Sendable { case val, test }

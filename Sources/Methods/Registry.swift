@@ -35,6 +35,8 @@ public let methodRegistry: [String: MethodFactory] = [
     "fact": { try FacT(setup: $0) },
     "repadapter": { try RepAdapter(setup: $0) },
     "hydra": { try Hydra(setup: $0) },
+    "dtl": { try DTL(setup: $0) },
+    "sct": { try SCT(setup: $0) },
 ]
 
 /// Builds method `id`, or throws naming the known ids.

@@ -26,6 +26,8 @@ final class OfficialRecipeTests: XCTestCase {
         "recipes/vtab1k/gatevpt.yaml": "ryongithub/GatedPromptTuning publishes no per-dataset configuration (README.md:37 is one example; run.sh:141-163 fixed values): lr searched on val",
         "recipes/fgvc/gatevpt.yaml": "ryongithub/GatedPromptTuning publishes no per-dataset configuration (README.md:37 is one example; run.sh:141-163 fixed values): lr searched on val",
         "recipes/hta/gatevpt.yaml": "no official GateVPT run on HTA exists (InsVP's 'Yoo et al' row does not say how it trained): GatedPromptTuning's run.sh values with the lr searched on val",
+        "recipes/vtab1k/dtl/": "written from heekhero/DTL train_scripts/vit/vtab/*/train_dtl.sh by Tests/Fixtures/methods/dtl/make_dtl_recipes.py (no importer for its argparse)",
+        "recipes/vtab1k/sct/": "written from showlab/SCT run_model_sct.sh + configs/model_sct/vtab by Tests/Fixtures/methods/sct/make_sct_recipes.py (no importer)",
         "recipes/vtab1k/lora.yaml": "follows ZhangYuanhan-AI/NOAH's configs/LoRA/VTAB/slurm_train_lora_vtab.sh + supernet_train_prompt.py's parser + experiments/LoRA/ViT-B_prompt_lora_8.yaml: no importer for NOAH's format yet",
     ]
 
