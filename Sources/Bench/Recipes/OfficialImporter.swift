@@ -316,8 +316,15 @@ extension OfficialImporter {
         do { rel = try entry.config(s) } catch { throw ImportError(file: displayPath, problems: ["\(error)"]) }
         let dir = (displayPath as NSString).deletingLastPathComponent
         let shown = dir.isEmpty ? rel : dir + "/" + rel
-        try VPETLConfig.apply(file: file.deletingLastPathComponent().appendingPathComponent(rel), displayPath: shown, to: &s,
-                              missing: "\(entry.parser.file) loads \(rel) for the command's flags")
+        do {
+            try VPETLConfig.apply(file: file.deletingLastPathComponent().appendingPathComponent(rel), displayPath: shown, to: &s,
+                                  missing: "\(entry.parser.file) loads \(rel) for the command's flags")
+        } catch {
+            // A flag selecting code that is not implemented (RepAdapter --few-shot → configs/repblock_few_shot) is named
+            // first; otherwise the missing config is the problem.
+            _ = try OfficialMapping.named(method, format: "petl-yaml").apply(s, file: displayPath)
+            throw error
+        }
         return s
     }
 }
