@@ -19,6 +19,7 @@ struct RecipeImportCommand: ParsableCommand {
         insvp (argparse; sh/*.sh or main.py):    bench recipe import --method insvp sh/cifar10.sh --lr=0.001
         linear/full on ResNets (ILM-VP argparse): bench recipe import --method linear --repo OPTML-Group/ILM-VP experiments/cnn/linear_probing.py --network resnet18 --dataset dtd
         adaptformer, lora, bias (V-PETL Bench):   bench recipe import --method lora ImageClassification/scripts/run_vit_lora.sh dataset=cifar100
+        fact, repadapter, hydra (.py + the per-task yaml it loads): bench recipe import --method repadapter train.py --dataset cifar --method repblock --dim 8 --scale 0
         Every official key is mapped, listed as having no effect on results (with the reason), or rejected by name.
         """)
 
@@ -34,7 +35,10 @@ struct RecipeImportCommand: ParsableCommand {
     func run() throws {
         let pin: OfficialImporter.Pin
         do { pin = try OfficialImporter.pin(method, repo: repo, file: file) } catch { throw ValidationError("\(error)") }
-        for a in args where ["--out", "--path", "--method", "--repo"].contains(a.split(separator: "=").first.map(String.init) ?? a) {
+        // A flag the official parser itself has (RepAdapter's and Hydra's --method) is the official one.
+        let official = OfficialImporter.officialFlags(method, format: pin.format)
+        for a in args where ["--out", "--path", "--method", "--repo"].filter({ !official.contains(String($0.dropFirst(2))) })
+            .contains(a.split(separator: "=").first.map(String.init) ?? a) {
             throw ValidationError("'\(a)' comes after FILE, so it is read as an official argument; put bench's options before FILE")
         }
         let display = path ?? file

@@ -17,10 +17,6 @@ final class OfficialRecipeTests: XCTestCase {
         // No official configuration holds these recipes' values: nothing to import them from.
         "recipes/hta/adaptformer.yaml": "no official AdaptFormer run on HTA exists: ShoufaChen/AdaptFormer has no HTA/FGVC configs (its model options are main_image.py's defaults) and the training values are KMnP/vpt's finetune protocol with VPT's grid, searched on val",
         "recipes/hta/vp.yaml": "no official VP command for HTA exists: DAM-VP's head-tuning path with one prompter and VPT's grid (hjbahng/visual_prompting's main_vision.py prompts CNNs — rn50, instagram_resnext101_32x8d, bit_m_rn50 — with lr 40 for 1000 epochs, main_vision.py:33-51; main_clip.py prompts CLIP: neither is this row's ViT-B/16 run)",
-        // An official source exists but has no importer yet (its recipe cites file:line per value).
-        "recipes/vtab1k/fact/": "follow JieShibo/PETL-ViT FacT/fact_tk.py's parser + configs/tk/<task>.yaml (written by Tests/Fixtures/methods/fact/make_fact_recipes.py, each value citing file:line): no importer for that format yet",
-        "recipes/vtab1k/repadapter/": "follow luogen1996/RepAdapter train.py's parser + configs/repblock/<task>.yaml (written by Tests/Fixtures/methods/repadapter/make_repadapter_recipes.py, each value citing file:line): no importer for that format yet",
-        "recipes/vtab1k/hydra/": "follow extremebird/Hydra vtab1k/train.py's parser + configs/hydra_both/<task>.yaml (written by Tests/Fixtures/methods/hydra/make_hydra_recipes.py, each value citing file:line): no importer for that format yet",
         // GatedPromptTuning publishes one example command (README.md:37) and run.sh's fixed values; per-dataset values are
         // searched on val, so there is no per-dataset configuration to import.
         "recipes/vtab1k/gatevpt.yaml": "ryongithub/GatedPromptTuning publishes no per-dataset configuration (README.md:37 is one example; run.sh:141-163 fixed values): lr searched on val",
@@ -281,6 +277,60 @@ final class OfficialRecipeTests: XCTestCase {
         XCTAssertEqual(m.value("options.MLP_NUM"), .int(2))
         XCTAssertThrowsError(try OfficialImporter.run(method: "mlp-3", file: lin, displayPath: "c", args: ["DATA.FEATURE", "sup_vitb16_imagenet21k"])) {
             XCTAssert("\($0)".contains("MODEL.MLP_NUM"), "\($0)")
+        }
+    }
+
+    /// FacT, RepAdapter, Hydra (petl-yaml): the entry point's parser, then the per-task yaml its get_config loads; a flag at
+    /// its "use the config" value takes the config's, any other value wins (fact_tk.py:186-189, RepAdapter train.py:107,
+    /// Hydra utils.py:64-75).
+    func testPETLYamlFormat() throws {
+        let fact = Self.fixtures.appendingPathComponent("JieShibo_PETL-ViT/FacT/fact_tk.py")
+        let f = try OfficialImporter.run(method: "fact", file: fact, displayPath: "FacT/fact_tk.py", args: ["--dataset", "caltech101"])
+        XCTAssertEqual(f.value("options.dim"), .int(32))
+        XCTAssertEqual(f.value("options.scale"), .double(10))
+        XCTAssertEqual(f.value("lr"), .double(0.001))
+        XCTAssert(f.values.first { $0.key == "options.dim" }!.source.contains("FacT/configs/tk/caltech101.yaml:3"), "\(f.values.first { $0.key == "options.dim" }!.source)")
+        let f8 = try OfficialImporter.run(method: "fact", file: fact, displayPath: "FacT/fact_tk.py", args: ["--dataset", "caltech101", "--dim", "8"])
+        XCTAssertEqual(f8.value("options.dim"), .int(8))                      // --dim 8 over the config's rank 32
+        XCTAssertEqual(f8.value("options.scale"), .double(10))
+        XCTAssertThrowsError(try OfficialImporter.run(method: "fact", file: fact, displayPath: "FacT/fact_tk.py", args: ["--dataset", "nope"])) {
+            XCTAssert("\($0)".contains("FacT/configs/tk/nope.yaml"), "\($0)")
+        }
+        XCTAssertThrowsError(try OfficialImporter.run(method: "fact", file: fact, displayPath: "FacT/fact_tk.py", args: ["--dataset", "dtd", "--model", "vit_large"])) {
+            XCTAssert("\($0)".contains("'model'"), "\($0)")
+        }
+        XCTAssertThrowsError(try OfficialImporter.run(method: "fact", file: URL(fileURLWithPath: "run.sh"), displayPath: "FacT/run.sh", args: [])) {
+            XCTAssert("\($0)".contains(".py entry point"), "\($0)")
+        }
+
+        let rep = Self.fixtures.appendingPathComponent("luogen1996_RepAdapter/train.py")
+        let base = ["--dataset", "cifar", "--method", "repblock", "--dim", "8"]
+        let r = try OfficialImporter.run(method: "repadapter", file: rep, displayPath: "train.py", args: base + ["--scale", "0"])
+        XCTAssertEqual(r.value("options.scale"), .double(0.1))                // configs/repblock/cifar.yaml:3
+        XCTAssertEqual(r.value("options.method"), .string("repblock"))
+        XCTAssertEqual(try OfficialImporter.run(method: "repadapter", file: rep, displayPath: "train.py", args: base + ["--scale", "3"]).value("options.scale"), .double(3))
+        XCTAssertThrowsError(try OfficialImporter.run(method: "repadapter", file: rep, displayPath: "train.py", args: base + ["--few-shot"])) {
+            XCTAssert("\($0)".contains("few-shot"), "\($0)")
+        }
+        XCTAssertEqual(OfficialImporter.officialFlags("repadapter", format: "petl-yaml").contains("method"), true)
+
+        let hy = Self.fixtures.appendingPathComponent("extremebird_Hydra/vtab1k/train.py")
+        let exp = ["--dataset", "dtd", "--method", "hydra_both", "--dim", "2", "--scale", "0", "--lr", "-1", "--wd", "-1", "--dropout", "-1.0", "--bsize", "-1"]
+        let h = try OfficialImporter.run(method: "hydra", file: hy, displayPath: "vtab1k/train.py", args: exp)
+        XCTAssertEqual(h.value("batch_size"), .int(32))                       // configs/hydra_both/dtd.yaml:7
+        XCTAssertEqual(h.value("options.dropout"), .double(0.2))
+        XCTAssertEqual(h.value("options.scale"), .double(0.1))
+        XCTAssertEqual(h.value("weight_decay"), .double(0.0001))
+        XCTAssertEqual(h.value("schedule.cycleEpochs"), .int(500))
+        XCTAssert(h.values.first { $0.key == "batch_size" }!.source.contains("vtab1k/configs/hydra_both/dtd.yaml:7"))
+        // set_hyperparameter: lr > 0, wd ≥ 0, dropout ≥ 0, bsize > 0 replace the config's values.
+        let g = try OfficialImporter.run(method: "hydra", file: hy, displayPath: "vtab1k/train.py", args: exp + ["--lr", "0.01", "--wd", "0", "--dropout", "0", "--bsize", "16"])
+        XCTAssertEqual(g.value("lr"), .double(0.01))
+        XCTAssertEqual(g.value("weight_decay"), .double(0))
+        XCTAssertEqual(g.value("options.dropout"), .double(0))
+        XCTAssertEqual(g.value("batch_size"), .int(16))
+        XCTAssertThrowsError(try OfficialImporter.run(method: "hydra", file: hy, displayPath: "vtab1k/train.py", args: ["--method", "hydra_par"])) {
+            XCTAssert("\($0)".contains("'method'"), "\($0)")
         }
     }
 

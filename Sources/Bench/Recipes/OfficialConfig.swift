@@ -12,7 +12,8 @@ public struct OfficialSource: Codable, Sendable, Equatable {
     public var repo: String
     public var commit: String
     /// `yacs` (KMnP/vpt, E2VPT), `colon` (DA-VPT `key: value`), `argparse` (InsVP `sh/*.sh` or a command), `vpetl`
-    /// (V-PETL Bench's run_vit_*.sh + configs/model_lora yaml), `timm` (SSF's timm train.py under torch.distributed.launch).
+    /// (V-PETL Bench's run_vit_*.sh + configs/model_lora yaml), `timm` (SSF's timm train.py under torch.distributed.launch),
+    /// `petl-yaml` (FacT, RepAdapter, Hydra: the .py entry point's flags + the per-task yaml its get_config loads).
     public var format: String
     public var file: String
     public var args: [String]?

@@ -27,6 +27,9 @@ public enum OfficialImporter {
         "adaptformer": (vpetlRepo, vpetlCommit),
         "lora": (vpetlRepo, vpetlCommit),
         "ssf": ("dongzelian/SSF", "e94e0e704a4ece1986a537c97a95158b46838f71"),
+        "fact": ("JieShibo/PETL-ViT", "026e4f12cfbe1e46bfb4d3ed5ba09f2d9f83e91e"),
+        "repadapter": ("luogen1996/RepAdapter", "360992fc2a36f069fd168754f14bc1986d869a8f"),
+        "hydra": ("extremebird/Hydra", "4138457859666d49b9ca9e45473d8570586670bb"),
     ]
     static let vpetlRepo = "synbol/Parameter-Efficient-Transfer-Learning-Benchmark"
     static let vpetlCommit = "c188fad2930fa2d1c07a8a64848427fd24ce6006"
@@ -82,6 +85,8 @@ public enum OfficialImporter {
     /// - vpetl (V-PETL Bench): a `scripts/run_vit_*.sh` script (one command per dataset: `dataset=NAME` picks it) or the
     ///   `train/train_model_*.py` entry point and its flags; then the `configs/model_lora/<task>/<dataset>.yaml` the script
     ///   reads, found beside the script's folder;
+    /// - petl-yaml (FacT, RepAdapter, Hydra): the `.py` entry point and its flags, then the per-task
+    ///   `configs/…/<dataset>.yaml` it loads (`get_config`), found beside the entry point, each key read as `config['key']`;
     /// - timm (SSF): a `train_scripts/**/train_ssf.sh` (its torch.distributed.launch process count included) or `train.py`.
     public static func settings(method: String, file: URL, displayPath: String, args: [String], format: String? = nil) throws -> (OfficialSettings, [NoEffectKey]) {
         guard let format = format ?? OfficialMapping.formatOf(method) else {
@@ -92,6 +97,8 @@ public enum OfficialImporter {
             return (try vpetlSettings(method: method, file: file, displayPath: displayPath, args: args), [])
         case "timm":
             return (try timmSettings(file: file, displayPath: displayPath, args: args), [])
+        case "petl-yaml":
+            return (try petlYamlSettings(method: method, file: file, displayPath: displayPath, args: args), [])
         case "yacs":
             return (try YacsConfig.read(file: file, displayPath: displayPath, overrides: args, defaults: method == "e2vpt" ? .e2vpt : .kmnpVPT), [])
         case "colon":
@@ -261,6 +268,64 @@ extension OfficialImporter {
             }
         }
         if !problems.isEmpty { throw ImportError(file: at, problems: problems) }
+        return s
+    }
+}
+
+extension OfficialImporter {
+    /// The argparse parser of each method read in the `petl-yaml` format, and the config file its entry point loads for
+    /// the parsed flags (path relative to the entry point's folder).
+    static let petlYaml: [String: (parser: ArgParser, config: @Sendable (OfficialSettings) throws -> String)] = [
+        // FacT/fact_tk.py:139-141 get_config(dataset_name): './configs/tk/%s.yaml' % dataset_name.
+        "fact": (ArgParser.factTK, { s in
+            guard case .string(let d)? = s["dataset"]?.value else { throw MappingError("--dataset names the config file; it must be a string") }
+            return "configs/tk/\(d).yaml"
+        }),
+        // RepAdapter utils.py:70-77 get_config(method, dataset, few_shot): './configs/%s[_few_shot]/%s.yaml'.
+        "repadapter": (ArgParser.repadapter, { s in
+            guard case .string(let m)? = s["method"]?.value, case .string(let d)? = s["dataset"]?.value else {
+                throw MappingError("--method and --dataset name the config file; both must be strings")
+            }
+            guard ["repattn", "repblock"].contains(m) else { throw MappingError("'method' = \(m): invalid choice (argparse choices: repattn, repblock, train.py:77)") }
+            return "configs/\(m)\(s["few-shot"]?.value == .bool(true) ? "_few_shot" : "")/\(d).yaml"
+        }),
+        // Hydra vtab1k/utils.py:58-62 get_config(method, dataset): './configs/%s/%s.yaml'.
+        "hydra": (ArgParser.hydra, { s in
+            guard case .string(let m)? = s["method"]?.value, case .string(let d)? = s["dataset"]?.value else {
+                throw MappingError("--method and --dataset name the config file; both must be strings")
+            }
+            guard m == "hydra_both" else { throw MappingError("'method' = \(m): invalid choice (argparse choices: hydra_both, vtab1k/train.py:59)") }
+            return "configs/\(m)/\(d).yaml"
+        }),
+    ]
+
+    /// The flag names of the official parser `method` is read with in `format` (argparse and petl-yaml formats; empty otherwise).
+    public static func officialFlags(_ method: String, format: String) -> Set<String> {
+        let parser = format == "petl-yaml" ? petlYaml[method]?.parser : format == "argparse" ? argParser(method, format: format) : nil
+        return Set(parser?.specs.map(\.name) ?? [])
+    }
+
+    /// FacT, RepAdapter and Hydra: argparse over the entry point's flags, then the per-task yaml its `get_config` loads
+    /// (yaml.FullLoader, flat `key: value`). The entry point itself is not read (its parser is data here); the yaml is.
+    static func petlYamlSettings(method: String, file: URL, displayPath: String, args: [String]) throws -> OfficialSettings {
+        guard let entry = petlYaml[method] else { throw MappingError("no argparse + yaml importer for method '\(method)'") }
+        guard file.pathExtension == "py" else {
+            throw ImportError(file: displayPath, problems: ["a \(method) import takes the .py entry point (\(entry.parser.file)) followed by its flags"])
+        }
+        var s = try entry.parser.parse(args, source: displayPath + (args.isEmpty ? "" : " + command line"))
+        let rel: String
+        do { rel = try entry.config(s) } catch { throw ImportError(file: displayPath, problems: ["\(error)"]) }
+        let dir = (displayPath as NSString).deletingLastPathComponent
+        let shown = dir.isEmpty ? rel : dir + "/" + rel
+        do {
+            try VPETLConfig.apply(file: file.deletingLastPathComponent().appendingPathComponent(rel), displayPath: shown, to: &s,
+                                  missing: "\(entry.parser.file) loads \(rel) for the command's flags")
+        } catch {
+            // A flag selecting code that is not implemented (RepAdapter --few-shot → configs/repblock_few_shot) is named
+            // first; otherwise the missing config is the problem.
+            _ = try OfficialMapping.named(method, format: "petl-yaml").apply(s, file: displayPath)
+            throw error
+        }
         return s
     }
 }

@@ -45,6 +45,9 @@ extension OfficialMapping {
         case ("sa2vp", "argparse"): return sa2vp
         case ("adaptformer", "vpetl"), ("lora", "vpetl"), ("bias", "vpetl"): return vpetl(method)
         case ("ssf", "timm"): return ssf
+        case ("fact", "petl-yaml"): return fact
+        case ("repadapter", "petl-yaml"): return repadapter
+        case ("hydra", "petl-yaml"): return hydra
         case ("sa2vp-swin", "argparse"):
             var m = sa2vp
             m.method = "sa2vp-swin"
@@ -60,7 +63,7 @@ extension OfficialMapping {
     public static func formatOf(_ method: String) -> String? {
         ["vpt-deep": "yacs", "vpt-shallow": "yacs", "e2vpt": "yacs", "linear": "yacs", "mlp-3": "yacs", "sidetune": "yacs", "full": "yacs", "bias": "yacs",
          "partial-1": "yacs", "adapter": "yacs", "da-vpt": "colon", "da-vpt-plus": "colon", "insvp": "argparse", "ilm-vp": "argparse", "flm-vp": "argparse", "rlm-vp": "argparse", "dam-vp": "argparse", "sa2vp": "argparse", "sa2vp-swin": "argparse",
-         "adaptformer": "vpetl", "lora": "vpetl", "ssf": "timm"][method]
+         "adaptformer": "vpetl", "lora": "vpetl", "ssf": "timm", "fact": "petl-yaml", "repadapter": "petl-yaml", "hydra": "petl-yaml"][method]
     }
 
     // MARK: KMnP/vpt (train.py: config.py defaults ← --config-file (+ _BASE_) ← KEY VALUE opts)
@@ -851,5 +854,147 @@ extension OfficialMapping {
             R.code("official_selection", .string("best-test-over-epochs"), "the eval split is the test set, evaluated every epoch; CheckpointSaver keeps the best top-1 (train.py:718-719)"),
             R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
         ])
+    }
+}
+
+extension OfficialMapping {
+    // MARK: argparse entry point + per-task yaml (FacT, RepAdapter, Hydra: NOAH-style VTAB scripts)
+
+    /// The VTAB-1k loop these scripts share (NOAH's): ViT-B/16 IN-21k with drop_path 0.1, AdamW, timm cosine stepped per
+    /// epoch, 100 epochs, test every 10th epoch, best test accuracy reported. `f` is the entry point, `l` its lines.
+    static func noahLoop(_ f: String, data: String, create: Int, adamw: Int, cosine: String, cosineText: String, step: Int, train: Int,
+                         test: Int, best: Int, bs: String, dropLast: String, resize: String) -> [ImportedValue] {
+        [
+            R.code("options.drop_path", .double(0.1), "\(f):\(create) create_model(..., drop_path_rate=0.1)"),
+            R.code("optimizer.kind", .string("adamw"), "\(f):\(adamw) AdamW(trainable, lr, weight_decay): one group, decay on every trainable tensor"),
+            R.code("optimizer.betas", .list([.double(0.9), .double(0.999)]), "torch AdamW defaults"),
+            R.code("optimizer.eps", .double(1e-8), "torch AdamW default"),
+            R.code("schedule.kind", .string("timm-cosine-epoch"), "\(f):\(cosine) \(cosineText)"),
+            R.code("schedule.warmupEpochs", .int(10), "\(f):\(cosine) warmup_t=10"),
+            R.code("schedule.warmupLRInit", .double(1e-6), "\(f):\(cosine) warmup_lr_init=1e-6"),
+            R.code("schedule.minLR", .double(1e-5), "\(f):\(cosine) lr_min=1e-5"),
+            R.code("schedule.epochLag", .int(1), "\(f):\(step) scheduler.step(ep) after epoch ep: epoch e trains at the lr of e − 1"),
+            R.code("epochs", .int(100), "\(f):\(train) train(..., epoch=100)"),
+            R.code("batch_size", .int(64), "\(data):\(bs) get_data(batch_size=64)"),
+            R.code("drop_last", .bool(true), "\(data):\(dropLast) shuffle=True, drop_last=True"),
+            R.code("eval_every", .int(10), "\(f):\(test) test only when ep % 10 == 9"),
+            R.code("official_selection", .string("best-test-over-epochs"), "\(f):\(best) best_acc over its test evaluations"),
+            R.code("clean_selection", .string("last-epoch-test"), "bench's number chosen without test labels (not an official setting)"),
+            R.code("pipeline", .string("noah-vtab"), "\(data):\(resize) Resize((224, 224), bicubic) + ImageNet mean/std, train and test; train800val200 → test"),
+        ]
+    }
+
+    /// JieShibo/PETL-ViT @ 026e4f1 FacT/fact_tk.py (FacT-TK) + FacT/configs/tk/<dataset>.yaml.
+    static var fact: OfficialMapping {
+        let f = "FacT/fact_tk.py"
+        var r: [String: KeyRule] = [:]
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["lr"] = R.double("lr"); r["wd"] = R.double("weight_decay")
+        r["model"] = R.only(.string("vit_base_patch16_224_in21k"), "the tables' ViT-B/16 IN-21k (\(f):183 create_model(args.model, checkpoint_path='./ViT-B_16.npz'))")
+        r["dataset"] = R.noEffect("dataset name (the cell names the dataset); picks configs/tk/<dataset>.yaml (\(f):185)")
+        // fact_tk.py:186-189: --dim 0 / --scale 0 take the config's rank / scale; any other value wins over it.
+        r["dim"] = .map { v, _ in
+            guard case .int(let d)? = v else { throw MappingError("an int") }
+            return d == 0 ? [] : [("options.dim", .int(d))]
+        }
+        r["scale"] = .map { v, _ in
+            guard let d = v?.number else { throw MappingError("a number") }
+            return d == 0 ? [] : [("options.scale", .double(d))]
+        }
+        r["config['rank']"] = .map { v, s in
+            guard case .int(0)? = s["dim"]?.value else { return [] }   // --dim given: the config's rank is not read
+            guard case .int(let d)? = v else { throw MappingError("an int rank") }
+            return [("options.dim", .int(d))]
+        }
+        r["config['scale']"] = .map { v, s in
+            guard s["scale"]?.value?.number == 0 else { return [] }
+            guard let d = v?.number else { throw MappingError("a number") }
+            return [("options.scale", .double(d))]
+        }
+        r["config['class_num']"] = R.noEffect("not read by fact_tk.py (the head size comes from get_classes_num(name), \(f):193); the cell's dataset gives it")
+        r["config['name']"] = R.noEffect("not read by fact_tk.py (it uses --dataset)")
+        var code = noahLoop(f, data: "FacT/vtab.py", create: 183, adamw: 203, cosine: "204-205",
+                            cosineText: "CosineLRScheduler(t_initial=100, warmup_t=10, lr_min=1e-5, warmup_lr_init=1e-6, decay_rate=0.1): one cycle, so decay_rate never applies",
+                            step: 33, train: 206, test: 34, best: 36, bs: "76", dropLast: "86", resize: "79-81")
+        code.insert(R.code("options.dropout", .double(0.1), "\(f):120 nn.Dropout(0.1) on the factorised path"), at: 0)
+        return OfficialMapping(method: "fact", rules: r, codeValues: code)
+    }
+}
+
+extension OfficialMapping {
+    /// luogen1996/RepAdapter @ 360992f train.py + configs/<method>/<dataset>.yaml (scripts/exp.sh's command).
+    static var repadapter: OfficialMapping {
+        let f = "train.py"
+        var r: [String: KeyRule] = [:]
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["lr"] = R.double("lr"); r["wd"] = R.double("weight_decay")
+        r["model"] = R.only(.string("vit_base_patch16_224_in21k"), "the tables' ViT-B/16 IN-21k (train.py:94-95); Swin and ConvNeXt are not implemented")
+        r["dataset"] = R.noEffect("dataset name (the cell names the dataset); picks configs/<method>/<dataset>.yaml (train.py:85)")
+        r["method"] = .map { v, _ in
+            guard case .string(let m)? = v, ["repblock", "repattn"].contains(m) else { throw MappingError("repblock or repattn (argparse choices, train.py:77)") }
+            return [("options.method", .string(m))]
+        }
+        r["dim"] = R.to("options.dim")
+        // train.py:107 s=config['scale'] if args.scale==0 else args.scale.
+        r["scale"] = .map { v, _ in
+            guard let d = v?.number else { throw MappingError("a number") }
+            return d == 0 ? [] : [("options.scale", .double(d))]
+        }
+        r["config['scale']"] = .map { v, s in
+            guard s["scale"]?.value?.number == 0 else { return [] }
+            guard let d = v?.number else { throw MappingError("a number") }
+            return [("options.scale", .double(d))]
+        }
+        r["few-shot"] = R.only(.bool(false), "the VTAB-1k runs: no few-shot data, mixup/cutmix or soft-target loss (train.py:136-144)")
+        r["shots"] = R.noEffect("never passed on: train.py:105 calls get_data without shot=, so the few-shot lists always use shot=1")
+        r["config['class_num']"] = R.noEffect("head size (train.py:121 reset_classifier); the cell's dataset gives it")
+        r["config['name']"] = R.noEffect("names the saved model file only (train.py:51 save(..., config['name'], ...))")
+        var code = noahLoop(f, data: "dataset.py", create: 95, adamw: 133, cosine: "134-135",
+                            cosineText: "CosineLRScheduler(t_initial=100, warmup_t=10, lr_min=1e-5, warmup_lr_init=1e-6, cycle_decay=0.1): one cycle, so cycle_decay never applies",
+                            step: 46, train: 145, test: 47, best: 49, bs: "64", dropLast: "102", resize: "91")
+        code.insert(contentsOf: [R.code("options.groups", .int(2), "repadapter.py:154 RepAdapter(groups=2) default; set_RepAdapter passes none"),
+                                 R.code("options.dropout", .double(0.1), "repadapter.py:160 nn.Dropout(0.1) between conv_A and conv_B")], at: 0)
+        return OfficialMapping(method: "repadapter", rules: r, codeValues: code)
+    }
+}
+
+extension OfficialMapping {
+    /// extremebird/Hydra @ 4138457 vtab1k/train.py + vtab1k/configs/<method>/<dataset>.yaml. utils.py:64-75
+    /// set_hyperparameter: a flag replaces the config's value only when `given` holds (lr > 0, wd ≥ 0, dropout ≥ 0,
+    /// bsize > 0, scale ≠ 0); scripts/exp.sh passes -1 / 0, so the config decides.
+    static var hydra: OfficialMapping {
+        let f = "vtab1k/train.py"
+        var r: [String: KeyRule] = [:]
+        func pair(_ flag: String, _ key: String, _ recipe: String, int: Bool = false, given: @escaping @Sendable (Double) -> Bool) {
+            let read: @Sendable (OptionValue?) throws -> OptionValue = { v in
+                guard let d = v?.number else { throw MappingError("a number") }
+                return int ? .int(Int(d)) : .double(d)
+            }
+            r[flag] = .map { v, _ in
+                guard let d = v?.number else { throw MappingError("a number") }
+                return given(d) ? [(recipe, try read(v))] : []
+            }
+            r["config['\(key)']"] = .map { v, s in
+                guard let d = s[flag]?.value?.number, !given(d) else { return [] }   // the flag replaced it
+                return [(recipe, try read(v))]
+            }
+        }
+        pair("lr", "lr", "lr") { $0 > 0 }
+        pair("wd", "wd", "weight_decay") { $0 >= 0 }
+        pair("dropout", "dropout", "options.dropout") { $0 >= 0 }
+        pair("bsize", "batchsize", "batch_size", int: true) { $0 > 0 }
+        pair("scale", "scale", "options.scale") { $0 != 0 }
+        r["seed"] = R.noEffect("the run's seed is the cell's seed (bench --seeds)")
+        r["dataset"] = R.noEffect("dataset name (the cell names the dataset); picks configs/<method>/<dataset>.yaml (vtab1k/train.py:67)")
+        r["method"] = R.only(.string("hydra_both"), "Hydra's parallel and sequential adapters in attention and MLP (argparse choices, vtab1k/train.py:59)")
+        r["dim"] = R.to("options.dim")
+        r["config['class_num']"] = R.noEffect("head size (vtab1k/train.py:97 reset_classifier); the cell's dataset gives it")
+        r["config['name']"] = R.noEffect("names the saved model file only (vtab1k/train.py:34 save(..., config['name'], ...))")
+        var code = noahLoop(f, data: "vtab1k/dataset.py", create: 76, adamw: 112, cosine: "113-114",
+                            cosineText: "CosineLRScheduler(t_initial=500, warmup_t=10, lr_min=1e-5, warmup_lr_init=1e-6, cycle_decay=0.1) over 100 epochs: one cycle",
+                            step: 29, train: 116, test: 30, best: 32, bs: "80", dropLast: "70", resize: "59")
+        code.removeAll { $0.key == "batch_size" }   // config['batchsize'] (vtab1k/train.py:80), above
+        code.append(R.code("schedule.cycleEpochs", .int(500), "\(f):113 CosineLRScheduler(t_initial=500): the lr only falls to ≈ 0.9 × lr by epoch 100"))
+        return OfficialMapping(method: "hydra", rules: r, codeValues: code)
     }
 }

@@ -581,9 +581,10 @@ extension ArgParser {
 /// utils.py:40-43, in all three training scripts — BitFit's included, although configs/model_bitfit exists): flat
 /// `key: value` lines loaded by yaml.FullLoader, each read as `config['key']`.
 public enum VPETLConfig {
-    public static func apply(file: URL, displayPath: String, to s: inout OfficialSettings) throws {
+    public static func apply(file: URL, displayPath: String, to s: inout OfficialSettings,
+                             missing: String = "train_model_*.py reads configs/model_lora/<task>/<dataset>.yaml for the command's --task and --dataset") throws {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else {
-            throw ImportError(file: displayPath, problems: ["file missing or unreadable (\(file.path)): train_model_*.py reads configs/model_lora/<task>/<dataset>.yaml for the command's --task and --dataset"])
+            throw ImportError(file: displayPath, problems: ["file missing or unreadable (\(file.path)): \(missing)"])
         }
         var problems: [String] = []
         for (n, raw) in text.components(separatedBy: "\n").enumerated() {
@@ -723,4 +724,34 @@ extension ArgParser {
         return p
     }()
 
+}
+
+extension ArgParser {
+    /// JieShibo/PETL-ViT @ 026e4f1 FacT/fact_tk.py:168-176 (`--dim 0` and `--scale 0` mean the config's rank and scale).
+    public static let factTK = ArgParser(file: "FacT/fact_tk.py", [
+        ("seed", .int(42), .typed("int"), 169), ("dim", .int(0), .typed("int"), 171), ("scale", .double(0), .typed("float"), 172),
+        ("lr", .double(1e-3), .typed("float"), 173), ("wd", .double(1e-4), .typed("float"), 174),
+        ("model", .string("vit_base_patch16_224_in21k"), .typed("str"), 175), ("dataset", .string("cifar"), .typed("str"), 176),
+    ])
+}
+
+extension ArgParser {
+    /// luogen1996/RepAdapter @ 360992f train.py:71-81.
+    public static let repadapter = ArgParser(file: "train.py", [
+        ("seed", .int(42), .typed("int"), 72), ("lr", .double(1e-3), .typed("float"), 73), ("wd", .double(1e-4), .typed("float"), 74),
+        ("model", .string("vit_base_patch16_224_in21k"), .typed("str"), 75), ("dataset", .string("cifar"), .typed("str"), 76),
+        ("method", .string("repblock"), .typed("str"), 77), ("scale", .double(0), .typed("float"), 78), ("dim", .int(8), .typed("int"), 79),
+        ("few-shot", .bool(false), .flag, 80), ("shots", .int(1), .typed("int"), 81),
+    ])
+}
+
+extension ArgParser {
+    /// extremebird/Hydra @ 4138457 vtab1k/train.py:54-63 (the negative and zero defaults mean "the config's value",
+    /// utils.py:64-75 set_hyperparameter).
+    public static let hydra = ArgParser(file: "vtab1k/train.py", [
+        ("seed", .int(0), .typed("int"), 55), ("lr", .double(-1), .typed("float"), 56), ("wd", .double(-1), .typed("float"), 57),
+        ("dataset", .string("cifar"), .typed("str"), 58), ("method", .string("hydra_both"), .typed("str"), 59),
+        ("scale", .double(0), .typed("float"), 60), ("dim", .int(2), .typed("int"), 61), ("dropout", .double(-1), .typed("float"), 62),
+        ("bsize", .int(-1), .typed("int"), 63),
+    ])
 }
