@@ -169,4 +169,21 @@ final class CellReadinessTests: XCTestCase {
         XCTAssertEqual(wrong.status, .needsRecipe, wrong.message)
         XCTAssertTrue(wrong.message.contains("is written for backbone 'swin-b-in22k'"), wrong.message)
     }
+
+    /// E2VPT's MAE / MoCo v3 VTAB-1k cells (the rows DA-VPT quotes) run the backbone's own recipes, made from command.txt's
+    /// "Documented Version (ssl mae|moco VTAB-1k)" commands, not the supervised ViT ones.
+    func testE2VPTSSLVTABCellsUseTheirBackboneRecipes() throws {
+        let bundle = try PaperTablesBundle(directory: Self.root.appendingPathComponent("paper-tables").path)
+        let c = CellClassifier(root: Self.root)
+        let keys = bundle.registry.keys().filter { $0.benchmark == "vtab1k" && $0.method == "e2vpt" && ["vit-b16-mae", "vit-b16-mocov3"].contains($0.backbone) }
+        XCTAssertEqual(keys.count, 38)
+        for key in keys {
+            let r = c.classify(key)
+            XCTAssertTrue(r.runnable, "\(key.id): \(r.message)")
+            XCTAssertEqual(r.recipeFile?.path.hasSuffix("recipes/vtab1k/e2vpt/\(key.backbone)/\(key.dataset).yaml"), true, "\(key.id): \(r.recipeFile?.path ?? "none")")
+            let recipe = try Recipe.load(try XCTUnwrap(r.recipeFile))
+            XCTAssertEqual(recipe.backbone, key.backbone, key.id)
+            XCTAssertEqual(recipe.official?.file.contains(key.backbone == "vit-b16-mae" ? "prompt_ssl_mae/VTAB-1k/" : "prompt_ssl_moco/VTAB-1k/"), true, key.id)
+        }
+    }
 }
