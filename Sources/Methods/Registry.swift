@@ -29,6 +29,7 @@ public let methodRegistry: [String: MethodFactory] = [
     "adaptformer": { try AdaptFormer(setup: $0) },
     "ssf": { try SSF(setup: $0) },
     "lora": { try LoRA(setup: $0) },
+    "noah": { try NOAH(setup: $0) },
     "vp": { try VP(setup: $0) },
     "sidetune": { try Sidetune(setup: $0) },
     "gatevpt": { try GateVPT(setup: $0) },

@@ -24,6 +24,7 @@ final class OfficialRecipeTests: XCTestCase {
         "recipes/hta/gatevpt.yaml": "no official GateVPT run on HTA exists (InsVP's 'Yoo et al' row does not say how it trained): GatedPromptTuning's run.sh values with the lr searched on val",
         "recipes/vtab1k/dtl/": "written from heekhero/DTL train_scripts/vit/vtab/*/train_dtl.sh by Tests/Fixtures/methods/dtl/make_dtl_recipes.py (no importer for its argparse)",
         "recipes/vtab1k/sct/": "written from showlab/SCT run_model_sct.sh + configs/model_sct/vtab by Tests/Fixtures/methods/sct/make_sct_recipes.py (no importer)",
+        "recipes/vtab1k/noah/": "written from ZhangYuanhan-AI/NOAH experiments/NOAH/subnet/VTAB/*.yaml (RETRAIN) + configs/NOAH/VTAB/subnet/slurm_retrain_vtab.sh by Tests/Fixtures/methods/noah/make_noah_recipes.py (no importer for NOAH's yacs yaml + argparse yet)",
         "recipes/vtab1k/lora.yaml": "follows ZhangYuanhan-AI/NOAH's configs/LoRA/VTAB/slurm_train_lora_vtab.sh + supernet_train_prompt.py's parser + experiments/LoRA/ViT-B_prompt_lora_8.yaml: no importer for NOAH's format yet",
     ]
 
