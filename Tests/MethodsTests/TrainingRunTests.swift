@@ -22,7 +22,8 @@ final class TrainingRunTests: XCTestCase {
             for f in try fm.contentsOfDirectory(atPath: url.path) where f.hasSuffix(".yaml") {
                 let r = try recipe(dir + "/" + f)
                 // The options must build the method (official names, no typos).
-                // Depth 12 like ViT-B: layer-indexed options (SA2VP prompt_list, DA-VPT p_idxs) must fit.
+                // Depth 12 like ViT-B, 4 like the mini ViT for mini recipes: layer-indexed options (SA2VP prompt_list,
+                // DA-VPT p_idxs, NOAH's per-block dims) must fit the backbone they run on.
                 // CNN recipes (the mini table's ILM-VP rows) name their backbone; sa2vp-swin needs a Swin (the fixture's tiny one).
                 let backbone: BackboneModel
                 if r.backbone == "resnet-mini" {
@@ -30,9 +31,13 @@ final class TrainingRunTests: XCTestCase {
                 } else if r.method == "sa2vp-swin" {
                     backbone = .swin(Swin(SA2VPSwinTests.tiny))
                 } else {
-                    backbone = .vit(ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: 12, heads: 2, mlpDim: 32), seed: 0))
+                    backbone = .vit(ViT(ViTConfig(imageSize: 32, patchSize: 8, dim: 32, depth: dir == "mini" ? 4 : 12, heads: 2, mlpDim: 32), seed: 0))
                 }
-                _ = try makeMethod(r.method, setup: MethodSetup(backbone: backbone, numClasses: 4, options: r.options, rng: RandomStream(0)))
+                // The backbone id a cell passes: the recipe's own, else — for GateVPT, whose cells run on MAE / MoCo v3 only
+                // and whose pooling follows that family — a MoCo v3 cell's.
+                let id = r.backbone ?? (r.method == "gatevpt" ? "vit-b16-mocov3" : nil)
+                _ = try makeMethod(r.method, setup: MethodSetup(backbone: backbone, numClasses: 4, options: r.options, rng: RandomStream(0),
+                                                                backboneId: id))
                 n += 1
             }
         }
