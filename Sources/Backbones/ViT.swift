@@ -226,6 +226,18 @@ public final class ViT: ParameterContainer {
     }
 
     /// Features [B, D]: final norm, readout (CLS by default), then the pre-logits tanh layer if present.
+    /// The final norm's CLS row [B, D] of tokens [B, N, D]: the feature of every method that runs the blocks itself.
+    public func normedCLS(_ x: Tensor) -> Tensor {
+        let t = norm(x)
+        return t.slice(axis: 1, 0, 1).reshaped([t.shape[0], t.shape[2]])
+    }
+
+    /// Stochastic-depth rate of block `layer` of `depth` when the last block gets `maxRate` (timm's
+    /// `torch.linspace(0, drop_path_rate, depth)`).
+    public static func dropPathRate(_ maxRate: Double, layer: Int, depth: Int) -> Float {
+        Float(depth > 1 ? maxRate * Double(layer) / Double(depth - 1) : 0)
+    }
+
     public func features(_ x: Tensor, hooks: ViTHooks = ViTHooks(), context: inout ForwardContext) -> Tensor {
         let input = hooks.input.map { $0(x) } ?? x
         // Only the CLS row is read after the last block unless a custom readout or block taps are installed.

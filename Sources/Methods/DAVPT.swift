@@ -325,7 +325,7 @@ public final class DAVPT: PromptMethod {
         var a = blk.proj(Tensor.packedAttention(qkv, heads: h, mask: mask(tokens: n, prompts: len), queries: rows))
         // vpt.py:210: drop-path rate linspace(0, drop_path, depth)[l]; active in train mode.
         let depth = vit.config.depth
-        let rate = Float(depth > 1 ? config.drop_path * Double(l) / Double(depth - 1) : 0)
+        let rate = ViT.dropPathRate(config.drop_path, layer: l, depth: depth)
         let dp = context.training && rate > 0
         if dp { a = a.dropPath(rate, rng: &context.rng) }
         let y = (rows.map { x.slice(axis: 1, 0, $0) } ?? x) + a

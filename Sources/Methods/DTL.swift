@@ -116,7 +116,7 @@ public final class DTL: PromptMethod {
                 k += 1
             }
             var ctx = context
-            ctx.dropPath = Float(depth > 1 ? config.drop_path * Double(l) / Double(depth - 1) : 0)
+            ctx.dropPath = ViT.dropPathRate(config.drop_path, layer: l, depth: depth)
             x = vit.blocks[l](x, context: &ctx)
             context.rng = ctx.rng
             if addBlocks.contains(l), let res = residuals {

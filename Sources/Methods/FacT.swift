@@ -101,7 +101,7 @@ public final class FacT: PromptMethod {
         for l in 0..<depth {
             let blk = vit.blocks[l]
             let b = x.shape[0], n = x.shape[1]
-            let rate = Float(depth > 1 ? config.drop_path * Double(l) / Double(depth - 1) : 0)
+            let rate = ViT.dropPathRate(config.drop_path, layer: l, depth: depth)
             let dp = context.training && rate > 0
             // Only the CLS row is read after the last block: its queries, proj and MLP suffice there.
             let rows = l == depth - 1 && !dp ? 1 : n
@@ -130,8 +130,7 @@ public final class FacT: PromptMethod {
             if dp { m = m.dropPath(rate, rng: &context.rng) }
             x = h + m
         }
-        let t = vit.norm(x)
-        return t.slice(axis: 1, 0, 1).reshaped([t.shape[0], t.shape[2]])
+        return vit.normedCLS(x)
     }
 
     public func logits(_ images: Tensor, context: inout ForwardContext) -> Tensor {

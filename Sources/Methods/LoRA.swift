@@ -137,7 +137,7 @@ public final class LoRA: PromptMethod {
         for l in 0..<depth {
             let blk = vit.blocks[l]
             let last = l == depth - 1
-            let rate = Float(depth > 1 ? config.drop_path * Double(l) / Double(depth - 1) : 0)
+            let rate = ViT.dropPathRate(config.drop_path, layer: l, depth: depth)
             let dp = context.training && rate > 0
             // Only the CLS row is read after the last block: compute just its queries there.
             let rows: Int? = last && !dp ? 1 : nil
@@ -149,8 +149,7 @@ public final class LoRA: PromptMethod {
             if dp { m = m.dropPath(rate, rng: &context.rng) }
             x = h + m
         }
-        let t = vit.norm(x)
-        return t.slice(axis: 1, 0, 1).reshaped([t.shape[0], t.shape[2]])
+        return vit.normedCLS(x)
     }
 
     public func logits(_ images: Tensor, context: inout ForwardContext) -> Tensor {

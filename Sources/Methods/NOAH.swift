@@ -182,7 +182,7 @@ public final class NOAH: PromptMethod {
                 x = Tensor.concat([x.slice(axis: 1, 0, x.shape[1] - cut), t], axis: 1)
             }
             let last = l == depth - 1
-            let rate = Float(depth > 1 ? config.drop_path * Double(l) / Double(depth - 1) : 0)
+            let rate = ViT.dropPathRate(config.drop_path, layer: l, depth: depth)
             let dp = context.training && rate > 0
             let rows: Int? = last && !dp ? 1 : nil  // only the CLS row is read after the last block
             let qkv = self.qkv(l, blk.norm1(x), context: &context)
@@ -194,8 +194,7 @@ public final class NOAH: PromptMethod {
             x = h + m
             if let out = adapterOut(l, m, context: &context) { x = x + out }
         }
-        let t = vit.norm(x)
-        return t.slice(axis: 1, 0, 1).reshaped([t.shape[0], t.shape[2]])
+        return vit.normedCLS(x)
     }
 
     public func logits(_ images: Tensor, context: inout ForwardContext) -> Tensor {

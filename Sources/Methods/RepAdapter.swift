@@ -153,7 +153,7 @@ public final class RepAdapter: PromptMethod {
         let depth = vit.config.depth, s = Float(config.scale), p = Float(config.dropout)
         for l in 0..<depth {
             let blk = vit.blocks[l]
-            let rate = Float(depth > 1 ? config.drop_path * Double(l) / Double(depth - 1) : 0)
+            let rate = ViT.dropPathRate(config.drop_path, layer: l, depth: depth)
             let dp = context.training && rate > 0
             let rows: Int? = l == depth - 1 && !dp ? 1 : nil  // only the CLS row is read after the last block
             let ai = attnAdapters[l](blk.norm1(x), scale: s, dropout: p, context: &context)
@@ -166,8 +166,7 @@ public final class RepAdapter: PromptMethod {
             if dp { m = m.dropPath(rate, rng: &context.rng) }
             x = h + m
         }
-        let t = vit.norm(x)
-        return t.slice(axis: 1, 0, 1).reshaped([t.shape[0], t.shape[2]])
+        return vit.normedCLS(x)
     }
 
     public func logits(_ images: Tensor, context: inout ForwardContext) -> Tensor {

@@ -193,8 +193,7 @@ public final class SCT: PromptMethod {
             if dp { m = m.dropPath(rate, rng: &context.rng) }
             x = h + m
         }
-        let t = vit.norm(x)
-        return t.slice(axis: 1, 0, 1).reshaped([t.shape[0], t.shape[2]])
+        return vit.normedCLS(x)
     }
 
     public func logits(_ images: Tensor, context: inout ForwardContext) -> Tensor {
